@@ -1,0 +1,68 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { HistoryEvent } from './events.js';
+
+/** Streams the events of one JSONL file; a torn last line (writer killed mid-write) is skipped. */
+export async function* readEvents(path: string): AsyncGenerator<HistoryEvent> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line.length === 0) continue;
+    try {
+      yield JSON.parse(line) as HistoryEvent;
+    } catch {
+      // Only a writer killed in the middle of its write leaves a partial line.
+    }
+  }
+}
+
+/**
+ * Merges several per-process histories, each already in time order, into one
+ * time-ordered stream. Holds one event per source, so memory stays bounded.
+ */
+export async function* mergeInTimeOrder(
+  sources: AsyncIterable<HistoryEvent>[],
+): AsyncGenerator<HistoryEvent> {
+  const iterators = sources.map((s) => s[Symbol.asyncIterator]());
+  const heads: (HistoryEvent | undefined)[] = await Promise.all(
+    iterators.map(async (it) => (await it.next()).value ?? undefined),
+  );
+  for (;;) {
+    let min = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i];
+      if (head !== undefined && (min < 0 || head.t < heads[min]!.t)) min = i;
+    }
+    if (min < 0) return;
+    yield heads[min]!;
+    const next = await iterators[min]!.next();
+    heads[min] = next.done ? undefined : next.value;
+  }
+}
+
+/** The per-process parts a run writes before they are merged into history.jsonl. */
+export function historyParts(partsDir: string): string[] {
+  if (!existsSync(partsDir)) return [];
+  return readdirSync(partsDir)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
+    .map((name) => join(partsDir, name));
+}
+
+/** Merges every part in `partsDir` into `outPath`; returns the number of events. */
+export async function mergeHistoryParts(partsDir: string, outPath: string): Promise<number> {
+  // The merge is a batch job, not a crash-safe log: a buffered stream is fine here.
+  const out = createWriteStream(outPath);
+  let count = 0;
+  try {
+    for await (const event of mergeInTimeOrder(historyParts(partsDir).map(readEvents))) {
+      if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
+      count++;
+    }
+  } finally {
+    out.end();
+    await once(out, 'finish');
+  }
+  return count;
+}

@@ -1,0 +1,105 @@
+/**
+ * results.json: the versioned, machine-readable summary of a run (k6's summary,
+ * OMB's result files). Every number in it is recomputable from history.jsonl plus
+ * the recorded config; field names are a public contract.
+ */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type Verdict = 'pass' | 'fail' | 'unknown';
+
+export type AnomalyKind =
+  | 'lost-run'
+  | 'duplicate-effect'
+  | 'duplicate-attempt'
+  | 'ordering'
+  | 'unexpected-outcome'
+  | 'compensation';
+
+export interface Anomaly {
+  kind: AnomalyKind;
+  runId: string;
+  stepId?: string;
+  message: string;
+}
+
+export interface LatencySummary {
+  /** Number of samples (completed, non-warm-up runs). */
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+export interface ThroughputPoint {
+  /** Seconds since the cell's first submit. */
+  second: number;
+  completed: number;
+}
+
+/** One fault occurrence and how the system recovered from it (DESIGN.md's recovery time). */
+export interface FaultOccurrenceResult {
+  id: string;
+  kind: string;
+  target: string;
+  startMs: number;
+  endMs: number;
+  params?: Record<string, unknown>;
+  /** Fault end (or the kill) to the first completed step of an affected run. */
+  timeToFirstProgressMs: number | null;
+  /** Fault end until windowed throughput is back to 90% of the pre-fault rate. */
+  timeToThroughputRecoveryMs: number | null;
+  affectedRuns: number;
+  /** Largest extra delay of a run that was in flight, over the cell's median latency. */
+  affectedRunsMaxDelayMs: number | null;
+  /** The adapter knob whose value governed recovery (e.g. lockDuration=30000). */
+  governedBy?: string;
+}
+
+export interface CellResult {
+  /** `${scenario}/${adapter}/${fault}`, the `cell` of every history event of this cell. */
+  id: string;
+  scenario: string;
+  adapter: string;
+  fault: string;
+  /** Every adapter knob's value as used. */
+  knobs: Record<string, unknown>;
+  startedAt: number;
+  endedAt: number;
+  runs: { submitted: number; completed: number; failed: number; lost: number; warmup: number };
+  steps: { expectedPerRun: number; completed: number };
+  effects: {
+    expectedPerRun: number;
+    applied: number;
+    duplicates: number;
+    deduplicated: number;
+    compensated: number;
+  };
+  attempts: { total: number; duplicates: number; retryAmplification: number | null };
+  latencyMs: LatencySummary;
+  /** Completed runs per second between the first and last steady-state completion. */
+  throughputPerSec: number | null;
+  throughputSeries: ThroughputPoint[];
+  verdict: Verdict;
+  /** Counts per anomaly kind (all of them), and up to a few examples each. */
+  anomalyCounts: Partial<Record<AnomalyKind, number>>;
+  anomalies: Anomaly[];
+  faults: FaultOccurrenceResult[];
+  /** How busy the world (simulated APIs) was: a cell bound by the harness says so here. */
+  world?: { requests: number; cpuUtilisation: number | null };
+}
+
+export interface Results {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  tool: { name: 'faultline'; version: string; node: string };
+  createdAt: string;
+  /** The resolved experiment: seed, load, every adapter knob, faults, thresholds. */
+  config: Record<string, unknown>;
+  cells: CellResult[];
+}
+
+export function cellId(scenario: string, adapter: string, fault: string): string {
+  return `${scenario}/${adapter}/${fault}`;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * A scenario is plain JSON-serializable data: a DAG of AI-pipeline steps. Load
+ * (rates, run counts) belongs to the experiment, never to the scenario, so one
+ * scenario serves every load profile.
+ */
+
+const ms = z.number().finite().nonnegative();
+const probability = z.number().min(0).max(1);
+
+export const DurationSchema = z.discriminatedUnion('dist', [
+  z.object({ dist: z.literal('constant'), ms }).strict(),
+  z.object({ dist: z.literal('uniform'), minMs: ms, maxMs: ms }).strict(),
+  z.object({ dist: z.literal('exponential'), meanMs: ms }).strict(),
+  /** Long-tailed, like model APIs: half the calls under medianMs, 1% over p99Ms. */
+  z.object({ dist: z.literal('lognormal'), medianMs: ms, p99Ms: ms }).strict(),
+]);
+export type Duration = z.infer<typeof DurationSchema>;
+
+export const STEP_KINDS = ['llm', 'tool', 'compute', 'approval', 'persist', 'fan-out'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export const StepSpecSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter'),
+    kind: z.enum(STEP_KINDS),
+    description: z.string().optional(),
+    dependsOn: z.array(z.string()).default([]),
+    /** Time the step's work takes: for llm/tool steps the world API takes it, else the worker. */
+    work: DurationSchema.default({ dist: 'constant', ms: 0 }),
+    /** fan-out steps: how many items they produce. */
+    fanOut: z.number().int().min(1).max(10_000).optional(),
+    /** Run once per item of this fan-out step (which must be a dependency). */
+    forEach: z.string().optional(),
+    /** Per-attempt failure probabilities: transient failures are retried, permanent ones are not. */
+    failure: z
+      .object({ transient: probability.default(0), permanent: probability.default(0) })
+      .strict()
+      .optional(),
+    /** A side effect applied in the world (the effect ledger). */
+    effect: z
+      .object({ name: z.string().min(1) })
+      .strict()
+      .optional(),
+    /** The effect that undoes `effect` when the run is rolled back (saga). */
+    compensation: z
+      .object({ name: z.string().min(1) })
+      .strict()
+      .optional(),
+    /** Long steps report liveness this often, so an orchestrator can detect a dead worker early. */
+    heartbeat: z.object({ everyMs: z.number().positive() }).strict().optional(),
+  })
+  .strict();
+export type StepSpec = z.infer<typeof StepSpecSchema>;
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    description: z.string(),
+    steps: z.array(StepSpecSchema).min(1),
+  })
+  .strict()
+  .superRefine((scenario, ctx) => {
+    for (const problem of graphProblems(scenario.steps)) ctx.addIssue({ code: 'custom', ...problem });
+  });
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+interface GraphProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Structural checks zod cannot express: unknown or cyclic dependencies, fan-out wiring. */
+export function graphProblems(steps: StepSpec[]): GraphProblem[] {
+  const problems: GraphProblem[] = [];
+  const index = new Map<string, number>();
+  steps.forEach((step, i) => {
+    if (index.has(step.id))
+      problems.push({ path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
+    index.set(step.id, i);
+  });
+  steps.forEach((step, i) => {
+    step.dependsOn.forEach((dep, j) => {
+      if (!index.has(dep)) {
+        problems.push({
+          path: ['steps', i, 'dependsOn', j],
+          message: `unknown step "${dep}"; steps are: ${[...index.keys()].join(', ')}`,
+        });
+      }
+    });
+    if (step.kind === 'fan-out' && step.fanOut === undefined) {
+      problems.push({
+        path: ['steps', i, 'fanOut'],
+        message: 'a fan-out step needs fanOut (number of items)',
+      });
+    }
+    if (step.forEach !== undefined) {
+      const source = steps[index.get(step.forEach) ?? -1];
+      if (source?.kind !== 'fan-out') {
+        problems.push({ path: ['steps', i, 'forEach'], message: `"${step.forEach}" is not a fan-out step` });
+      } else if (!step.dependsOn.includes(step.forEach)) {
+        problems.push({ path: ['steps', i, 'forEach'], message: `must also be listed in dependsOn` });
+      }
+    }
+  });
+  const cycle = findCycle(steps);
+  if (cycle) {
+    const at = index.get(cycle[0]!) ?? 0;
+    problems.push({ path: ['steps', at, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
+  }
+  return problems;
+}
+
+function findCycle(steps: StepSpec[]): string[] | null {
+  const deps = new Map(steps.map((s) => [s.id, s.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | null => {
+    if (state.get(id) === 'done' || !deps.has(id)) return null;
+    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const dep of deps.get(id) ?? []) {
+      const found = visit(dep);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return null;
+  };
+  for (const step of steps) {
+    const found = visit(step.id);
+    if (found) return found;
+  }
+  return null;
+}
