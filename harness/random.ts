@@ -1,0 +1,57 @@
+import type { Duration } from '../scenarios/model.js';
+
+/** A seeded source of uniform numbers in [0, 1). Same seed, same sequence, on every machine. */
+export type Rng = () => number;
+
+/** mulberry32: tiny, fast, and good enough for schedules and failure draws. */
+export function seededRng(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A 32-bit seed derived from several parts, so each (run, step, attempt) gets its own stream. */
+export function deriveSeed(...parts: (string | number)[]): number {
+  let h = 0x811c9dc5;
+  for (const ch of parts.join('\u0000')) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function exponential(rng: Rng, mean: number): number {
+  return -Math.log(1 - rng()) * mean;
+}
+
+function standardNormal(rng: Rng): number {
+  // Box–Muller; 1 - rng() keeps log away from zero.
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+const Z_99 = 2.3263478740408408;
+
+export function sampleDuration(duration: Duration, rng: Rng): number {
+  switch (duration.dist) {
+    case 'constant':
+      return duration.ms;
+    case 'uniform':
+      return duration.minMs + rng() * (duration.maxMs - duration.minMs);
+    case 'exponential':
+      return exponential(rng, duration.meanMs);
+    case 'lognormal': {
+      if (duration.medianMs <= 0) return 0;
+      const mu = Math.log(duration.medianMs);
+      const sigma = Math.max(
+        0,
+        Math.log(Math.max(duration.p99Ms, duration.medianMs) / duration.medianMs) / Z_99,
+      );
+      return Math.exp(mu + sigma * standardNormal(rng));
+    }
+  }
+}

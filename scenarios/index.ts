@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeZodError, InputError, unknownName } from '../harness/config/errors.js';
+import { type Scenario, ScenarioSchema } from './model.js';
+
+/** Scenarios are the JSON files beside this module; the file name is the public name. */
+const SCENARIO_DIR = dirname(fileURLToPath(import.meta.url));
+
+export function scenarioNames(): string[] {
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+/** Parses and validates scenario data; errors name the bad field. */
+export function parseScenario(data: unknown, source: string): Scenario {
+  const parsed = ScenarioSchema.safeParse(data);
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error, source));
+  return parsed.data;
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const scenario = parseScenario(data, path);
+  if (scenario.name !== basename(path, '.json')) {
+    throw new InputError(
+      `${path}: name "${scenario.name}" must equal the file name "${basename(path, '.json')}"`,
+    );
+  }
+  return scenario;
+}
+
+export function loadScenario(name: string): Scenario {
+  const names = scenarioNames();
+  if (!names.includes(name)) throw unknownName('scenario', name, names);
+  return loadScenarioFile(join(SCENARIO_DIR, `${name}.json`));
+}

@@ -1,0 +1,72 @@
+import type { Scenario, StepSpec } from './model.js';
+
+/**
+ * A scenario's steps expanded into the step instances one run executes: a step
+ * with `forEach` becomes one instance per item (`embed#0`, `embed#1`, …). The
+ * instance id is the `stepId` of every history event.
+ */
+export interface StepInstance {
+  id: string;
+  spec: StepSpec;
+  /** Item index for per-item steps. */
+  item?: number;
+  /** Instance ids that must complete before this one starts. */
+  dependsOn: string[];
+}
+
+export interface RunPlan {
+  scenario: string;
+  instances: StepInstance[];
+  byId: Map<string, StepInstance>;
+  /** Instance id → instances that depend on it. */
+  dependents: Map<string, string[]>;
+  /** Instances with no dependencies: where every run starts. */
+  roots: string[];
+  /** Instances that apply an effect: a completed run must have each applied once. */
+  effectSteps: string[];
+}
+
+export function instanceId(stepId: string, item?: number): string {
+  return item === undefined ? stepId : `${stepId}#${item}`;
+}
+
+export function planRun(scenario: Scenario): RunPlan {
+  const specs = new Map(scenario.steps.map((s) => [s.id, s]));
+  const itemsOf = (spec: StepSpec): number | undefined =>
+    spec.forEach === undefined ? undefined : (specs.get(spec.forEach)?.fanOut ?? 1);
+  const instancesOf = (spec: StepSpec): string[] => {
+    const items = itemsOf(spec);
+    if (items === undefined) return [spec.id];
+    return Array.from({ length: items }, (_, i) => instanceId(spec.id, i));
+  };
+
+  const instances: StepInstance[] = [];
+  for (const spec of scenario.steps) {
+    const items = itemsOf(spec);
+    const count = items ?? 1;
+    for (let i = 0; i < count; i++) {
+      const item = items === undefined ? undefined : i;
+      const dependsOn = spec.dependsOn.flatMap((depId) => {
+        const dep = specs.get(depId)!;
+        // Per-item steps over the same fan-out pair up item by item (embed#2 after chunk-clean#2).
+        if (item !== undefined && dep.forEach !== undefined && dep.forEach === spec.forEach) {
+          return [instanceId(depId, item)];
+        }
+        return instancesOf(dep);
+      });
+      instances.push({ id: instanceId(spec.id, item), spec, item, dependsOn });
+    }
+  }
+
+  const byId = new Map(instances.map((inst) => [inst.id, inst]));
+  const dependents = new Map<string, string[]>(instances.map((inst) => [inst.id, []]));
+  for (const inst of instances) for (const dep of inst.dependsOn) dependents.get(dep)!.push(inst.id);
+  return {
+    scenario: scenario.name,
+    instances,
+    byId,
+    dependents,
+    roots: instances.filter((i) => i.dependsOn.length === 0).map((i) => i.id),
+    effectSteps: instances.filter((i) => i.spec.effect !== undefined).map((i) => i.id),
+  };
+}
