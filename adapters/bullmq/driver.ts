@@ -1,0 +1,100 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { AdapterDriver, ApprovalDecision, DriverContext, RunOutcome } from '../types.js';
+import { jobId, keys, PREFIX, queueName, type StepJobData, stepJobOptions } from './keys.js';
+import type { BullmqKnobs } from './knobs.js';
+
+const FAILED_POLL_MS = 500;
+
+/**
+ * The harness side of BullMQ. Completions arrive on a list the workers push to
+ * (exact and cheap, unlike tailing the whole events stream); final failures are read
+ * from the queue's failed set, because a job failed by the stall checker fires no
+ * worker event.
+ */
+export class BullmqDriver implements AdapterDriver {
+  private connection!: Redis;
+  private blocking!: Redis;
+  private queue!: Queue<StepJobData>;
+  private onRunDone: (outcome: RunOutcome) => void = () => {};
+  private readonly reported = new Set<string>();
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly ctx: DriverContext<BullmqKnobs>) {}
+
+  async setup(): Promise<void> {
+    const endpoint = this.ctx.services.redis;
+    if (!endpoint) throw new Error('bullmq needs Redis, which was not started');
+    this.connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
+    this.blocking = new Redis({ ...endpoint, maxRetriesPerRequest: null });
+    this.queue = new Queue(queueName(this.ctx.cell), { connection: this.connection, prefix: PREFIX });
+    await this.queue.waitUntilReady();
+    this.loops = [this.popCompletions(), this.pollFailures()];
+  }
+
+  observe(onRunDone: (outcome: RunOutcome) => void): void {
+    this.onRunDone = onRunDone;
+  }
+
+  async submit(runId: string): Promise<void> {
+    await this.queue.addBulk(
+      this.ctx.plan.roots.map((stepId) => ({
+        name: stepId,
+        data: { runId, stepId },
+        opts: stepJobOptions(runId, stepId, this.ctx.knobs),
+      })),
+    );
+  }
+
+  async signal(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
+    await this.connection.hset(
+      keys.decisions(this.ctx.cell),
+      jobId(runId, stepId),
+      decision.approved ? 'approved' : 'rejected',
+    );
+  }
+
+  async teardown(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.loops);
+    await this.queue?.close();
+    this.connection?.disconnect();
+    this.blocking?.disconnect();
+  }
+
+  private report(outcome: RunOutcome): void {
+    if (this.reported.has(outcome.runId)) return;
+    this.reported.add(outcome.runId);
+    this.onRunDone(outcome);
+  }
+
+  private async popCompletions(): Promise<void> {
+    const key = keys.completions(this.ctx.cell);
+    while (!this.stopping) {
+      // BLMPOP takes up to 1000 completions per round trip and waits at most 1 s.
+      const popped = (await this.blocking
+        .call('BLMPOP', '1', '1', key, 'LEFT', 'COUNT', '1000')
+        .catch(() => null)) as [string, string[]] | null;
+      for (const runId of popped?.[1] ?? []) this.report({ runId, status: 'completed' });
+    }
+  }
+
+  private async pollFailures(): Promise<void> {
+    let seen = 0;
+    while (!this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, FAILED_POLL_MS));
+      const failed = await this.queue.getFailedCount().catch(() => seen);
+      if (failed === seen) continue;
+      seen = failed;
+      for (const job of await this.queue.getFailed(0, -1)) {
+        if (!job) continue;
+        this.report({
+          runId: job.data.runId,
+          status: 'failed',
+          output: { step: job.data.stepId, reason: job.failedReason },
+        });
+      }
+    }
+  }
+}

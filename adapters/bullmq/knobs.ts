@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * BullMQ's delivery knobs. Defaults are BullMQ's own where it has one, so a result
+ * reflects what a team gets out of the box; every value used is recorded in results.
+ */
+export const BullmqKnobsSchema = z
+  .object({
+    /** Jobs one worker process runs at once. */
+    concurrency: z.number().int().min(1).default(10),
+    /** How long a job's lock lasts without renewal; a dead worker's job is stalled after it. */
+    lockDuration: z.number().int().positive().default(30_000),
+    /** How often workers look for stalled jobs. */
+    stalledInterval: z.number().int().positive().default(30_000),
+    /** Stalls tolerated before a job is failed for good ("job stalled more than allowable limit"). */
+    maxStalledCount: z.number().int().min(0).default(1),
+    /** Attempts per job for thrown errors (retries = attempts - 1). */
+    attempts: z.number().int().min(1).default(3),
+    backoff: z
+      .object({ type: z.enum(['fixed', 'exponential']), delay: z.number().int().min(0) })
+      .strict()
+      .default({ type: 'exponential', delay: 100 }),
+    /** Approval steps re-check for a decision this often (delayed re-check). */
+    approvalRecheckMs: z.number().int().positive().default(200),
+  })
+  .strict();
+
+export type BullmqKnobs = z.infer<typeof BullmqKnobsSchema>;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * An experiment: which scenarios, through which adapters (with their knobs), under
+ * which faults, with what load, judged by which thresholds. Load lives here and
+ * never in a scenario, so one scenario serves every profile.
+ */
+export const LoadSchema = z
+  .object({
+    /** Runs per cell, warm-up included. */
+    runs: z.number().int().min(1).default(200),
+    /** Mean arrival rate (Poisson, open loop). */
+    ratePerSec: z.number().positive().default(20),
+    /** The first runs, left out of latency and throughput. Default: 10% of runs. */
+    warmupRuns: z.number().int().min(0).optional(),
+    /** Worker processes per adapter. */
+    workers: z.number().int().min(1).max(64).default(2),
+    /** After the last submit, how long to wait for runs to finish before calling them lost. */
+    drainTimeoutMs: z.number().int().positive().default(60_000),
+  })
+  .strict();
+export type Load = z.infer<typeof LoadSchema>;
+
+export const AdapterEntrySchema = z
+  .object({
+    /** Built-in adapter name, or a module path exporting an AdapterDefinition as default. */
+    name: z.string().min(1),
+    knobs: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const ExperimentSchema = z
+  .object({
+    description: z.string().optional(),
+    seed: z.number().int().default(1),
+    scenarios: z.array(z.string().min(1)).min(1),
+    adapters: z.array(AdapterEntrySchema).min(1),
+    faults: z.array(z.string().min(1)).min(1).default(['none']),
+    load: LoadSchema.default(LoadSchema.parse({})),
+    /** Every effect carries an idempotency key derived from (run, step). */
+    idempotent: z.boolean().default(false),
+    /** Redis AOF and Temporal's SQLite file; off means a backend restart loses work. */
+    backendPersistence: z.boolean().default(true),
+    /** Supervisor restarts a dead worker after this long; null never restarts. */
+    workerRestartDelayMs: z.number().int().min(0).nullable().default(1000),
+    /** k6-style gates, e.g. "lost == 0", "latency.p99 < 2s". */
+    thresholds: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type Experiment = z.infer<typeof ExperimentSchema>;
+export type ExperimentInput = z.input<typeof ExperimentSchema>;
+
+export function warmupRunsOf(load: Load): number {
+  return load.warmupRuns ?? Math.floor(load.runs * 0.1);
+}

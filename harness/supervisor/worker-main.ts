@@ -1,0 +1,48 @@
+/**
+ * Entry point of every worker process, whatever the adapter: builds the shared
+ * step runtime, then hands over to the adapter's `startWorker`. Started only by
+ * the supervisor, with its configuration in FAULTLINE_WORKER_CONFIG.
+ */
+import type { StartWorker, WorkerConfig } from '../../adapters/types.js';
+import { planRun } from '../../scenarios/plan.js';
+import { createStepRuntime } from '../../scenarios/runtime.js';
+import { HistoryWriter } from '../history/writer.js';
+import { WorldClient } from '../world/client.js';
+import { armFailpoints } from './failpoints.js';
+
+export interface WorkerLaunch extends WorkerConfig {
+  workerModule: string;
+}
+
+const launch = JSON.parse(process.env.FAULTLINE_WORKER_CONFIG ?? 'null') as WorkerLaunch | null;
+if (!launch) {
+  console.error('worker-main: FAULTLINE_WORKER_CONFIG is not set; workers are started by the supervisor');
+  process.exit(2);
+}
+
+// The harness is gone (crashed or killed): a worker must not outlive it.
+process.on('disconnect', () => process.exit(0));
+
+const history = new HistoryWriter(launch.historyPath);
+const plan = planRun(launch.scenario);
+const runtime = createStepRuntime({
+  cell: launch.cell,
+  workerId: launch.workerId,
+  plan,
+  world: new WorldClient(launch.endpoints.world),
+  history,
+  idempotentEffects: launch.idempotentEffects,
+  failpoint: armFailpoints(launch.failpoints ?? []),
+});
+
+const { startWorker } = (await import(launch.workerModule)) as { startWorker: StartWorker<unknown> };
+const handle = await startWorker({ config: launch, plan, runtime });
+
+process.once('SIGTERM', () => {
+  // Graceful: let in-flight steps finish, as an orchestrator's rolling restart would.
+  handle.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+process.send?.({ type: 'ready' });

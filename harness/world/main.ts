@@ -1,0 +1,40 @@
+/**
+ * The world as its own process, so its work never competes with the harness's
+ * event loop and its CPU use can be reported. Talks to the harness over IPC.
+ */
+import { HistoryWriter } from '../history/writer.js';
+import type { FromWorld, ToWorld } from './protocol.js';
+import { startWorld } from './server.js';
+
+const historyPath = process.env.FAULTLINE_WORLD_HISTORY;
+if (!historyPath || !process.send) {
+  console.error('world: started without FAULTLINE_WORLD_HISTORY or IPC; the harness starts the world');
+  process.exit(2);
+}
+const send = (message: FromWorld) => process.send?.(message);
+process.on('disconnect', () => process.exit(0));
+
+const world = await startWorld({ history: new HistoryWriter(historyPath), onDecision: send });
+
+let lastCpu = process.cpuUsage();
+let lastAt = performance.now();
+process.on('message', (message: ToWorld) => {
+  switch (message.type) {
+    case 'faults':
+      world.setFaults(message.faults);
+      return;
+    case 'approver':
+      world.setApprover(message.settings);
+      return;
+    case 'stats': {
+      const cpu = process.cpuUsage(lastCpu);
+      const elapsedMs = performance.now() - lastAt;
+      lastCpu = process.cpuUsage();
+      lastAt = performance.now();
+      // Share of one core used since the last reading: near 1 means the world was the limit.
+      const cpuUtilisation = elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs : null;
+      send({ type: 'stats', requests: world.stats().requests, cpuUtilisation });
+    }
+  }
+});
+send({ type: 'ready', port: world.port });
