@@ -1,0 +1,121 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAdapter } from '../../adapters/index.js';
+import type { AdapterDefinition } from '../../adapters/types.js';
+import { checkFaultName, createCellFaults } from '../../chaos/index.js';
+import { loadScenario } from '../../scenarios/index.js';
+import { planRun } from '../../scenarios/plan.js';
+import { analyzeHistoryFile, type CellMeta } from '../analyze.js';
+import { describeZodError, InputError } from '../config/errors.js';
+import { type Experiment, warmupRunsOf } from '../config/experiment.js';
+import { mergeHistoryParts } from '../history/reader.js';
+import { HistoryWriter } from '../history/writer.js';
+import { cellId, RESULTS_SCHEMA_VERSION, type Results } from '../results.js';
+import { TOOL_VERSION } from '../version.js';
+import { poissonArrivals } from './arrivals.js';
+import { type CellSpec, runCell } from './cell.js';
+import { startEnvironment } from './environment.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: knobs are per adapter
+type AnyAdapter = AdapterDefinition<any>;
+
+export interface ResolvedAdapter {
+  adapter: AnyAdapter;
+  knobs: Record<string, unknown>;
+}
+
+/** Checks every name and knob before anything starts: bad input costs no server start. */
+export async function resolveExperiment(experiment: Experiment): Promise<ResolvedAdapter[]> {
+  experiment.scenarios.forEach((name) => loadScenario(name));
+  experiment.faults.forEach(checkFaultName);
+  return Promise.all(
+    experiment.adapters.map(async (entry, i) => {
+      const adapter = await loadAdapter(entry.name);
+      const parsed = adapter.knobs.safeParse(entry.knobs);
+      if (!parsed.success)
+        throw new InputError(describeZodError(parsed.error, `adapters[${i}].knobs (${entry.name})`));
+      return { adapter, knobs: parsed.data as Record<string, unknown> };
+    }),
+  );
+}
+
+/** The resolved configuration as recorded in results.json and config.json. */
+export function recordedConfig(experiment: Experiment, adapters: ResolvedAdapter[]): Record<string, unknown> {
+  return {
+    ...experiment,
+    load: { ...experiment.load, warmupRuns: warmupRunsOf(experiment.load) },
+    adapters: adapters.map(({ adapter, knobs }) => ({ name: adapter.name, knobs })),
+  };
+}
+
+/**
+ * Runs the matrix scenario × fault × adapter on one set of services, every cell on
+ * the same arrival schedule, then checks the merged history.
+ */
+export async function runExperiment(
+  experiment: Experiment,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<Results> {
+  const adapters = await resolveExperiment(experiment);
+  mkdirSync(join(outDir, 'logs'), { recursive: true });
+  const config = recordedConfig(experiment, adapters);
+  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+
+  const arrivals = poissonArrivals({
+    runs: experiment.load.runs,
+    ratePerSec: experiment.load.ratePerSec,
+    seed: experiment.seed,
+    warmupRuns: warmupRunsOf(experiment.load),
+  });
+  const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
+  const metas: CellMeta[] = [];
+  const needs = new Set(adapters.flatMap(({ adapter }) => adapter.services));
+  log(`starting services (${['toxiproxy', ...needs].join(', ')}) and the world…`);
+  const env = await startEnvironment({ runDir: outDir, needs, persistence: experiment.backendPersistence });
+  try {
+    const prepared = new Map<string, unknown>();
+    for (const { adapter } of adapters) prepared.set(adapter.name, await adapter.prepare?.(outDir));
+    for (const scenarioName of experiment.scenarios) {
+      const scenario = loadScenario(scenarioName);
+      const plan = planRun(scenario);
+      for (const fault of experiment.faults) {
+        for (const { adapter, knobs } of adapters) {
+          const id = cellId(scenario.name, adapter.name, fault);
+          const cell: CellSpec = {
+            id,
+            scenario,
+            plan,
+            adapter,
+            knobs,
+            prepared: prepared.get(adapter.name),
+            faults: createCellFaults(fault),
+          };
+          log(`cell ${id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
+          const summary = await runCell(cell, { experiment, arrivals, env, history, runDir: outDir, log });
+          if (summary.submitErrors > 0) log(`  ${summary.submitErrors} submissions were refused`);
+          metas.push({ id, scenario: scenario.name, adapter: adapter.name, fault, knobs, plan });
+        }
+      }
+    }
+  } finally {
+    history.close();
+    await env.stop();
+  }
+  return finishResults(outDir, config, metas);
+}
+
+/** Merges the per-process histories and computes results.json from the history alone. */
+export async function finishResults(outDir: string, config: Record<string, unknown>, metas: CellMeta[]) {
+  const historyPath = join(outDir, 'history.jsonl');
+  await mergeHistoryParts(join(outDir, 'history.d'), historyPath);
+  const results: Results = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: { name: 'faultline', version: TOOL_VERSION, node: process.version },
+    createdAt: new Date().toISOString(),
+    config,
+    cells: await analyzeHistoryFile(historyPath, metas),
+  };
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return results;
+}
