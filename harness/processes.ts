@@ -1,0 +1,132 @@
+/**
+ * The one registry of every child process the harness starts (services, world, workers).
+ * The design promises that every process the harness starts is gone when it exits, also
+ * after Ctrl-C or a crash; keeping them all here is how that promise is kept.
+ *
+ * Children are never detached: they stay in the harness's process group, so a terminal's
+ * Ctrl-C reaches them too. What no handler can cover is a SIGKILL of the harness itself.
+ */
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { InfrastructureError } from './config/errors.js';
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdout and stderr are appended to this file; without it they go to the harness's own. */
+  logFile?: string;
+  /** Open an IPC channel (`child.send` / `process.send`). */
+  ipc?: boolean;
+}
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Resolves (never rejects) once the process has exited. */
+  readonly exited: Promise<ExitStatus>;
+  /** Sends a signal (default SIGTERM) if the process is still running. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const alive = new Set<ManagedProcess>();
+
+export function spawnManaged(
+  name: string,
+  command: string,
+  args: readonly string[],
+  opts: SpawnOptions = {},
+): ManagedProcess {
+  // The child writes straight into the log file (no pipe through the harness): nothing to
+  // pump, and the log keeps the last lines even when the harness dies first.
+  const fd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
+  const out = fd ?? 'inherit';
+  const stdio: StdioOptions = opts.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out];
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio, detached: false });
+  } finally {
+    if (fd !== undefined) closeSync(fd); // the child holds its own copy
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    // Spawn failed (ENOENT, EACCES); the 'error' event with the reason comes later.
+    child.once('error', () => {});
+    throw new InfrastructureError(`could not start ${name}: ${command} ${args.join(' ')}`);
+  }
+  let running = true;
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      alive.delete(managed);
+      resolve({ code, signal });
+    });
+  });
+  // An 'error' after a successful spawn (e.g. a failed kill) must not crash the harness.
+  child.on('error', () => {});
+  const managed: ManagedProcess = {
+    name,
+    pid,
+    child,
+    exited,
+    kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (running) child.kill(signal);
+    },
+  };
+  alive.add(managed);
+  return managed;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export async function stopManaged(p: ManagedProcess, graceMs = 5000): Promise<ExitStatus> {
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  try {
+    return await p.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Synchronous SIGKILL to every child still running: for exit paths that cannot wait. */
+export function killAllManaged(): void {
+  for (const p of alive) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Children still running, oldest first. */
+export function managedProcesses(): readonly ManagedProcess[] {
+  return [...alive];
+}
+
+let installed = false;
+
+/**
+ * On SIGINT / SIGTERM / SIGHUP: kill every child, exit with 128 + signal number. On any
+ * exit (including uncaught exceptions and unhandled rejections, which the monitor event
+ * sees without changing Node's own reporting and exit code): kill the survivors.
+ */
+export function installCleanupHandlers(): void {
+  if (installed) return;
+  installed = true;
+  const onSignal = (code: number) => () => {
+    killAllManaged();
+    process.exit(code);
+  };
+  process.on('SIGINT', onSignal(130));
+  process.on('SIGTERM', onSignal(143));
+  process.on('SIGHUP', onSignal(129));
+  process.on('exit', killAllManaged);
+  // Fires for uncaught exceptions and (Node's default "throw" mode) unhandled rejections.
+  process.on('uncaughtExceptionMonitor', killAllManaged);
+}
