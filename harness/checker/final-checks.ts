@@ -1,0 +1,81 @@
+import type { CellResult } from '../results.js';
+import type { AnomalyLog } from './anomalies.js';
+import { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
+
+/**
+ * The checks that can only be made once the history has ended (which is after the
+ * drain timeout, with every fault healed): a run with no outcome by then is lost,
+ * and a completed run must by then have every effect it promised.
+ */
+
+export interface CheckOptions {
+  /**
+   * Judge failed runs by the saga rule: every applied effect of a step with a
+   * compensation must be compensated exactly once. Off for scenarios that do not
+   * roll back on failure (rag-ingest).
+   */
+  requireCompensationOnFailure: boolean;
+}
+
+export type RunCounts = CellResult['runs'];
+
+export function checkRunsAtEnd(table: RunTable, options: CheckOptions, log: AnomalyLog): RunCounts {
+  const counts: RunCounts = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0 };
+  for (const run of table.runs.values()) {
+    if (!isSubmitted(run)) {
+      reportUnsubmitted(run, log);
+      continue;
+    }
+    counts.submitted++;
+    if (run.warmup) counts.warmup++;
+    if (run.status === undefined) {
+      counts.lost++;
+      log.report('lost-run', run.runId, undefined, () => {
+        return `Run ${run.runId} was submitted but had no outcome by the end of the history.`;
+      });
+    } else if (run.status === 'completed') {
+      counts.completed++;
+      const missing = missingEffects(run, table);
+      if (missing.length > 0) {
+        counts.lost++;
+        log.report('lost-run', run.runId, missing[0], () => {
+          return `Run ${run.runId} completed without an applied effect of ${missing.join(', ')}.`;
+        });
+      }
+    } else {
+      counts.failed++;
+      if (options.requireCompensationOnFailure) checkCompensatedOnFailure(run, table, log);
+    }
+  }
+  return counts;
+}
+
+/** Effect steps of the plan that have no applied (deduplicated=false) effect in this run. */
+function missingEffects(run: RunState, table: RunTable): string[] {
+  return table.plan.effectSteps.filter(
+    (stepId) => RunTable.read(run, table.indexOf(stepId), Slot.applied) === 0,
+  );
+}
+
+/** Over-compensation is caught as it happens; here only what a failed run left un-undone. */
+function checkCompensatedOnFailure(run: RunState, table: RunTable, log: AnomalyLog): void {
+  table.plan.instances.forEach((instance, step) => {
+    if (instance.spec.compensation === undefined) return;
+    const applied = RunTable.read(run, step, Slot.applied);
+    const compensated = RunTable.read(run, step, Slot.compensated);
+    if (compensated < applied) {
+      log.report('compensation', run.runId, instance.id, () => {
+        return `Run ${run.runId} failed but ${applied - compensated} applied effect(s) of step ${instance.id} were never compensated.`;
+      });
+    }
+  });
+}
+
+/** A run the harness never handed over cannot have an outcome or do work: the history contradicts itself. */
+function reportUnsubmitted(run: RunState, log: AnomalyLog): void {
+  log.report('unexpected-outcome', run.runId, undefined, () =>
+    run.status === undefined
+      ? `Run ${run.runId} has step events but was never submitted.`
+      : `Run ${run.runId} finished ${run.status} but was never submitted.`,
+  );
+}

@@ -1,0 +1,102 @@
+import type { RunPlan } from '../../scenarios/plan.js';
+import type { HistoryEvent } from '../history/events.js';
+import type { Anomaly, AnomalyKind, CellResult, Verdict } from '../results.js';
+import { AnomalyLog } from './anomalies.js';
+import { checkEvent, emptyTally, type Tally } from './event-checks.js';
+import { type CheckOptions, checkRunsAtEnd } from './final-checks.js';
+import { isSubmitted, RunTable } from './runs.js';
+import { decideVerdict } from './verdict.js';
+
+export { MAX_EXAMPLES_PER_KIND } from './anomalies.js';
+export type { CheckOptions } from './final-checks.js';
+export { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
+export { decideVerdict, FAILING_KINDS } from './verdict.js';
+
+/**
+ * The Jepsen-style checker of one cell: a fold over the cell's events, in the
+ * order the history holds them (time order), then a verdict. Pure: the same
+ * events give the same result; it does no I/O.
+ */
+export interface CheckResult {
+  verdict: Verdict;
+  runs: CellResult['runs'];
+  steps: CellResult['steps'];
+  effects: CellResult['effects'];
+  attempts: CellResult['attempts'];
+  anomalyCounts: Partial<Record<AnomalyKind, number>>;
+  anomalies: Anomaly[];
+}
+
+export interface Checker {
+  /** Folds one event of this cell in. */
+  add(event: HistoryEvent): void;
+  /** The per-run state, which the metrics read at the end. */
+  readonly runs: RunTable;
+  /** Ends the history: runs the end-of-history checks and decides. Call once. */
+  result(): CheckResult;
+}
+
+export const DEFAULT_CHECK_OPTIONS: CheckOptions = { requireCompensationOnFailure: false };
+
+export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHECK_OPTIONS): Checker {
+  const runs = new RunTable(plan);
+  const log = new AnomalyLog();
+  const tally = emptyTally();
+  return {
+    runs,
+    add(event) {
+      checkEvent(event, runs, log, tally);
+      runs.apply(event);
+    },
+    result() {
+      const runCounts = checkRunsAtEnd(runs, options, log);
+      return {
+        verdict: decideVerdict(log.counts, steadyStateCompleted(runs)),
+        runs: runCounts,
+        steps: { expectedPerRun: plan.instances.length, completed: tally.stepsCompleted },
+        effects: effectCounts(plan, tally),
+        attempts: attemptCounts(tally),
+        anomalyCounts: { ...log.counts },
+        anomalies: [...log.examples],
+      };
+    },
+  };
+}
+
+/** Checks a whole in-memory history (tests, small tools); `analyzeHistory` streams instead. */
+export function checkHistory(
+  events: Iterable<HistoryEvent>,
+  plan: RunPlan,
+  options: CheckOptions = DEFAULT_CHECK_OPTIONS,
+): CheckResult {
+  const checker = createChecker(plan, options);
+  for (const event of events) checker.add(event);
+  return checker.result();
+}
+
+/** Completed non-warm-up runs: the samples a verdict and the statistics rest on. */
+export function steadyStateCompleted(runs: RunTable): number {
+  let count = 0;
+  for (const run of runs.runs.values()) {
+    if (run.status === 'completed' && !run.warmup && isSubmitted(run)) count++;
+  }
+  return count;
+}
+
+function effectCounts(plan: RunPlan, tally: Tally): CellResult['effects'] {
+  return {
+    expectedPerRun: plan.effectSteps.length,
+    applied: tally.effectsApplied,
+    duplicates: tally.duplicateEffects,
+    deduplicated: tally.effectsDeduplicated,
+    compensated: tally.compensated,
+  };
+}
+
+function attemptCounts(tally: Tally): CellResult['attempts'] {
+  return {
+    total: tally.attempts,
+    duplicates: tally.duplicateAttempts,
+    retryAmplification: tally.attemptedInstances === 0 ? null : tally.attempts / tally.attemptedInstances,
+  };
+}
