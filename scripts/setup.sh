@@ -92,7 +92,7 @@ install_temporal() {
 }
 
 install_toxiproxy() {
-  command -v go >/dev/null || { echo "setup: Go (1.22 or newer) is needed to build Toxiproxy" >&2; return 1; }
+  command -v go >/dev/null || { echo "setup: Go 1.23 or newer (https://go.dev/dl) is needed to build Toxiproxy" >&2; return 1; }
   mkdir -p .tools/bin
   # CGO off: a static binary, no C compiler needed.
   CGO_ENABLED=0 GOBIN="$ROOT/.tools/bin" go install "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"
