@@ -99,7 +99,11 @@ install_toxiproxy() {
 }
 
 install_node_modules() {
-  npm ci --no-audit --no-fund || return 1
+  # `npm install`, not `npm ci`: npm 11 writes a lock that lists only this platform's
+  # optional binaries (biome, esbuild, swc) and `npm ci` then refuses it as out of sync.
+  # Every version is pinned exactly in package.json and the lock, so install resolves
+  # the same tree and leaves the lock unchanged.
+  npm install --no-audit --no-fund || return 1
   # npm writes this marker on install; touch it so the next run sees it as up to date.
   touch node_modules/.package-lock.json
 }
@@ -107,8 +111,8 @@ install_node_modules() {
 did=0
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing node_modules (npm ci)"
-  step "node_modules (npm ci)" install_node_modules
+  say "installing node_modules (npm install from the lock)"
+  step "node_modules (npm install)" install_node_modules
   did=1
 else
   present "node_modules"
