@@ -52,6 +52,7 @@ export function isSubmitted(run: RunState): boolean {
 export class RunTable {
   readonly runs = new Map<string, RunState>();
   private readonly stepIndex: Map<string, number>;
+  private last: RunState | undefined;
 
   constructor(readonly plan: RunPlan) {
     this.stepIndex = new Map(plan.instances.map((inst, i) => [inst.id, i]));
@@ -67,6 +68,8 @@ export class RunTable {
   }
 
   getOrCreate(runId: string): RunState {
+    // Every event is looked up twice in a row (checks, then apply): remember the last one.
+    if (this.last?.runId === runId) return this.last;
     let run = this.runs.get(runId);
     if (run === undefined) {
       const steps = new Float64Array(this.plan.instances.length * SLOTS).fill(Number.NaN);
@@ -85,6 +88,7 @@ export class RunTable {
       };
       this.runs.set(runId, run);
     }
+    this.last = run;
     return run;
   }
 
