@@ -1,3 +1,4 @@
+import type { CellMeta } from '../../harness/analyze.js';
 import type { HistoryEvent, NewEvent, StepDoneEvent } from '../../harness/history/events.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
@@ -29,6 +30,12 @@ export class HistoryBuilder {
 
   get events(): HistoryEvent[] {
     return [...this.written].sort((a, b) => a.t - b.t);
+  }
+
+  /** The meta analyzeHistory needs for this builder's cell. */
+  cellMeta(extra: Partial<CellMeta> = {}): CellMeta {
+    const [scenario, adapter, fault] = this.cell.split('/') as [string, string, string];
+    return { id: this.cell, scenario, adapter, fault, knobs: {}, plan: this.plan, ...extra };
   }
 
   submit(runId: string, opts: At & { intendedAt?: number; warmup?: boolean } = {}): this {

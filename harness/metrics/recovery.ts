@@ -1,0 +1,210 @@
+import type { RunTable } from '../checker/runs.js';
+import type { FaultStartEvent, HistoryEvent } from '../history/events.js';
+import type { FaultOccurrenceResult } from '../results.js';
+import { runLatencyMs, toThreeDigits } from './latency.js';
+
+/**
+ * Recovery time per fault occurrence (DESIGN.md). `fault-start` and `fault-end`
+ * pair by `faultId`; a fault with no end (an instant kill) ends at its start.
+ * A run is affected when it was in flight at the fault's start or was submitted
+ * while the fault lasted.
+ */
+
+/** The pre-fault rate is measured over at most this much time before the fault. */
+export const PRE_FAULT_WINDOW_MS = 5000;
+export const RECOVERY_WINDOW_MS = 1000;
+export const RECOVERED_FRACTION = 0.9;
+
+interface FaultTracker {
+  start: FaultStartEvent;
+  endAt: number | undefined;
+  inFlightAtStart: Set<string>;
+  submittedDuring: Set<string>;
+  /** First step-done ok of a run in flight at the start, after the start: the answer if the fault never ends. */
+  progressAfterStart: number | null;
+  /** First step-done ok of an affected run after the fault's end. */
+  progressAfterEnd: number | null;
+}
+
+export interface RecoveryFold {
+  add(event: HistoryEvent): void;
+  /**
+   * `originAt` is the cell's time origin (its first submit): startMs and endMs are
+   * relative to it, like the throughput series, so faults can be drawn on it.
+   */
+  result(runs: RunTable, sortedCompletions: Float64Array, originAt: number): FaultOccurrenceResult[];
+}
+
+/** Folds a cell's events in time order; holds the runs in flight and a run-id set per fault. */
+export function createRecoveryFold(): RecoveryFold {
+  const inFlight = new Set<string>();
+  const faults = new Map<string, FaultTracker>();
+  /** Faults whose first progress after their end is not known yet. */
+  let waiting: FaultTracker[] = [];
+  const onProgress = (runId: string, t: number) => {
+    let resolved = false;
+    for (const fault of waiting) {
+      if (fault.endAt === undefined) {
+        if (fault.progressAfterStart === null && fault.inFlightAtStart.has(runId))
+          fault.progressAfterStart = t;
+      } else if (fault.inFlightAtStart.has(runId) || fault.submittedDuring.has(runId)) {
+        fault.progressAfterEnd = t;
+        resolved = true;
+      }
+    }
+    if (resolved) waiting = waiting.filter((fault) => fault.progressAfterEnd === null);
+  };
+  return {
+    add(event) {
+      switch (event.type) {
+        case 'submit':
+          inFlight.add(event.runId);
+          for (const fault of waiting) if (fault.endAt === undefined) fault.submittedDuring.add(event.runId);
+          return;
+        case 'run-done':
+          inFlight.delete(event.runId);
+          return;
+        case 'step-done':
+          if (event.outcome === 'ok' && waiting.length > 0) onProgress(event.runId, event.t);
+          return;
+        case 'fault-start': {
+          if (faults.has(event.faultId)) return;
+          const fault: FaultTracker = {
+            start: event,
+            endAt: undefined,
+            inFlightAtStart: new Set(inFlight),
+            submittedDuring: new Set(),
+            progressAfterStart: null,
+            progressAfterEnd: null,
+          };
+          faults.set(event.faultId, fault);
+          waiting.push(fault);
+          return;
+        }
+        case 'fault-end': {
+          const fault = faults.get(event.faultId);
+          if (fault !== undefined && fault.endAt === undefined) fault.endAt = event.t;
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    result(runs, sortedCompletions, originAt) {
+      return [...faults.values()].map((fault) => occurrenceResult(fault, runs, sortedCompletions, originAt));
+    },
+  };
+}
+
+function occurrenceResult(
+  fault: FaultTracker,
+  runs: RunTable,
+  completions: Float64Array,
+  originAt: number,
+): FaultOccurrenceResult {
+  const { start } = fault;
+  const ended = fault.endAt !== undefined;
+  const endAt = fault.endAt ?? start.t;
+  const affected = ended
+    ? new Set([...fault.inFlightAtStart, ...fault.submittedDuring])
+    : fault.inFlightAtStart;
+  const progressAt = ended ? fault.progressAfterEnd : fault.progressAfterStart;
+  const preRate = preFaultRatePerSec(completions, start.t);
+  const result: FaultOccurrenceResult = {
+    id: start.faultId,
+    kind: start.fault,
+    target: start.target,
+    startMs: toMicros(start.t - originAt),
+    endMs: toMicros(endAt - originAt),
+    timeToFirstProgressMs: progressAt === null ? null : toThreeDigits(progressAt - endAt),
+    timeToThroughputRecoveryMs: nullable(
+      toThreeDigits,
+      timeToThroughputRecoveryMs(completions, endAt, preRate),
+    ),
+    affectedRuns: affected.size,
+    affectedRunsMaxDelayMs: nullable(toThreeDigits, maxExtraDelayMs(runs, affected)),
+  };
+  if (start.params !== undefined) result.params = start.params;
+  return result;
+}
+
+/**
+ * Completions per second over the window before the fault: up to 5 s, and never
+ * before the first completion (before it the pipeline was still filling, which
+ * would understate the rate). Null when nothing completed before the fault.
+ */
+export function preFaultRatePerSec(sortedCompletions: Float64Array, faultStartAt: number): number | null {
+  if (sortedCompletions.length === 0) return null;
+  const windowMs = Math.min(PRE_FAULT_WINDOW_MS, faultStartAt - sortedCompletions[0]!);
+  if (!(windowMs > 0)) return null;
+  const count =
+    lowerBound(sortedCompletions, faultStartAt) - lowerBound(sortedCompletions, faultStartAt - windowMs);
+  return count === 0 ? null : count / (windowMs / 1000);
+}
+
+/**
+ * From the fault's end until the trailing 1 s window of completions holds 90% of
+ * what the pre-fault rate puts in one second; only completions after the end
+ * count, so runs finished before the fault never make it look recovered. Null
+ * without a pre-fault rate or if the rate never came back.
+ */
+export function timeToThroughputRecoveryMs(
+  sortedCompletions: Float64Array,
+  faultEndAt: number,
+  preFaultRatePerSec: number | null,
+): number | null {
+  if (preFaultRatePerSec === null) return null;
+  const needed = RECOVERED_FRACTION * preFaultRatePerSec * (RECOVERY_WINDOW_MS / 1000);
+  const first = lowerBound(sortedCompletions, faultEndAt);
+  let from = first;
+  for (let j = first; j < sortedCompletions.length; j++) {
+    const at = sortedCompletions[j]!;
+    while (sortedCompletions[from]! <= at - RECOVERY_WINDOW_MS) from++;
+    if (j - from + 1 >= needed) return at - faultEndAt;
+  }
+  return null;
+}
+
+/**
+ * The largest latency of an affected completed run over the median latency of
+ * the unaffected ones (non-warm-up runs only, as for latency). Null when either
+ * side has no sample.
+ */
+export function maxExtraDelayMs(runs: RunTable, affected: ReadonlySet<string>): number | null {
+  const unaffected: number[] = [];
+  let maxAffected = Number.NEGATIVE_INFINITY;
+  for (const run of runs.runs.values()) {
+    const ms = runLatencyMs(run);
+    if (ms === null) continue;
+    if (affected.has(run.runId)) maxAffected = Math.max(maxAffected, ms);
+    else unaffected.push(ms);
+  }
+  if (unaffected.length === 0 || maxAffected === Number.NEGATIVE_INFINITY) return null;
+  return maxAffected - median(unaffected);
+}
+
+function median(values: number[]): number {
+  const sorted = values.sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** First index whose value is >= x. */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function toMicros(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function nullable<T, R>(f: (value: T) => R, value: T | null): R | null {
+  return value === null ? null : f(value);
+}
