@@ -8,6 +8,28 @@ import type { BullmqKnobs } from './knobs.js';
 type StepJob = Job<StepJobData & { approvalRequested?: boolean }>;
 
 /**
+ * Marks a step done and, when it was the run's last, pushes the run onto the
+ * completion list: one round trip, atomic, so a worker killed in between cannot
+ * leave a finished run unannounced. A re-executed final step pushes again; the
+ * driver keeps the first.
+ */
+const MARK_DONE_LUA = `
+redis.call('SADD', KEYS[1], ARGV[1])
+local finished = redis.call('SCARD', KEYS[1])
+if finished == tonumber(ARGV[2]) then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+return finished`;
+
+interface MarkDone {
+  faultlineMarkDone(
+    done: string,
+    completions: string,
+    stepId: string,
+    total: number,
+    runId: string,
+  ): Promise<number>;
+}
+
+/**
  * A BullMQ worker process. A run is a chain of step jobs: each job, once its step
  * is done, records it in the run's done-set and enqueues the dependents whose
  * dependencies are all done (fan-in). Job ids are deterministic, so a re-executed
@@ -21,18 +43,22 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   const connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
 
+  connection.defineCommand('faultlineMarkDone', { numberOfKeys: 2, lua: MARK_DONE_LUA });
+  const markDone = (runId: string, stepId: string): Promise<number> =>
+    (connection as unknown as MarkDone).faultlineMarkDone(
+      keys.done(cell, runId),
+      keys.completions(cell),
+      stepId,
+      plan.instances.length,
+      runId,
+    );
+
   const advance = async (runId: string, stepId: string): Promise<void> => {
-    const done = keys.done(cell, runId);
-    const [, finished] = (await connection.multi().sadd(done, stepId).scard(done).exec())!.map(([err, v]) => {
-      if (err) throw err;
-      return v as number;
-    });
-    // A re-executed final step pushes again; the driver keeps the first completion.
-    if (finished === plan.instances.length) await connection.rpush(keys.completions(cell), runId);
+    await markDone(runId, stepId);
     const ready: string[] = [];
     for (const next of plan.dependents.get(stepId) ?? []) {
       const deps = plan.byId.get(next)!.dependsOn;
-      const flags = deps.length === 1 ? [1] : await connection.smismember(done, ...deps);
+      const flags = deps.length === 1 ? [1] : await connection.smismember(keys.done(cell, runId), ...deps);
       if (flags.every((f) => f === 1)) ready.push(next);
     }
     if (ready.length > 0) {

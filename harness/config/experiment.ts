@@ -43,6 +43,11 @@ export const ExperimentSchema = z
     backendPersistence: z.boolean().default(true),
     /** Supervisor restarts a dead worker after this long; null never restarts. */
     workerRestartDelayMs: z.number().int().min(0).nullable().default(1000),
+    /**
+     * Workers reach Redis, Temporal and the world through Toxiproxy links, so network
+     * faults can hit them. Off only to measure what the proxy hop costs (faultline bench).
+     */
+    proxyWorkers: z.boolean().default(true),
     /** k6-style gates, e.g. "lost == 0", "latency.p99 < 2s". */
     thresholds: z.array(z.string()).default([]),
   })

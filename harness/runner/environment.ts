@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { WorkerEndpoints } from '../../adapters/types.js';
 import { createServicesProvider } from '../services/index.js';
 import { createLink } from '../services/toxiproxy.js';
-import type { ServiceEndpoints, ServiceName, ServicesProvider } from '../services/types.js';
+import type { HostPort, ServiceEndpoints, ServiceName, ServicesProvider } from '../services/types.js';
 import { WorldProcess } from '../world/process.js';
 
 /**
@@ -24,6 +24,8 @@ export interface EnvironmentOptions {
   runDir: string;
   needs: ReadonlySet<ServiceName>;
   persistence: boolean;
+  /** Workers through Toxiproxy links (the default), or straight to the servers. */
+  proxyWorkers: boolean;
 }
 
 /** Link names are public: fault schedules target them. */
@@ -39,12 +41,14 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       persistence: options.persistence,
     });
     const api = services.toxiproxy!;
+    const route = <T extends HostPort>(name: string, upstream: T): Promise<HostPort> =>
+      options.proxyWorkers ? createLink(api, name, upstream) : Promise.resolve(upstream);
     const workerEndpoints: WorkerEndpoints = {
-      world: await createLink(api, LINKS.world, { host: '127.0.0.1', port: world.port }),
+      world: await route(LINKS.world, { host: '127.0.0.1', port: world.port }),
     };
-    if (services.redis) workerEndpoints.redis = await createLink(api, LINKS.broker, services.redis);
+    if (services.redis) workerEndpoints.redis = await route(LINKS.broker, services.redis);
     if (services.temporal) {
-      const link = await createLink(api, LINKS.server, services.temporal);
+      const link = await route(LINKS.server, services.temporal);
       workerEndpoints.temporal = { ...link, namespace: services.temporal.namespace };
     }
     return {

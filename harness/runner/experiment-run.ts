@@ -72,7 +72,12 @@ export async function runExperiment(
   const metas: CellMeta[] = [];
   const needs = new Set(adapters.flatMap(({ adapter }) => adapter.services));
   log(`starting services (${['toxiproxy', ...needs].join(', ')}) and the world…`);
-  const env = await startEnvironment({ runDir: outDir, needs, persistence: experiment.backendPersistence });
+  const env = await startEnvironment({
+    runDir: outDir,
+    needs,
+    persistence: experiment.backendPersistence,
+    proxyWorkers: experiment.proxyWorkers,
+  });
   try {
     const prepared = new Map<string, unknown>();
     for (const { adapter } of adapters) prepared.set(adapter.name, await adapter.prepare?.(outDir));
