@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyzeHistory, analyzeHistoryFile } from '../../harness/analyze.js';
 import { checkHistory, MAX_EXAMPLES_PER_KIND } from '../../harness/checker/index.js';
+import type { HistoryEvent, NewEvent } from '../../harness/history/events.js';
+import { HistoryWriter } from '../../harness/history/writer.js';
 import { parseScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { HistoryBuilder } from './history-builder.js';
@@ -215,3 +221,115 @@ describe('checker on compensations', () => {
     expect(check(h).verdict).toBe('pass'); // persist applied and never undone: allowed here
   });
 });
+
+describe('analyzeHistory', () => {
+  it('routes events to their cell, ignores unknown cells and spans each cell by its own events', async () => {
+    const a = new HistoryBuilder().run('r1', { at: 10 });
+    const b = new HistoryBuilder(a.plan, 'rag-ingest/other-adapter/none').submit('r1', { at: 5 });
+    const stranger = new HistoryBuilder(a.plan, 'not/in/matrix').run('x', { at: 0 });
+    const events = [...a.events, ...b.events, ...stranger.events].sort((x, y) => x.t - y.t);
+    const [cellA, cellB] = await analyzeHistory(events, [
+      a.cellMeta(),
+      b.cellMeta({ knobs: { attempts: 3 } }),
+    ]);
+    expect(cellA).toMatchObject({ id: a.cell, adapter: 'test-adapter', verdict: 'pass', startedAt: 10 });
+    expect(cellA!.endedAt).toBe(Math.max(...a.events.map((e) => e.t)));
+    expect(cellA!.world).toBeUndefined();
+    expect(cellB).toMatchObject({
+      id: b.cell,
+      verdict: 'fail',
+      startedAt: 5,
+      endedAt: 5,
+      knobs: { attempts: 3 },
+    });
+    expect(cellB!.runs.lost).toBe(1);
+  });
+});
+
+describe('checker at scale', () => {
+  it('checks a million-event history file by streaming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-scale-'));
+    try {
+      const h = new HistoryBuilder(); // only for its plan and cell
+      const path = join(dir, 'history.jsonl');
+      const expected = writeMillionEvents(path, h.cell);
+      const started = performance.now();
+      const [cell] = await analyzeHistoryFile(path, [h.cellMeta()]);
+      const elapsedMs = performance.now() - started;
+      console.log(
+        `checked ${TARGET_EVENTS.toLocaleString('en')} events in ${(elapsedMs / 1000).toFixed(2)} s ` +
+          `(heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB)`,
+      );
+      expect(cell!.runs).toEqual(expected.runs);
+      expect(cell!.effects).toMatchObject({ applied: expected.applied, duplicates: expected.duplicates });
+      expect(cell!.attempts).toMatchObject({ total: expected.attempts, duplicates: 0 });
+      expect(cell!.steps.completed).toBe(expected.stepsCompleted);
+      expect(cell!.anomalyCounts).toEqual({
+        'lost-run': expected.runs.lost,
+        'duplicate-effect': expected.duplicates,
+      });
+      expect(cell!.verdict).toBe('fail');
+      expect(cell!.latencyMs.count).toBe(expected.runs.completed - expected.runs.warmup);
+      expect(cell!.faults).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const TARGET_EVENTS = 1_000_000;
+
+/**
+ * Writes exactly TARGET_EVENTS events with the history writer: clean rag-ingest
+ * runs one after another, the first 100 of them warm-up, every 1000th with its
+ * notify effect applied twice, every 2500th without a run-done (lost), a fault
+ * in the middle, and padding in a cell the analysis does not know (ignored).
+ * Returns the counts this history must produce.
+ */
+function writeMillionEvents(path: string, cell: string) {
+  const writer = new HistoryWriter(path);
+  const runs = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0 };
+  const counts = { applied: 0, duplicates: 0, attempts: 0, stepsCompleted: 0 };
+  const plan = new HistoryBuilder().plan;
+  let written = 0;
+  let t = 1_700_000_000_000;
+  const write = (event: NewEvent) => {
+    writer.write({ ...event, t } as HistoryEvent);
+    t += 0.25;
+    written++;
+  };
+  const perRun = 2 + 2 * plan.instances.length + plan.effectSteps.length; // submit, steps, effects, run-done
+  for (let i = 0; written + perRun + 1 <= TARGET_EVENTS; i++) {
+    const runId = `run-${i}`;
+    const warmup = i < 100;
+    write({ type: 'submit', cell, runId, intendedAt: t - 1, ...(warmup ? { warmup } : {}) });
+    runs.submitted++;
+    if (warmup) runs.warmup++;
+    for (const { id: stepId, spec } of plan.instances) {
+      write({ type: 'attempt', cell, runId, stepId, worker: 'w1', attempt: 1 });
+      counts.attempts++;
+      if (spec.effect !== undefined) {
+        write({ type: 'effect', cell, runId, stepId, key: null, deduplicated: false });
+        counts.applied++;
+        if (stepId === 'notify' && i % 1000 === 999) {
+          write({ type: 'effect', cell, runId, stepId, key: null, deduplicated: false });
+          counts.applied++;
+          counts.duplicates++;
+        }
+      }
+      write({ type: 'step-done', cell, runId, stepId, worker: 'w1', attempt: 1, outcome: 'ok' });
+      counts.stepsCompleted++;
+    }
+    if (i % 2500 === 1249) runs.lost++;
+    else {
+      write({ type: 'run-done', cell, runId, status: 'completed' });
+      runs.completed++;
+    }
+    if (i === 20_000)
+      write({ type: 'fault-start', cell, faultId: 'kill-1', fault: 'worker-kill', target: 'w1' });
+  }
+  while (written < TARGET_EVENTS)
+    write({ type: 'worker-start', cell: 'other/cell/none', worker: 'w9', pid: 1 });
+  writer.close();
+  return { runs, ...counts };
+}
