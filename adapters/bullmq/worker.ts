@@ -7,34 +7,6 @@ import type { BullmqKnobs } from './knobs.js';
 
 type StepJob = Job<StepJobData & { approvalRequested?: boolean }>;
 
-/**
- * Marks a step done and, when it was the run's last, pushes the run onto the
- * completion list: one round trip, atomic, so a worker killed in between cannot
- * leave a finished run unannounced. A re-executed final step pushes again; the
- * driver keeps the first.
- */
-const MARK_DONE_LUA = `
-redis.call('SADD', KEYS[1], ARGV[1])
-local finished = redis.call('SCARD', KEYS[1])
-if finished == tonumber(ARGV[2]) then redis.call('RPUSH', KEYS[2], ARGV[3]) end
-return finished`;
-
-interface MarkDone {
-  faultlineMarkDone(
-    done: string,
-    completions: string,
-    stepId: string,
-    total: number,
-    runId: string,
-  ): Promise<number>;
-}
-
-/**
- * A BullMQ worker process. A run is a chain of step jobs: each job, once its step
- * is done, records it in the run's done-set and enqueues the dependents whose
- * dependencies are all done (fan-in). Job ids are deterministic, so a re-executed
- * job enqueues nothing twice.
- */
 export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime }) => {
   const { cell, knobs } = config;
   const endpoint = config.endpoints.redis;
@@ -43,15 +15,19 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   const connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
 
-  connection.defineCommand('faultlineMarkDone', { numberOfKeys: 2, lua: MARK_DONE_LUA });
-  const markDone = (runId: string, stepId: string): Promise<number> =>
-    (connection as unknown as MarkDone).faultlineMarkDone(
-      keys.done(cell, runId),
-      keys.completions(cell),
-      stepId,
-      plan.instances.length,
-      runId,
-    );
+  /**
+   * Records a step in the run's done-set; when the set is full, announces the run on
+   * the completion list. Plain commands, not a script: a Lua call costs Redis as much
+   * as a whole command batch. A worker killed between the two leaves its job
+   * unfinished, so the job re-runs and announces the run then; the driver keeps the
+   * first announcement of a run.
+   */
+  const markDone = async (runId: string, stepId: string): Promise<void> => {
+    const done = keys.done(cell, runId);
+    const replies = await connection.multi().sadd(done, stepId).scard(done).exec();
+    const finished = replies?.[1]?.[1];
+    if (finished === plan.instances.length) await connection.rpush(keys.completions(cell), runId);
+  };
 
   const advance = async (runId: string, stepId: string): Promise<void> => {
     await markDone(runId, stepId);

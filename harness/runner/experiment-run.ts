@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAdapter } from '../../adapters/index.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
@@ -58,6 +58,10 @@ export async function runExperiment(
   log: (line: string) => void,
 ): Promise<Results> {
   const adapters = await resolveExperiment(experiment);
+  // Never mix two runs' histories, and never delete what a user may still want.
+  if (existsSync(join(outDir, 'history.d'))) {
+    throw new InputError(`${outDir} already holds a run; choose another --out or remove it`);
+  }
   mkdirSync(join(outDir, 'logs'), { recursive: true });
   const config = recordedConfig(experiment, adapters);
   writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);

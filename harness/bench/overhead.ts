@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseExperiment } from '../config/load-experiment.js';
+import { runExperiment } from '../runner/experiment-run.js';
+import { createServicesProvider } from '../services/index.js';
+import { nodeArgsFor } from '../supervisor/node.js';
+
+const BARE = fileURLToPath(new URL('./bare-bullmq.ts', import.meta.url));
+
+export interface BenchRow {
+  what: string;
+  perSec: number;
+}
+
+export interface OverheadOptions {
+  runs: number;
+  concurrency: number;
+  outDir: string;
+  log: (line: string) => void;
+}
+
+/**
+ * DESIGN.md's budget: on a no-op scenario, an adapter driven by Faultline reaches at
+ * least 90% of a bare script's throughput with the same library and concurrency.
+ * Measured side by side in one process tree, one after the other, on the same machine.
+ */
+export async function overheadBench(options: OverheadOptions): Promise<BenchRow[]> {
+  const { runs, concurrency, outDir, log } = options;
+  const rows: BenchRow[] = [];
+  const provider = createServicesProvider('local');
+  try {
+    const { redis } = await provider.start(['redis'], { dir: join(outDir, 'bare'), persistence: true });
+    for (const shape of ['preloaded', 'streamed']) {
+      log(`bare BullMQ, ${shape}: ${runs} no-op jobs at concurrency ${concurrency}…`);
+      const out = execFileSync(
+        process.execPath,
+        [...nodeArgsFor(BARE), String(redis!.port), String(runs), String(concurrency), shape],
+        {
+          encoding: 'utf8',
+        },
+      );
+      rows.push({ what: `bare BullMQ (${shape})`, perSec: (JSON.parse(out) as { perSec: number }).perSec });
+    }
+  } finally {
+    await provider.stop();
+  }
+  for (const proxyWorkers of [false, true]) {
+    const label = proxyWorkers ? 'workers through Toxiproxy' : 'workers direct';
+    log(`Faultline bullmq, noop scenario, ${label}…`);
+    const experiment = parseExperiment(
+      {
+        scenarios: ['noop'],
+        adapters: [{ name: 'bullmq', knobs: { concurrency } }],
+        // Arrivals far above capacity: the cell runs as fast as the system allows.
+        load: { runs, ratePerSec: 1_000_000, workers: 1, warmupRuns: Math.floor(runs / 10) },
+        proxyWorkers,
+      },
+      'bench',
+    );
+    const results = await runExperiment(
+      experiment,
+      join(outDir, proxyWorkers ? 'proxied' : 'direct'),
+      () => {},
+    );
+    rows.push({ what: `Faultline bullmq (${label})`, perSec: results.cells[0]?.throughputPerSec ?? 0 });
+  }
+  return rows;
+}
+
+export function benchTable(rows: BenchRow[]): string {
+  const base = rows.find((r) => r.what.includes('streamed'))?.perSec ?? rows[0]!.perSec;
+  const width = Math.max(...rows.map((r) => r.what.length));
+  return [
+    `${'what'.padEnd(width)}  runs/s   vs bare streamed`,
+    ...rows.map(
+      (r) =>
+        `${r.what.padEnd(width)}  ${r.perSec.toFixed(0).padStart(6)}   ${((r.perSec / base) * 100).toFixed(0)}%`,
+    ),
+  ].join('\n');
+}
