@@ -24,6 +24,12 @@ export interface RunPlan {
   roots: string[];
   /** Instances that apply an effect: a completed run must have each applied once. */
   effectSteps: string[];
+  /**
+   * Whether a run may legitimately end failed: some step can fail (for good, or
+   * transiently until its retries run out) or a human can reject it. When not, a
+   * failed run is work the orchestrator gave up on: the checker counts it as lost.
+   */
+  canFail: boolean;
 }
 
 export function instanceId(stepId: string, item?: number): string {
@@ -68,5 +74,8 @@ export function planRun(scenario: Scenario): RunPlan {
     dependents,
     roots: instances.filter((i) => i.dependsOn.length === 0).map((i) => i.id),
     effectSteps: instances.filter((i) => i.spec.effect !== undefined).map((i) => i.id),
+    canFail: scenario.steps.some(
+      (s) => s.kind === 'approval' || (s.failure?.permanent ?? 0) > 0 || (s.failure?.transient ?? 0) > 0,
+    ),
   };
 }

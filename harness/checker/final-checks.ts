@@ -44,6 +44,13 @@ export function checkRunsAtEnd(table: RunTable, options: CheckOptions, log: Anom
       }
     } else {
       counts.failed++;
+      if (!table.plan.canFail) {
+        // DESIGN.md: lost unless "completed (or failed as the scenario allows)".
+        counts.lost++;
+        log.report('lost-run', run.runId, undefined, () => {
+          return `Run ${run.runId} failed, though no step of ${table.plan.scenario} can fail: the orchestrator gave up on it.`;
+        });
+      }
       if (options.requireCompensationOnFailure) checkCompensatedOnFailure(run, table, log);
     }
   }

@@ -97,12 +97,22 @@ describe('checker on golden rag-ingest histories', () => {
     expect(result.runs).toEqual({ submitted: 1, completed: 1, failed: 0, lost: 0, warmup: 1 });
   });
 
-  it('allows runs that failed, counted apart', () => {
+  it('counts a failed run as lost when no step of the scenario can fail', () => {
     const h = new HistoryBuilder().run('r1', { at: 0 });
     h.submit('r2', { at: 50 })
       .attempt('r2', 'ingest')
-      .stepDone('r2', 'ingest', { outcome: 'permanent-error' });
+      .stepDone('r2', 'ingest', { outcome: 'transient-error' });
     h.runDone('r2', 'failed');
+    const result = check(h);
+    expect(result.verdict).toBe('fail');
+    expect(result.runs).toMatchObject({ submitted: 2, completed: 1, failed: 1, lost: 1 });
+    expect(result.anomalies[0]).toMatchObject({ kind: 'lost-run', runId: 'r2' });
+  });
+
+  it('allows failed runs, counted apart, in a scenario whose steps can fail', () => {
+    const h = new HistoryBuilder(sagaPlan).run('r1', { at: 0 });
+    h.submit('r2', { at: 50 }).step('r2', 'flight').step('r2', 'hotel');
+    h.attempt('r2', 'pay').stepDone('r2', 'pay', { outcome: 'permanent-error' }).runDone('r2', 'failed');
     const result = check(h);
     expect(result.verdict).toBe('pass');
     expect(result.runs).toMatchObject({ submitted: 2, completed: 1, failed: 1, lost: 0 });
@@ -158,7 +168,8 @@ const sagaPlan = planRun(
           effect: { name: 'h' },
           compensation: { name: 'h-undo' },
         },
-        { id: 'pay', kind: 'tool', dependsOn: ['hotel'], effect: { name: 'p' } },
+        // Payment can be declined: the saga's runs may legitimately end failed.
+        { id: 'pay', kind: 'tool', dependsOn: ['hotel'], effect: { name: 'p' }, failure: { permanent: 0.1 } },
       ],
     },
     'test saga',
@@ -218,7 +229,8 @@ describe('checker on compensations', () => {
     h.attempt('r2', 'notify')
       .stepDone('r2', 'notify', { outcome: 'permanent-error' })
       .runDone('r2', 'failed');
-    expect(check(h).verdict).toBe('pass'); // persist applied and never undone: allowed here
+    // persist applied and never undone: no compensation anomaly (the failure itself is lost work).
+    expect(check(h).anomalyCounts).toEqual({ 'lost-run': 1 });
   });
 });
 
