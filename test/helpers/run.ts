@@ -11,7 +11,9 @@ export async function runForTest(input: ExperimentInput): Promise<{ results: Res
   const outDir = mkdtempSync(join(tmpdir(), 'faultline-test-'));
   const lines: string[] = [];
   try {
-    const results = await runExperiment(parseExperiment(input, 'test experiment'), outDir, (l) => lines.push(l));
+    const results = await runExperiment(parseExperiment(input, 'test experiment'), outDir, (l) =>
+      lines.push(l),
+    );
     return { results, outDir };
   } catch (error) {
     console.error(`run log:\n${lines.join('\n')}`);

@@ -10,7 +10,10 @@ const faultline = (args: string[]) => spawnSync(process.execPath, [BIN, ...args]
 /** Pids of the direct children of `pid`, as ps sees them. */
 function childrenOf(pid: number): number[] {
   const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
-  return out.split('\n').map(Number).filter((n) => n > 0);
+  return out
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 0);
 }
 
 /** Running, as opposed to gone or a zombie waiting for init to reap it. */
@@ -38,12 +41,27 @@ describe('faultline CLI', () => {
   });
 
   it.each([
-    [['run', '--scenario', 'no-such', '--adapter', 'bullmq'], /unknown scenario "no-such"; valid scenarios: .*rag-ingest/],
-    [['run', '--scenario', 'rag-ingest', '--adapter', 'kafka'], /unknown adapter "kafka"; valid adapters: .*bullmq/],
-    [['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--fault', 'meteor'], /unknown fault "meteor"; valid faults: .*none/],
-    [['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', 'many'], /--runs: "many" is not a number/],
+    [
+      ['run', '--scenario', 'no-such', '--adapter', 'bullmq'],
+      /unknown scenario "no-such"; valid scenarios: .*rag-ingest/,
+    ],
+    [
+      ['run', '--scenario', 'rag-ingest', '--adapter', 'kafka'],
+      /unknown adapter "kafka"; valid adapters: .*bullmq/,
+    ],
+    [
+      ['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--fault', 'meteor'],
+      /unknown fault "meteor"; valid faults: .*none/,
+    ],
+    [
+      ['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', 'many'],
+      /--runs: "many" is not a number/,
+    ],
     [['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', '0'], /load\.runs: .*>=1/],
-    [['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--knob', 'bullmq.lockDuration=-5'], /lockDuration: .*>0/],
+    [
+      ['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--knob', 'bullmq.lockDuration=-5'],
+      /lockDuration: .*>0/,
+    ],
     [['run', '--nope'], /Unknown option '--nope'/],
     [['frobnicate'], /unknown command "frobnicate"; valid commands/],
   ])('rejects bad input %j with exit 2, a clear message and no stack trace', (args, message) => {
@@ -55,9 +73,13 @@ describe('faultline CLI', () => {
 
   it('Ctrl-C in the middle of a run leaves none of its processes running', async () => {
     const out = mkdtempSync(join(tmpdir(), 'faultline-sigint-'));
-    const child = spawn(process.execPath, [BIN, 'run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', '2000', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', '2000', '--out', out],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     // Wait until the cell is running: services, world and workers are all up then.
     await new Promise<void>((resolve, reject) => {
       let seen = '';
@@ -78,6 +100,8 @@ describe('faultline CLI', () => {
   });
 
   it('prints its version', () => {
-    expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' }).trim()).toMatch(
+      /^\d+\.\d+\.\d+$/,
+    );
   });
 });
