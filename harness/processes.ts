@@ -110,6 +110,12 @@ export function managedProcesses(): readonly ManagedProcess[] {
 }
 
 let installed = false;
+const interruptHooks: (() => void)[] = [];
+
+/** Runs synchronously when the harness is interrupted, before the children are killed. */
+export function onInterrupt(hook: () => void): void {
+  interruptHooks.push(hook);
+}
 
 /**
  * On SIGINT / SIGTERM / SIGHUP: kill every child, exit with 128 + signal number. On any
@@ -120,6 +126,7 @@ export function installCleanupHandlers(): void {
   if (installed) return;
   installed = true;
   const onSignal = (code: number) => () => {
+    for (const hook of interruptHooks) hook();
     killAllManaged();
     process.exit(code);
   };

@@ -3,6 +3,7 @@ import { adapterNames } from '../../adapters/index.js';
 import { InputError } from '../config/errors.js';
 import type { Experiment, ExperimentInput } from '../config/experiment.js';
 import { parseExperiment, readExperimentFile } from '../config/load-experiment.js';
+import { onInterrupt } from '../processes.js';
 import type { Results } from '../results.js';
 import { runExperiment } from '../runner/experiment-run.js';
 import { list, number, onOff, parseFlags } from './args.js';
@@ -119,6 +120,9 @@ export async function runCommand(
     throw new InputError(`faultline run takes at most one experiment file\n${RUN_USAGE}`);
   const experiment = experimentFromArgs(positionals[0], values);
   const outDir = values.out ?? defaultOutDir();
+  onInterrupt(() =>
+    log(`\ninterrupted: the history so far is kept in ${outDir}/history.d; faultline report ${outDir} computes results from it`),
+  );
   const results = await runExperiment(experiment, outDir, log);
   return { results, outDir };
 }
