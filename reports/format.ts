@@ -1,0 +1,137 @@
+import type { CellResult, Results } from '../harness/results.js';
+
+/** Shared formatting for the writers: numbers as people read them, cells grouped for side-by-side tables. */
+
+export const DASH = '–';
+
+/** 944 ms, 1.05 s, 2.5 min; a dash when there is no value. */
+export function fmtMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
+  if (Math.abs(ms) < 1000) return `${round(ms)} ms`;
+  if (Math.abs(ms) < 120_000) return `${round(ms / 1000)} s`;
+  return `${round(ms / 60_000)} min`;
+}
+
+/** Three significant digits at most, integers as they are. */
+export function fmtNum(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
+  return String(round(value));
+}
+
+function round(value: number): number {
+  return Number.isInteger(value) ? value : Number(value.toPrecision(3));
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** A knob value as text: strings as they are, everything else as JSON. */
+export function knobText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+}
+
+/** `name=value, …` in key order. */
+export function knobsText(knobs: Record<string, unknown>): string {
+  return Object.entries(knobs)
+    .map(([k, v]) => `${k}=${knobText(v)}`)
+    .join(', ');
+}
+
+/** Unique values in first-seen order. */
+export function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+export interface CellGroup {
+  scenario: string;
+  fault: string;
+  /** One cell per adapter, in the order adapters first appear. */
+  cells: CellResult[];
+}
+
+/** Scenario × fault groups, each with its adapters side by side, in results order. */
+export function groupCells(results: Results): CellGroup[] {
+  const groups: CellGroup[] = [];
+  for (const cell of results.cells) {
+    let group = groups.find((g) => g.scenario === cell.scenario && g.fault === cell.fault);
+    if (group === undefined) {
+      group = { scenario: cell.scenario, fault: cell.fault, cells: [] };
+      groups.push(group);
+    }
+    group.cells.push(cell);
+  }
+  return groups;
+}
+
+export function adaptersOf(results: Results): string[] {
+  return unique(results.cells.map((c) => c.adapter));
+}
+
+export interface KnobSet {
+  adapter: string;
+  knobs: Record<string, unknown>;
+  /** The first cell that used this set; named in headings when an adapter ran with several sets. */
+  cell: string;
+  /** True for an adapter's second and later distinct sets. */
+  variant: boolean;
+}
+
+/** Each adapter's distinct knob sets, in results order. */
+export function knobSets(results: Results): KnobSet[] {
+  const sets: KnobSet[] = [];
+  for (const cell of results.cells) {
+    const same = sets.filter((s) => s.adapter === cell.adapter);
+    if (same.some((s) => JSON.stringify(s.knobs) === JSON.stringify(cell.knobs))) continue;
+    sets.push({ adapter: cell.adapter, knobs: cell.knobs, cell: cell.id, variant: same.length > 0 });
+  }
+  return sets;
+}
+
+/** Largest non-null value of a fault-occurrence field in a cell, or null. */
+export function maxOf(
+  cell: CellResult,
+  field: 'timeToFirstProgressMs' | 'timeToThroughputRecoveryMs',
+): number | null {
+  const values = cell.faults.map((f) => f[field]).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : Math.max(...values);
+}
+
+/** The knobs that governed recovery in a cell, e.g. ["lockDuration=30000"]. */
+export function governedBy(cell: CellResult): string[] {
+  return unique(cell.faults.map((f) => f.governedBy).filter((g): g is string => g !== undefined && g !== ''));
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/** Markdown table cell text: no line breaks, pipes escaped, HTML characters as entities. */
+export function mdCell(text: string): string {
+  return escapeHtml(text).replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
+}
+
+/**
+ * Inline code: shown literally by every CommonMark renderer (so `<script>` stays
+ * text); backticks become quotes, pipes are escaped for tables.
+ */
+export function mdCode(text: string): string {
+  return `\`${text.replaceAll('`', "'").replaceAll('|', '\\|').replace(/\r?\n/g, ' ')}\``;
+}
+
+/** A Markdown table from a header row and body rows (cells already escaped). */
+export function mdTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** A config value as a short string, for report headers. */
+export function configText(config: Record<string, unknown>, key: string): string {
+  const value = config[key];
+  return value === undefined ? DASH : knobText(value);
+}
