@@ -1,0 +1,229 @@
+import type { GateResult } from '../harness/gates/evaluate.js';
+import type { CellResult, Results } from '../harness/results.js';
+import {
+  adaptersOf,
+  type CellGroup,
+  DASH,
+  escapeHtml as esc,
+  fmtMs,
+  fmtNum,
+  governedBy,
+  groupCells,
+  knobSets,
+  knobText,
+  maxOf,
+  unique,
+} from './format.js';
+import { narrate } from './narrative.js';
+import { barChart, lineChart, PALETTE } from './svg.js';
+
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no script, no network).
+ * A Content-Security-Policy of default-src 'none' makes the browser refuse any
+ * script or remote load, so even an escaping bug could not run code — and it would
+ * show up as a console error, which the Chromium test looks for.
+ */
+
+export interface HtmlOptions {
+  gates?: readonly GateResult[];
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1320px;padding:0 16px;color:#1d232a}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #d6dde4}h3{font-size:15px}
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d6dde4;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f1f4f7}.verdict-PASS,.status-PASS{color:#1d7a3e;font-weight:600}
+.verdict-FAIL,.status-FAIL{color:#b3261e;font-weight:600}.verdict-UNKNOWN,.status-UNKNOWN{color:#8a6d00;font-weight:600}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #e3e8ee;background:#fff;max-width:100%;height:auto}
+.chart-title{font-weight:600;font-size:13px}.tick,.legend text,.no-data,.bar-value,.band-label{font-size:11px;fill:#4a5560}.axis-label{font-size:11px;fill:#4a5560}
+.grid{stroke:#e9edf1}.meta{color:#4a5560}code{background:#f1f4f7;padding:0 3px}
+`;
+
+export function renderHtml(results: Results, options: HtmlOptions = {}): string {
+  const adapters = adaptersOf(results);
+  const color = (adapter: string) => PALETTE[Math.max(0, adapters.indexOf(adapter)) % PALETTE.length]!;
+  const body: string[] = [`<h1>Faultline report</h1>`, header(results)];
+  if (options.gates !== undefined) body.push(gatesTable(options.gates));
+  for (const scenario of unique(results.cells.map((c) => c.scenario))) {
+    const groups = groupCells(results).filter((g) => g.scenario === scenario);
+    body.push(
+      `<h2>Scenario ${esc(scenario)}</h2>`,
+      `<div class="charts">${harmChart(scenario, groups, adapters, color)}</div>`,
+    );
+    for (const group of groups) body.push(groupSection(group, color));
+  }
+  body.push(knobsSection(results));
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>Faultline report ${esc(results.createdAt)}</title>`,
+    `<style>${CSS}</style></head><body>`,
+    ...body,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+function header(results: Results): string {
+  const c = results.config;
+  const load = (c.load ?? {}) as Record<string, unknown>;
+  const description = typeof c.description === 'string' ? `<p>${esc(c.description)}</p>` : '';
+  return (
+    `${description}<p class="meta">Created ${esc(results.createdAt)} by faultline ${esc(results.tool.version)} on Node ` +
+    `${esc(results.tool.node)}. Seed ${esc(knobText(c.seed ?? DASH))}; ${esc(knobText(load.runs ?? DASH))} runs per cell at ` +
+    `${esc(knobText(load.ratePerSec ?? DASH))} runs/s, ${esc(knobText(load.warmupRuns ?? DASH))} warm-up.</p>`
+  );
+}
+
+/** Lost runs and duplicate effects per fault, each adapter's two bars side by side. */
+function harmChart(
+  scenario: string,
+  groups: CellGroup[],
+  adapters: string[],
+  color: (a: string) => string,
+): string {
+  const faults = groups.map((g) => g.fault);
+  const cellOf = (adapter: string, fault: string) =>
+    groups.find((g) => g.fault === fault)?.cells.find((c) => c.adapter === adapter);
+  const bars = adapters.flatMap((adapter) => [
+    {
+      name: `${adapter} lost`,
+      color: color(adapter),
+      values: faults.map((f) => cellOf(adapter, f)?.runs.lost ?? null),
+    },
+    {
+      name: `${adapter} duplicates`,
+      color: color(adapter),
+      opacity: 0.35,
+      values: faults.map((f) => cellOf(adapter, f)?.effects.duplicates ?? null),
+    },
+  ]);
+  return barChart({
+    title: `${scenario}: lost runs and duplicate effects per fault`,
+    yLabel: 'count',
+    categories: faults,
+    groups: bars,
+  });
+}
+
+function groupSection(group: CellGroup, color: (a: string) => string): string {
+  const title = `${group.scenario} × ${group.fault}`;
+  const throughput = lineChart({
+    title: `${title}: throughput over time`,
+    xLabel: 'seconds since first submit',
+    yLabel: 'completed runs / s',
+    series: group.cells.map((c) => ({
+      name: c.adapter,
+      color: color(c.adapter),
+      // A bucket holds the completions of [second, second + 1): plot it at its middle.
+      points: c.throughputSeries.map((p) => ({ x: p.second + 0.5, y: p.completed })),
+    })),
+    bands: group.cells.flatMap((c) =>
+      c.faults.map((f) => ({
+        from: f.startMs / 1000,
+        to: Math.max(f.endMs, f.startMs) / 1000,
+        color: color(c.adapter),
+        kind: f.kind,
+        label: `${c.adapter}: ${f.kind} on ${f.target} (${f.id}) ${fmtMs(f.startMs)}–${fmtMs(f.endMs)}`,
+      })),
+    ),
+  });
+  const stats = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
+  const latency = barChart({
+    title: `${title}: latency percentiles`,
+    yLabel: 'ms',
+    categories: [...stats],
+    groups: group.cells.map((c) => ({
+      name: c.adapter,
+      color: color(c.adapter),
+      values: stats.map((s) => c.latencyMs[s]),
+    })),
+  });
+  const charts = [throughput, latency];
+  if (group.cells.some((c) => c.faults.length > 0)) charts.push(recoveryChart(title, group.cells, color));
+  const narrative = group.cells
+    .map((c) => `<li><strong>${esc(c.adapter)}</strong>: ${esc(narrate(c).join(' '))}</li>`)
+    .join('');
+  return (
+    `<h3 id="${esc(group.scenario)}--${esc(group.fault)}">${esc(title)}</h3>${summaryTable(group.cells)}` +
+    `<ul class="narrative">${narrative}</ul><div class="charts">${charts.join('')}</div>`
+  );
+}
+
+function recoveryChart(title: string, cells: CellResult[], color: (a: string) => string): string {
+  return barChart({
+    title: `${title}: recovery times (max over occurrences)`,
+    yLabel: 'ms',
+    categories: ['first progress', 'throughput at 90%'],
+    groups: cells.map((c) => ({
+      name: c.adapter,
+      color: color(c.adapter),
+      values: [maxOf(c, 'timeToFirstProgressMs'), maxOf(c, 'timeToThroughputRecoveryMs')],
+    })),
+  });
+}
+
+const SUMMARY_ROWS: [string, (c: CellResult) => string][] = [
+  ['verdict', (c) => c.verdict.toUpperCase()],
+  [
+    'runs submitted / completed / failed',
+    (c) => `${c.runs.submitted} / ${c.runs.completed} / ${c.runs.failed}`,
+  ],
+  ['lost runs', (c) => String(c.runs.lost)],
+  ['duplicate effects', (c) => String(c.effects.duplicates)],
+  ['deduplicated by key', (c) => String(c.effects.deduplicated)],
+  ['retry amplification', (c) => fmtNum(c.attempts.retryAmplification)],
+  [
+    'latency p50 / p95 / p99',
+    (c) => [c.latencyMs.p50, c.latencyMs.p95, c.latencyMs.p99].map(fmtMs).join(' / '),
+  ],
+  ['throughput (runs/s)', (c) => fmtNum(c.throughputPerSec)],
+  [
+    'recovery: first progress (max)',
+    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToFirstProgressMs')) : DASH),
+  ],
+  [
+    'recovery: throughput at 90% (max)',
+    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToThroughputRecoveryMs')) : DASH),
+  ],
+  ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
+];
+
+function summaryTable(cells: CellResult[]): string {
+  const head = `<tr><th></th>${cells.map((c) => `<th>${esc(c.adapter)}</th>`).join('')}</tr>`;
+  const rows = SUMMARY_ROWS.map(([label, value]) => {
+    const tds = cells.map((c) => {
+      const text = value(c);
+      return label === 'verdict'
+        ? `<td class="verdict-${esc(text)}">${esc(text)}</td>`
+        : `<td>${esc(text)}</td>`;
+    });
+    return `<tr><th>${esc(label)}</th>${tds.join('')}</tr>`;
+  });
+  return `<table class="summary">${head}${rows.join('')}</table>`;
+}
+
+function gatesTable(gates: readonly GateResult[]): string {
+  if (gates.length === 0) return '<h2>Gates</h2><p>No gates declared.</p>';
+  const rows = gates.map(
+    (g) =>
+      `<tr><td><code>${esc(g.gate.expression)}</code></td><td class="status-${g.status}">${g.status}</td><td>${esc(g.message)}</td></tr>`,
+  );
+  return `<h2>Gates</h2><table class="gates"><tr><th>gate</th><th>status</th><th>evidence</th></tr>${rows.join('')}</table>`;
+}
+
+function knobsSection(results: Results): string {
+  const out = ['<h2>Knobs used</h2>'];
+  for (const set of knobSets(results)) {
+    const rows = Object.entries(set.knobs).map(
+      ([k, v]) => `<tr><td>${esc(k)}</td><td class="knob-value">${esc(knobText(v))}</td></tr>`,
+    );
+    const title = set.variant ? `${set.adapter} (${set.cell})` : set.adapter;
+    out.push(
+      `<h3>${esc(title)}</h3><table class="knobs"><tr><th>knob</th><th>value</th></tr>${rows.join('')}</table>`,
+    );
+  }
+  return out.join('');
+}

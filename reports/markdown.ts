@@ -1,0 +1,111 @@
+import type { GateResult } from '../harness/gates/evaluate.js';
+import type { CellResult, Results } from '../harness/results.js';
+import {
+  configText,
+  DASH,
+  fmtMs,
+  fmtNum,
+  governedBy,
+  groupCells,
+  knobSets,
+  knobText,
+  maxOf,
+  mdCell,
+  mdCode,
+  mdTable,
+} from './format.js';
+import { narrate } from './narrative.js';
+
+/**
+ * report.md: per scenario and fault, the adapters side by side (one column each),
+ * then what happened in plain sentences, the knobs used and, when given, the gates.
+ */
+
+export interface MarkdownOptions {
+  gates?: readonly GateResult[];
+}
+
+/** Rows of the side-by-side table: a label and how a cell fills it. */
+const ROWS: [string, (cell: CellResult) => string][] = [
+  ['verdict', (c) => c.verdict.toUpperCase()],
+  [
+    'runs submitted / completed / failed',
+    (c) => `${c.runs.submitted} / ${c.runs.completed} / ${c.runs.failed}`,
+  ],
+  ['lost runs', (c) => String(c.runs.lost)],
+  ['duplicate effects', (c) => String(c.effects.duplicates)],
+  ['deduplicated by key', (c) => String(c.effects.deduplicated)],
+  ['effects applied / compensated', (c) => `${c.effects.applied} / ${c.effects.compensated}`],
+  ['retry amplification', (c) => fmtNum(c.attempts.retryAmplification)],
+  [
+    'latency p50 / p95 / p99',
+    (c) => [c.latencyMs.p50, c.latencyMs.p95, c.latencyMs.p99].map(fmtMs).join(' / '),
+  ],
+  ['latency max', (c) => fmtMs(c.latencyMs.max)],
+  ['throughput (runs/s)', (c) => fmtNum(c.throughputPerSec)],
+  ['fault occurrences', (c) => String(c.faults.length)],
+  [
+    'recovery: first progress (max)',
+    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToFirstProgressMs')) : DASH),
+  ],
+  [
+    'recovery: throughput at 90% (max)',
+    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToThroughputRecoveryMs')) : DASH),
+  ],
+  ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
+];
+
+export function renderMarkdown(results: Results, options: MarkdownOptions = {}): string {
+  const out: string[] = ['# Faultline report', '', header(results), ''];
+  for (const group of groupCells(results)) {
+    out.push(`## ${mdCell(group.scenario)} × ${mdCell(group.fault)}`, '');
+    const rows = ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);
+    out.push(mdTable(['', ...group.cells.map((c) => `**${mdCell(c.adapter)}**`)], rows), '');
+    out.push('What happened:', '');
+    for (const cell of group.cells)
+      out.push(`- **${mdCell(cell.adapter)}**: ${mdCell(narrate(cell).join(' '))}`);
+    out.push('');
+  }
+  out.push(...knobsSection(results));
+  if (options.gates !== undefined) out.push(...gatesSection(options.gates));
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function header(results: Results): string {
+  const { config } = results;
+  const load = (config.load ?? {}) as Record<string, unknown>;
+  const lines = [
+    `Created ${mdCell(results.createdAt)} by faultline ${mdCell(results.tool.version)} on Node ${mdCell(results.tool.node)}.`,
+    `Seed ${mdCell(configText(config, 'seed'))}; ${mdCell(String(load.runs ?? DASH))} runs per cell at ` +
+      `${mdCell(String(load.ratePerSec ?? DASH))} runs/s (${mdCell(String(load.warmupRuns ?? DASH))} warm-up), ` +
+      `${mdCell(String(load.workers ?? DASH))} workers per adapter; idempotent effects: ` +
+      `${mdCell(configText(config, 'idempotent'))}; backend persistence: ${mdCell(configText(config, 'backendPersistence'))}.`,
+  ];
+  if (typeof config.description === 'string') lines.unshift(`> ${mdCell(config.description)}`, '');
+  return lines.join('\n');
+}
+
+/** Every adapter's knob values as used (one table per distinct set). */
+function knobsSection(results: Results): string[] {
+  const out = ['## Knobs used', ''];
+  for (const set of knobSets(results)) {
+    out.push(`### ${mdCell(set.adapter)}${set.variant ? ` (${mdCell(set.cell)})` : ''}`, '');
+    const entries = Object.entries(set.knobs);
+    if (entries.length === 0) out.push('(defaults; no knob set)', '');
+    else
+      out.push(
+        mdTable(
+          ['knob', 'value'],
+          entries.map(([k, v]) => [mdCell(k), mdCode(knobText(v))]),
+        ),
+        '',
+      );
+  }
+  return out;
+}
+
+function gatesSection(gates: readonly GateResult[]): string[] {
+  if (gates.length === 0) return ['## Gates', '', 'No gates declared.', ''];
+  const rows = gates.map((g) => [mdCode(g.gate.expression), g.status, mdCell(g.message)]);
+  return ['## Gates', '', mdTable(['gate', 'status', 'evidence'], rows), ''];
+}

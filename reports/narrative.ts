@@ -1,0 +1,77 @@
+import type { CellResult } from '../harness/results.js';
+import { fmtMs, fmtNum, governedBy, maxOf, plural } from './format.js';
+
+/**
+ * One or two plain sentences saying what happened in a cell, for people who will
+ * not read the tables: first what went wrong (or that nothing did), then how the
+ * cell recovered from its faults (or, without faults, how fast it was).
+ * A pure function of the CellResult.
+ */
+export function narrate(cell: CellResult): string[] {
+  return [outcomeSentence(cell), secondSentence(cell)].filter((s): s is string => s !== null);
+}
+
+/** "under worker-kill", "after 2 worker-kill faults" — or nothing for the baseline. */
+function faultPhrase(cell: CellResult): string {
+  if (cell.faults.length === 0)
+    return cell.fault === 'none' ? '' : ` under ${cell.fault} (no occurrence recorded)`;
+  const kinds = [...new Set(cell.faults.map((f) => f.kind))].join(', ');
+  return ` after ${cell.faults.length === 1 ? `a ${kinds} fault` : `${cell.faults.length} ${kinds} faults`}`;
+}
+
+function outcomeSentence(cell: CellResult): string {
+  const { runs, effects } = cell;
+  if (runs.submitted === 0) return 'No run was submitted, so there is nothing to judge.';
+  const harms: string[] = [];
+  if (runs.lost > 0) harms.push(`${runs.lost} of ${runs.submitted} runs lost`);
+  if (effects.duplicates > 0) {
+    harms.push(`${plural(effects.duplicates, 'effect')} applied more than once`);
+  }
+  const otherAnomalies = (['ordering', 'unexpected-outcome', 'compensation'] as const)
+    .filter((kind) => (cell.anomalyCounts[kind] ?? 0) > 0)
+    .map(
+      (kind) => `${cell.anomalyCounts[kind]} ${kind} anomal${cell.anomalyCounts[kind] === 1 ? 'y' : 'ies'}`,
+    );
+  harms.push(...otherAnomalies);
+  const dedup =
+    effects.deduplicated > 0
+      ? `; idempotency keys blocked ${plural(effects.deduplicated, 'repeated effect')}`
+      : '';
+  if (harms.length > 0) return `${capitalize(joinList(harms))}${faultPhrase(cell)}${dedup}.`;
+  const failed = runs.failed > 0 ? ` (${runs.failed} failed as the scenario allows)` : '';
+  const compensated = effects.compensated > 0 ? `, ${plural(effects.compensated, 'effect')} compensated` : '';
+  return `All ${runs.submitted} runs finished${failed}${faultPhrase(cell)}: none lost, no effect applied twice${compensated}${dedup}.`;
+}
+
+function secondSentence(cell: CellResult): string | null {
+  if (cell.runs.submitted === 0) return null;
+  if (cell.faults.length === 0) {
+    const { p50, p99 } = cell.latencyMs;
+    if (p50 === null) return 'No run completed, so there is no latency to report.';
+    const rate = cell.throughputPerSec === null ? '' : ` at ${fmtNum(cell.throughputPerSec)} runs/s`;
+    return `Latency p50 ${fmtMs(p50)}, p99 ${fmtMs(p99)}${rate}.`;
+  }
+  const progress = maxOf(cell, 'timeToFirstProgressMs');
+  const throughput = maxOf(cell, 'timeToThroughputRecoveryMs');
+  const governed = governedBy(cell);
+  const by = governed.length > 0 ? `; recovery governed by ${governed.join(', ')}` : '';
+  if (progress === null && throughput === null) {
+    return `No affected run made progress after the fault, and throughput did not recover${by}.`;
+  }
+  const parts: string[] = [];
+  const atMost = cell.faults.length > 1 ? 'at most ' : '';
+  if (progress !== null)
+    parts.push(`affected runs progressed again ${atMost}${fmtMs(progress)} after the fault`);
+  if (throughput !== null) parts.push(`throughput was back to 90% after ${atMost}${fmtMs(throughput)}`);
+  else parts.push('throughput did not get back to 90% of its pre-fault rate');
+  return `${capitalize(parts.join(' and '))}${by}.`;
+}
+
+function joinList(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
