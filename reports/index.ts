@@ -1,0 +1,151 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../harness/config/errors.js';
+import { evaluateGates, type GateResult } from '../harness/gates/evaluate.js';
+import { type CellSelector, type Gate, gatesFromConfig } from '../harness/gates/parse.js';
+import type { Results } from '../harness/results.js';
+import { loadScenario } from '../scenarios/index.js';
+import { renderCiSummary } from './ci-summary.js';
+import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';
+import { faultsCsv, summaryCsv, writeRunsCsv } from './csv.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
+import {
+  evaluateReadiness,
+  type Readiness,
+  type ReadinessOptionsInput,
+  renderReadinessJson,
+  renderReadinessMarkdown,
+} from './readiness.js';
+import { traceabilityFromHistory } from './traceability.js';
+
+export { appendStepSummary, renderCiSummary } from './ci-summary.js';
+export {
+  type Comparison,
+  compareResults,
+  comparisonExitCode,
+  renderComparisonMarkdown,
+  type Tolerance,
+} from './compare.js';
+export { collectRunRows, faultsCsv, runsCsv, summaryCsv, writeRunsCsv } from './csv.js';
+export { renderHtml } from './html.js';
+export { renderJunit } from './junit.js';
+export { renderMarkdown } from './markdown.js';
+export { narrate } from './narrative.js';
+export {
+  evaluateReadiness,
+  renderReadinessJson,
+  renderReadinessMarkdown,
+  resolveReadinessOptions,
+} from './readiness.js';
+export { traceabilityFromHistory } from './traceability.js';
+
+/** The files writeReports writes into the run folder. */
+export const REPORT_FILES = [
+  'report.md',
+  'report.html',
+  'summary.csv',
+  'runs.csv',
+  'faults.csv',
+  'junit.xml',
+  'readiness.md',
+  'readiness.json',
+] as const;
+
+export interface WriteReportsOptions {
+  /** Gates to evaluate; default: the `thresholds` of the recorded config. */
+  gates?: readonly (Gate | string)[];
+  /** Restricts every gate to these cells. */
+  gateSelector?: CellSelector;
+  /** Readiness criteria and SLOs; approvalScenarios defaults to the scenarios with an approval step. */
+  readiness?: ReadinessOptionsInput;
+  /** With a baseline, also writes comparison.md and adds a regression testcase to junit.xml. */
+  baseline?: Results;
+  tolerance?: Tolerance | number;
+  /** How junit.xml shows an UNKNOWN gate (see junit.ts); default error. */
+  unknownAs?: 'error' | 'skipped';
+}
+
+export interface WrittenReports {
+  /** Absolute or runDir-relative paths of the files written, by file name. */
+  files: Record<string, string>;
+  gates: GateResult[];
+  readiness: Readiness;
+  comparison?: Comparison;
+  /** The Markdown for the CI log and $GITHUB_STEP_SUMMARY. */
+  summaryMarkdown: string;
+}
+
+/**
+ * Writes every report of a run into `runDir` from its results and its
+ * history.jsonl (runs.csv and traceability stream it). Deterministic: the same
+ * results and history give byte-identical files.
+ */
+export async function writeReports(
+  runDir: string,
+  results: Results,
+  options: WriteReportsOptions = {},
+): Promise<WrittenReports> {
+  const historyPath = join(runDir, 'history.jsonl');
+  if (!existsSync(historyPath))
+    throw new InputError(`${historyPath} not found: reports are built from the history`);
+  const gates = evaluateGates(
+    options.gates ?? gatesFromConfig(results.config),
+    results,
+    options.gateSelector,
+  );
+  const traceability = await traceabilityFromHistory(historyPath);
+  const readiness = evaluateReadiness(results, traceability, {
+    approvalScenarios: approvalScenarios(results),
+    ...options.readiness,
+  });
+  const comparison =
+    options.baseline === undefined ? undefined : compareResults(options.baseline, results, options.tolerance);
+  const files: Record<string, string> = {};
+  const write = (name: string, content: string) => {
+    files[name] = join(runDir, name);
+    writeFileSync(files[name], content);
+  };
+  write('report.md', renderMarkdown(results, { gates }));
+  write('report.html', renderHtml(results, { gates }));
+  write('summary.csv', summaryCsv(results));
+  files['runs.csv'] = join(runDir, 'runs.csv');
+  await writeRunsCsv(historyPath, files['runs.csv']);
+  write('faults.csv', faultsCsv(results));
+  write(
+    'junit.xml',
+    renderJunit(gates, { timestamp: results.createdAt, unknownAs: options.unknownAs, comparison }),
+  );
+  write('readiness.md', renderReadinessMarkdown(readiness));
+  write('readiness.json', renderReadinessJson(readiness));
+  if (comparison !== undefined) write('comparison.md', renderComparisonMarkdown(comparison));
+  const summaryMarkdown = renderCiSummary(results, gates, comparison);
+  return { files, gates, readiness, comparison, summaryMarkdown };
+}
+
+/**
+ * `faultline report DIR`: recomputes results from the history (and the recorded
+ * config) with `recompute`, writes results.json, then every report.
+ */
+export async function rebuildReports(
+  runDir: string,
+  recompute: (runDir: string) => Promise<Results>,
+  options: WriteReportsOptions = {},
+): Promise<WrittenReports & { results: Results }> {
+  const results = await recompute(runDir);
+  writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return { ...(await writeReports(runDir, results, options)), results };
+}
+
+/** Scenarios of the results whose definition has an approval step; unknown scenarios are skipped. */
+export function approvalScenarios(results: Results): string[] {
+  const names = [...new Set(results.cells.map((c) => c.scenario))];
+  return names.filter((name) => {
+    try {
+      return loadScenario(name).steps.some((step) => step.kind === 'approval');
+    } catch {
+      return false;
+    }
+  });
+}
