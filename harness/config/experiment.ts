@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SCHEDULE_FAULT } from '../../chaos/catalog.js';
+import { FaultScheduleSchema } from '../../chaos/spec.js';
 
 /**
  * An experiment: which scenarios, through which adapters (with their knobs), under
@@ -35,7 +37,10 @@ export const ExperimentSchema = z
     seed: z.number().int().default(1),
     scenarios: z.array(z.string().min(1)).min(1),
     adapters: z.array(AdapterEntrySchema).min(1),
-    faults: z.array(z.string().min(1)).min(1).default(['none']),
+    /** Named faults (faultline list); "schedule" runs `faultSchedule`. Default: ["schedule"] with one, else ["none"]. */
+    faults: z.array(z.string().min(1)).min(1).optional(),
+    /** A fault schedule: entries of kind, at, duration, target, params (see chaos/spec.ts). */
+    faultSchedule: FaultScheduleSchema.optional(),
     load: LoadSchema.default(LoadSchema.parse({})),
     /** Every effect carries an idempotency key derived from (run, step). */
     idempotent: z.boolean().default(false),
@@ -51,7 +56,18 @@ export const ExperimentSchema = z
     /** k6-style gates, e.g. "lost == 0", "latency.p99 < 2s". */
     thresholds: z.array(z.string()).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    const at = e.faults?.indexOf(SCHEDULE_FAULT) ?? -1;
+    if (at >= 0 && !e.faultSchedule)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults', at],
+        message: `"${SCHEDULE_FAULT}" needs a faultSchedule`,
+      });
+  })
+  // A file with a faultSchedule and no faults runs its schedule.
+  .transform((e) => ({ ...e, faults: e.faults ?? [e.faultSchedule ? SCHEDULE_FAULT : 'none'] }));
 
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;

@@ -5,6 +5,7 @@ import type { RunPlan } from '../../scenarios/plan.js';
 import type { Experiment } from '../config/experiment.js';
 import { now } from '../history/clock.js';
 import type { HistoryWriter } from '../history/writer.js';
+import type { FailpointSpec } from '../supervisor/failpoints.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { Arrival } from './arrivals.js';
 import type { Environment } from './environment.js';
@@ -13,6 +14,8 @@ import type { Environment } from './environment.js';
 export interface CellFaults {
   start(context: { supervisor: Supervisor; startedAt: number }): void;
   healAll(): Promise<void>;
+  /** Armed in every worker of the cell (they crash themselves at a named point). */
+  failpoints?: FailpointSpec[];
 }
 
 export interface CellSpec {
@@ -24,6 +27,8 @@ export interface CellSpec {
   knobs: unknown;
   prepared: unknown;
   faults: CellFaults;
+  /** Overrides the experiment's drain, for faults whose recovery takes longer (chaos). */
+  drainTimeoutMs?: number;
 }
 
 export interface CellRunOptions {
@@ -82,6 +87,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       endpoints: env.workerEndpoints,
       idempotentEffects: experiment.idempotent,
       prepared: cell.prepared,
+      failpoints: cell.faults.failpoints,
     },
     workerModule: cell.adapter.workerModule,
     runDir,
@@ -89,6 +95,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     restartDelayMs: experiment.workerRestartDelayMs,
   });
 
+  const drainTimeoutMs = cell.drainTimeoutMs ?? experiment.load.drainTimeoutMs;
   let submitErrors = 0;
   try {
     await driver.setup();
@@ -128,10 +135,9 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       const allDone = new Promise<void>((resolve) => {
         drained = resolve;
       });
-      await Promise.race([allDone, sleep(experiment.load.drainTimeoutMs)]);
+      await Promise.race([allDone, sleep(drainTimeoutMs)]);
     }
-    if (pending.size > 0)
-      log(`  ${pending.size} runs still not done after the ${experiment.load.drainTimeoutMs} ms drain`);
+    if (pending.size > 0) log(`  ${pending.size} runs still not done after the ${drainTimeoutMs} ms drain`);
     return { submitErrors, undone: pending.size };
   } finally {
     await cell.faults.healAll().catch(() => {});

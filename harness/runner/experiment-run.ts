@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAdapter } from '../../adapters/index.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
-import { checkFaultName, createCellFaults } from '../../chaos/index.js';
+import { checkFaults, createCellFaults, drainTimeoutFor, governedBy } from '../../chaos/index.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { analyzeHistoryFile, type CellMeta } from '../analyze.js';
@@ -26,9 +26,8 @@ export interface ResolvedAdapter {
 
 /** Checks every name and knob before anything starts: bad input costs no server start. */
 export async function resolveExperiment(experiment: Experiment): Promise<ResolvedAdapter[]> {
-  experiment.scenarios.forEach((name) => loadScenario(name));
-  experiment.faults.forEach(checkFaultName);
-  return Promise.all(
+  for (const name of experiment.scenarios) loadScenario(name);
+  const resolved = await Promise.all(
     experiment.adapters.map(async (entry, i) => {
       const adapter = await loadAdapter(entry.name);
       const parsed = adapter.knobs.safeParse(entry.knobs);
@@ -37,6 +36,11 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
       return { adapter, knobs: parsed.data as Record<string, unknown> };
     }),
   );
+  checkFaults(
+    experiment,
+    resolved.map(({ adapter }) => adapter),
+  );
+  return resolved;
 }
 
 /** The resolved configuration as recorded in results.json and config.json. */
@@ -74,6 +78,8 @@ export async function runExperiment(
   });
   const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
   const metas: CellMeta[] = [];
+  const recoveryKnobs = new Map<string, string>();
+  const windowMs = arrivals.at(-1)?.offsetMs ?? 0;
   const needs = new Set(adapters.flatMap(({ adapter }) => adapter.services));
   log(`starting services (${['toxiproxy', ...needs].join(', ')}) and the world…`);
   const env = await startEnvironment({
@@ -91,6 +97,13 @@ export async function runExperiment(
       for (const fault of experiment.faults) {
         for (const { adapter, knobs } of adapters) {
           const id = cellId(scenario.name, adapter.name, fault);
+          const faults = createCellFaults({
+            ...{ cell: id, fault, experiment, plan, windowMs, services: adapter.services },
+            ...{ env, history, runDir: outDir, log },
+          });
+          const knob = adapter.recoveryKnob(knobs);
+          recoveryKnobs.set(id, knob);
+          const drainTimeoutMs = drainTimeoutFor(faults.planned, knob, experiment.load.drainTimeoutMs);
           const cell: CellSpec = {
             id,
             scenario,
@@ -98,9 +111,12 @@ export async function runExperiment(
             adapter,
             knobs,
             prepared: prepared.get(adapter.name),
-            faults: createCellFaults(fault),
+            faults,
+            drainTimeoutMs,
           };
           log(`cell ${id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
+          if (drainTimeoutMs > experiment.load.drainTimeoutMs)
+            log(`  drain raised to ${drainTimeoutMs} ms: workers die mid-step, recovery is up to ${knob}`);
           const summary = await runCell(cell, { experiment, arrivals, env, history, runDir: outDir, log });
           if (summary.submitErrors > 0) log(`  ${summary.submitErrors} submissions were refused`);
           metas.push({ id, scenario: scenario.name, adapter: adapter.name, fault, knobs, plan });
@@ -111,11 +127,17 @@ export async function runExperiment(
     history.close();
     await env.stop();
   }
-  return finishResults(outDir, config, metas);
+  return finishResults(outDir, config, metas, recoveryKnobs);
 }
 
 /** Merges the per-process histories and computes results.json from the history alone. */
-export async function finishResults(outDir: string, config: Record<string, unknown>, metas: CellMeta[]) {
+export async function finishResults(
+  outDir: string,
+  config: Record<string, unknown>,
+  metas: CellMeta[],
+  /** Cell id → the adapter's recoveryKnob(knobs), named in each fault it governed. */
+  recoveryKnobs = new Map<string, string>(),
+) {
   const historyPath = join(outDir, 'history.jsonl');
   await mergeHistoryParts(join(outDir, 'history.d'), historyPath);
   const results: Results = {
@@ -125,6 +147,13 @@ export async function finishResults(outDir: string, config: Record<string, unkno
     config,
     cells: await analyzeHistoryFile(historyPath, metas),
   };
+  for (const cell of results.cells) {
+    const knob = recoveryKnobs.get(cell.id);
+    for (const fault of cell.faults) {
+      const by = knob === undefined ? undefined : governedBy(fault, knob);
+      if (by !== undefined) fault.governedBy = by;
+    }
+  }
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   return results;
 }

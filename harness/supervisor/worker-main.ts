@@ -4,11 +4,11 @@
  * the supervisor, with its configuration in FAULTLINE_WORKER_CONFIG.
  */
 import type { StartWorker, WorkerConfig } from '../../adapters/types.js';
+import { armChaosFailpoints } from '../../chaos/failpoint.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime } from '../../scenarios/runtime.js';
 import { HistoryWriter } from '../history/writer.js';
 import { WorldClient } from '../world/client.js';
-import { armFailpoints } from './failpoints.js';
 
 export interface WorkerLaunch extends WorkerConfig {
   workerModule: string;
@@ -32,7 +32,12 @@ const runtime = createStepRuntime({
   world: new WorldClient(launch.endpoints.world),
   history,
   idempotentEffects: launch.idempotentEffects,
-  failpoint: armFailpoints(launch.failpoints ?? []),
+  // Each firing is recorded as a fault-start in this worker's history, right before it dies.
+  failpoint: armChaosFailpoints(launch.failpoints ?? [], {
+    history,
+    cell: launch.cell,
+    workerId: launch.workerId,
+  }),
 });
 
 const { startWorker } = (await import(launch.workerModule)) as { startWorker: StartWorker<unknown> };

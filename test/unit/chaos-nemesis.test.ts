@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { Nemesis } from '../../chaos/nemesis.js';
+import { parseSchedule, planFaults } from '../../chaos/schedule.js';
+import { InfrastructureError } from '../../harness/config/errors.js';
+import { now } from '../../harness/history/clock.js';
+import { HistoryWriter } from '../../harness/history/writer.js';
+import type { Environment } from '../../harness/runner/environment.js';
+import type { Supervisor } from '../../harness/supervisor/supervisor.js';
+
+/** A nemesis against fakes of the live cell: it calls them and writes fault events. */
+function setup(schedule: unknown[], restart = async (_name: string, _o?: { downMs?: number }) => {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-nemesis-'));
+  const history = new HistoryWriter(join(dir, 'harness.jsonl'));
+  const calls: string[] = [];
+  const env = {
+    services: {},
+    provider: {
+      restart: async (name: string, o?: { downMs?: number }) => {
+        calls.push(`restart ${name} ${o?.downMs}`);
+        await restart(name, o);
+        calls.push(`restarted ${name}`);
+      },
+    },
+    world: { setFaults: (f: object) => calls.push(`world ${JSON.stringify(f)}`) },
+  } as unknown as Environment;
+  const supervisor = {
+    workerIds: () => ['a-w1', 'a-w2'],
+    kill: (signal: string, ids: string[]) => calls.push(`kill ${signal} ${ids.join(',')}`),
+  } as unknown as Supervisor;
+  const faults = planFaults(parseSchedule(schedule), {
+    seed: 1,
+    windowMs: 1000,
+    runs: 10,
+    workers: 2,
+    salt: 's',
+  });
+  const log: string[] = [];
+  const nemesis = new Nemesis({
+    ...{ cell: 'c', faults, env, history, services: ['redis'] as const },
+    ...{ markerDir: join(dir, 'chaos'), log: (l: string) => log.push(l) },
+  });
+  const events = () =>
+    readFileSync(history.path, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  return { nemesis, supervisor, calls, events, log };
+}
+
+const brief = (e: { type: string; faultId: string; fault: string; target: string }) =>
+  `${e.type} ${e.faultId} ${e.fault} ${e.target}`;
+
+describe('the nemesis', () => {
+  it('injects at the planned moments, heals after the duration, and writes fault-start / fault-end', async () => {
+    const n = setup([
+      { kind: 'kill', at: 10, target: 'w2' },
+      { kind: 'model-errors', at: 20, duration: 40, params: { status: 429 } },
+    ]);
+    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    await sleep(150);
+    await n.nemesis.healAll();
+    expect(n.events().map(brief)).toEqual([
+      'fault-start f1 kill a-w2', // instant: no fault-end
+      'fault-start f2 model-errors model',
+      'fault-end f2 model-errors model',
+    ]);
+    const [, errors, healed] = n.events();
+    expect(healed.t - errors.t).toBeGreaterThanOrEqual(39);
+    expect(errors.params).toEqual({ rate: 1, status: 429, retryAfterSeconds: 1 });
+    expect(n.calls).toEqual([
+      'kill SIGKILL a-w2',
+      'world {"modelErrorRate":1,"modelErrorStatus":429,"retryAfterSeconds":1}',
+      'world {"modelErrorRate":0}',
+    ]);
+  });
+
+  it('heals everything in healAll: an active fault ends now, a fault not yet started never starts', async () => {
+    const n = setup([
+      { kind: 'model-latency', at: 0, duration: 60_000 },
+      { kind: 'kill', at: 60_000 },
+    ]);
+    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    await sleep(30);
+    await n.nemesis.healAll();
+    await n.nemesis.healAll(); // again in the runner's finally: nothing left to do
+    expect(n.events().map(brief)).toEqual([
+      'fault-start f1 model-latency model',
+      'fault-end f1 model-latency model',
+    ]);
+    expect(n.calls).toEqual(['world {"extraLatencyMs":1000}', 'world {"extraLatencyMs":0}']);
+    expect(n.log.join('\n')).toMatch(/f2 \(kill at 60000 ms\) never started/);
+  });
+
+  it('waits for a backend restart under way; its fault-end marks the server back', async () => {
+    const n = setup([{ kind: 'backend-restart', at: 0, params: { downMs: 80 } }], (_, o) => sleep(o?.downMs));
+    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    await sleep(20);
+    await n.nemesis.healAll();
+    expect(n.calls).toEqual(['restart redis 80', 'restarted redis']);
+    const [start, end] = n.events();
+    expect([start, end].map(brief)).toEqual([
+      'fault-start f1 backend-restart redis',
+      'fault-end f1 backend-restart redis',
+    ]);
+    expect(end.t - start.t).toBeGreaterThanOrEqual(79);
+  });
+
+  it('reports a fault that could not be injected as an infrastructure error from healAll', async () => {
+    const n = setup([{ kind: 'backend-restart', at: 0 }], async () => {
+      throw new Error('redis did not come back');
+    });
+    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    await sleep(20);
+    await expect(n.nemesis.healAll()).rejects.toThrow(InfrastructureError);
+    expect(n.events().map((e) => e.type)).toEqual(['fault-start', 'fault-end']);
+    await expect(n.nemesis.healAll()).resolves.toBeUndefined();
+  });
+});
