@@ -5,8 +5,8 @@ import { installCleanupHandlers } from '../processes.js';
 import { TOOL_VERSION } from '../version.js';
 import { number, parseFlags } from './args.js';
 import { listCommand } from './list.js';
-import { RUN_USAGE, runCommand } from './run.js';
-import { summaryTable } from './table.js';
+import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
+import { RUN_USAGE } from './run.js';
 
 /** Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure. */
 export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3 } as const;
@@ -15,6 +15,10 @@ const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration 
 
 usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
+  faultline report RUN_DIR        rebuild results and every report from the history alone
+  faultline compare BASELINE CURRENT [--tolerance 0.1]   metric deltas; exit 1 on a regression
+  faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
+                                  run, evaluate the gates, write junit.xml; exit 1 on a failed gate
   faultline list                  scenarios, adapters and faults
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
@@ -26,12 +30,14 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'run': {
-        const { results, outDir } = await runCommand(rest, log);
-        console.log(summaryTable(results.cells));
-        console.log(`\nresults: ${outDir}/results.json`);
-        return results.cells.some((c) => c.verdict === 'fail') ? EXIT.failed : EXIT.ok;
-      }
+      case 'run':
+        return await runAndReport(rest, log);
+      case 'report':
+        return await reportCommand(rest, log);
+      case 'compare':
+        return await compareCommand(rest);
+      case 'ci':
+        return await ciCommand(rest, log);
       case 'bench': {
         const { values } = parseFlags(
           rest,
@@ -60,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
-        throw new InputError(`unknown command "${command}"; valid commands: run, list, bench, version, help`);
+        throw new InputError(
+          `unknown command "${command}"; valid commands: run, report, compare, ci, list, bench, version, help`,
+        );
     }
   } catch (error) {
     if (error instanceof InputError) {

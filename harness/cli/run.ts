@@ -3,6 +3,7 @@ import { adapterNames } from '../../adapters/index.js';
 import { InputError } from '../config/errors.js';
 import type { Experiment, ExperimentInput } from '../config/experiment.js';
 import { parseExperiment, readExperimentFile } from '../config/load-experiment.js';
+import { parseGates } from '../gates/index.js';
 import { onInterrupt } from '../processes.js';
 import type { Results } from '../results.js';
 import { runExperiment } from '../runner/experiment-run.js';
@@ -21,6 +22,7 @@ export const RUN_FLAGS = {
   idempotent: { type: 'boolean' },
   'backend-persistence': { type: 'string' },
   knob: { type: 'string', multiple: true },
+  threshold: { type: 'string', multiple: true },
   out: { type: 'string' },
 } as const;
 
@@ -36,6 +38,7 @@ export const RUN_USAGE = `faultline run [EXPERIMENT_FILE] [flags]
   --idempotent            effects carry an idempotency key derived from (run, step)
   --backend-persistence on|off
   --knob ADAPTER.NAME=VALUE   set an adapter knob (repeatable)
+  --threshold EXPR        a k6-style gate, e.g. "lost == 0", "latency.p99 < 2s" (repeatable)
   --out DIR               where history, results and reports go (default results/<time>)`;
 
 type Values = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
@@ -76,6 +79,7 @@ export function experimentFromArgs(file: string | undefined, values: Values): Ex
       seed: number('seed', values.seed),
       idempotent: values.idempotent,
       backendPersistence: onOff('backend-persistence', values['backend-persistence']),
+      thresholds: values.threshold,
     }),
   };
   return parseExperiment(input, file ?? 'command line');
@@ -119,9 +123,12 @@ export async function runCommand(
   if (positionals.length > 1)
     throw new InputError(`faultline run takes at most one experiment file\n${RUN_USAGE}`);
   const experiment = experimentFromArgs(positionals[0], values);
+  parseGates(experiment.thresholds); // a bad gate is bad input: found before any server starts
   const outDir = values.out ?? defaultOutDir();
   onInterrupt(() =>
-    log(`\ninterrupted: the history so far is kept in ${outDir}/history.d; faultline report ${outDir} computes results from it`),
+    log(
+      `\ninterrupted: the history so far is kept in ${outDir}/history.d; faultline report ${outDir} computes results from it`,
+    ),
   );
   const results = await runExperiment(experiment, outDir, log);
   return { results, outDir };

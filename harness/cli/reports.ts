@@ -1,0 +1,99 @@
+import {
+  appendStepSummary,
+  compareResults,
+  comparisonExitCode,
+  rebuildReports,
+  renderComparisonMarkdown,
+  writeReports,
+} from '../../reports/index.js';
+import { InputError } from '../config/errors.js';
+import { gatesExitCode } from '../gates/index.js';
+import type { Results } from '../results.js';
+import { readResults, recomputeResults } from '../runner/recompute.js';
+import { number, parseFlags } from './args.js';
+import { RUN_FLAGS, runCommand } from './run.js';
+import { summaryTable } from './table.js';
+
+const EXIT_FAILED = 1;
+
+/** 1 when a declared gate failed (or is UNKNOWN), or, with no gates, when a verdict failed. */
+function outcomeCode(results: Results, gateCodes: number): number {
+  const gatesDeclared = (results.config.thresholds as unknown[] | undefined)?.length ?? 0;
+  if (gatesDeclared > 0) return gateCodes;
+  return results.cells.some((c) => c.verdict === 'fail') ? EXIT_FAILED : 0;
+}
+
+function printOutputs(files: Record<string, string>, log: (line: string) => void): void {
+  log(`wrote ${Object.values(files).join(', ')}`);
+}
+
+/** `faultline run`: run, check, write every report; exit 1 on a failed gate or verdict. */
+export async function runAndReport(argv: string[], log: (line: string) => void): Promise<number> {
+  const { results, outDir } = await runCommand(argv, log);
+  const written = await writeReports(outDir, results);
+  console.log(summaryTable(results.cells));
+  for (const gate of written.gates)
+    console.log(`gate ${gate.status.padEnd(7)} ${gate.gate.expression}  ${gate.message}`);
+  printOutputs({ 'results.json': `${outDir}/results.json`, ...written.files }, log);
+  return outcomeCode(results, gatesExitCode(written.gates));
+}
+
+/** `faultline report DIR`: every output rebuilt from the history and recorded config alone. */
+export async function reportCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const { positionals } = parseFlags(argv, {}, 'report');
+  if (positionals.length !== 1) throw new InputError('usage: faultline report RUN_DIR');
+  const runDir = positionals[0]!;
+  const rebuilt = await rebuildReports(runDir, recomputeResults);
+  console.log(summaryTable(rebuilt.results.cells));
+  printOutputs(rebuilt.files, log);
+  return 0;
+}
+
+const COMPARE_FLAGS = { tolerance: { type: 'string' } } as const;
+
+/** `faultline compare BASELINE CURRENT`: metric deltas, regressions beyond the tolerance exit 1. */
+export async function compareCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, COMPARE_FLAGS, 'compare');
+  if (positionals.length !== 2)
+    throw new InputError('usage: faultline compare BASELINE CURRENT [--tolerance 0.1]');
+  const comparison = compareResults(
+    readResults(positionals[0]!),
+    readResults(positionals[1]!),
+    number('tolerance', values.tolerance) ?? 0.1,
+  );
+  console.log(renderComparisonMarkdown(comparison));
+  return comparisonExitCode(comparison);
+}
+
+/**
+ * `faultline ci`: run an experiment, evaluate its gates, optionally compare with a
+ * baseline, write junit.xml, append the summary to $GITHUB_STEP_SUMMARY; exit 1 when a
+ * gate fails or the baseline regressed.
+ */
+export async function ciCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const ciFlags = { ...RUN_FLAGS, baseline: { type: 'string' }, tolerance: { type: 'string' } } as const;
+  const { values } = parseFlags(argv, ciFlags, 'ci');
+  const runArgv = withoutFlags(argv, ['--baseline', '--tolerance']);
+  const baseline = values.baseline === undefined ? undefined : readResults(values.baseline);
+  const { results, outDir } = await runCommand(runArgv, log);
+  const written = await writeReports(outDir, results, {
+    baseline,
+    tolerance: number('tolerance', values.tolerance) ?? 0.1,
+  });
+  console.log(written.summaryMarkdown);
+  if (appendStepSummary(written.summaryMarkdown)) log('appended the summary to $GITHUB_STEP_SUMMARY');
+  printOutputs(written.files, log);
+  const regressed = written.comparison ? comparisonExitCode(written.comparison) : 0;
+  return Math.max(outcomeCode(results, gatesExitCode(written.gates)), regressed);
+}
+
+/** Removes `--flag value` pairs (and `--flag=value`) that only `ci` understands. */
+function withoutFlags(argv: string[], flags: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (flags.includes(arg)) i++;
+    else if (!flags.some((f) => arg.startsWith(`${f}=`))) out.push(arg);
+  }
+  return out;
+}
