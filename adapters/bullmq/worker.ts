@@ -1,11 +1,23 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { RunPlan } from '../../scenarios/plan.js';
 import { PermanentStepError } from '../../scenarios/runtime.js';
 import type { StartWorker } from '../types.js';
 import { jobId, keys, PREFIX, queueName, type StepJobData, stepJobOptions } from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 
 type StepJob = Job<StepJobData & { approvalRequested?: boolean }>;
+
+/**
+ * A run is complete when its sinks are: every other step precedes one. Only steps a
+ * join waits on (and the sinks, when there are several) need recording.
+ */
+export function fanInBookkeeping(plan: RunPlan): { sinks: string[]; recorded: Set<string> } {
+  const sinks = plan.instances.filter((i) => plan.dependents.get(i.id)!.length === 0).map((i) => i.id);
+  const recorded = new Set(plan.instances.filter((i) => i.dependsOn.length > 1).flatMap((i) => i.dependsOn));
+  if (sinks.length > 1) for (const sink of sinks) recorded.add(sink);
+  return { sinks, recorded };
+}
 
 export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime }) => {
   const { cell, knobs } = config;
@@ -15,26 +27,28 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   const connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
 
-  /**
-   * Records a step in the run's done-set; when the set is full, announces the run on
-   * the completion list. Plain commands, not a script: a Lua call costs Redis as much
-   * as a whole command batch. A worker killed between the two leaves its job
-   * unfinished, so the job re-runs and announces the run then; the driver keeps the
-   * first announcement of a run.
-   */
-  const markDone = async (runId: string, stepId: string): Promise<void> => {
-    const done = keys.done(cell, runId);
-    const replies = await connection.multi().sadd(done, stepId).scard(done).exec();
-    const finished = replies?.[1]?.[1];
-    if (finished === plan.instances.length) await connection.rpush(keys.completions(cell), runId);
-  };
+  const bookkeeping = fanInBookkeeping(plan);
 
+  /**
+   * Fan-in bookkeeping, kept to what a join needs: a step goes into the run's done-set
+   * only when a join (or the completion check of a run with several sinks) will look
+   * for it. A worker killed before it enqueues the next steps leaves its job unfinished;
+   * the job re-runs and does it then (SADD and job ids make that idempotent), and the
+   * driver keeps the first announcement of a run.
+   */
   const advance = async (runId: string, stepId: string): Promise<void> => {
-    await markDone(runId, stepId);
+    const done = keys.done(cell, runId);
+    if (bookkeeping.recorded.has(stepId)) await connection.sadd(done, stepId);
+    if (bookkeeping.sinks.includes(stepId)) {
+      const allSinks =
+        bookkeeping.sinks.length === 1 ||
+        (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1);
+      if (allSinks) await connection.rpush(keys.completions(cell), runId);
+    }
     const ready: string[] = [];
     for (const next of plan.dependents.get(stepId) ?? []) {
       const deps = plan.byId.get(next)!.dependsOn;
-      const flags = deps.length === 1 ? [1] : await connection.smismember(keys.done(cell, runId), ...deps);
+      const flags = deps.length === 1 ? [1] : await connection.smismember(done, ...deps);
       if (flags.every((f) => f === 1)) ready.push(next);
     }
     if (ready.length > 0) {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { fanInBookkeeping } from '../../adapters/bullmq/worker.js';
+import { loadScenario, parseScenario } from '../../scenarios/index.js';
+import { planRun } from '../../scenarios/plan.js';
+
+describe('BullMQ fan-in bookkeeping', () => {
+  it('records only what a join waits on; one sink announces the run', () => {
+    const { sinks, recorded } = fanInBookkeeping(planRun(loadScenario('rag-ingest')));
+    expect(sinks).toEqual(['notify']);
+    expect([...recorded].sort()).toEqual(['embed#0', 'embed#1', 'embed#2', 'embed#3']);
+  });
+
+  it('records every sink when a run has several', () => {
+    const plan = planRun(
+      parseScenario(
+        {
+          name: 'two-sinks',
+          description: 'test',
+          steps: [
+            { id: 'a', kind: 'tool' },
+            { id: 'b', kind: 'tool', dependsOn: ['a'] },
+            { id: 'c', kind: 'tool', dependsOn: ['a'] },
+          ],
+        },
+        'inline',
+      ),
+    );
+    const { sinks, recorded } = fanInBookkeeping(plan);
+    expect(sinks).toEqual(['b', 'c']);
+    expect([...recorded].sort()).toEqual(['b', 'c']);
+  });
+});
