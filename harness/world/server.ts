@@ -34,6 +34,13 @@ export interface WorldOptions {
   port?: number;
 }
 
+/**
+ * Every cell of an experiment runs the same run ids against this one world: a key is
+ * only ever a duplicate within its own cell, or a second adapter's effects would all
+ * count as blocked by the first's.
+ */
+const cellKey = (req: EffectRequest): string | null => (req.key === null ? null : `${req.cell}\n${req.key}`);
+
 export async function startWorld(options: WorldOptions): Promise<World> {
   const ledger = new EffectLedger();
   let faults: WorldFaults = { ...NO_WORLD_FAULTS };
@@ -56,7 +63,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       return { status: 200, body: { ok: true } };
     },
     '/effect': async (req: EffectRequest) => {
-      const deduplicated = ledger.apply(req.key);
+      const deduplicated = ledger.apply(cellKey(req));
       options.history.append({
         type: 'effect',
         cell: req.cell,
@@ -69,7 +76,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       return { status: 200, body: { deduplicated } };
     },
     '/compensate': async (req: EffectRequest) => {
-      const deduplicated = ledger.compensate(req.key);
+      const deduplicated = ledger.compensate(cellKey(req));
       options.history.append({
         type: 'compensate',
         cell: req.cell,
