@@ -11,7 +11,7 @@ export function listCommand(): string {
   return [
     section(
       'scenarios',
-      scenarioNames().map((name) => [name, loadScenario(name).description]),
+      scenarioNames().map((name) => [name, firstSentence(loadScenario(name).description)]),
     ),
     section(
       'adapters',
@@ -23,3 +23,5 @@ export function listCommand(): string {
     ),
   ].join('\n\n');
 }
+
+const firstSentence = (text: string): string => text.split(/(?<=\.)\s/)[0] ?? text;
