@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError, unknownName } from '../harness/config/errors.js';
 import { bullmqAdapter } from './bullmq/index.js';
+import { temporalAdapter } from './temporal/index.js';
 import type { AdapterDefinition } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own knob type
@@ -9,6 +10,7 @@ type AnyAdapter = AdapterDefinition<any>;
 
 const BUILT_IN: Record<string, AnyAdapter> = {
   bullmq: bullmqAdapter,
+  temporal: temporalAdapter,
 };
 
 export function adapterNames(): string[] {

@@ -1,0 +1,35 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
+const WORKFLOWS_PATH = fileURLToPath(new URL('./workflow.ts', import.meta.url));
+
+/** What `prepare` hands every driver and worker of the experiment. */
+export interface PreparedBundle {
+  /** The webpack bundle of workflow.ts, loaded by workers with `workflowBundle: { codePath }`. */
+  codePath: string;
+  /** How long bundling took, once for the whole experiment. */
+  bundleMs: number;
+}
+
+/**
+ * Bundles the workflow code once per experiment. Without it every worker start (and
+ * every restart after a kill) would run webpack for seconds, and recovery times would
+ * measure the bundler rather than Temporal.
+ */
+export async function prepareWorkflowBundle(runDir: string): Promise<PreparedBundle> {
+  const began = performance.now();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
+  const codePath = join(runDir, 'temporal', 'workflow-bundle.js');
+  mkdirSync(dirname(codePath), { recursive: true });
+  writeFileSync(codePath, code);
+  return { codePath, bundleMs: Math.round(performance.now() - began) };
+}
+
+export function isPreparedBundle(value: unknown): value is PreparedBundle {
+  return typeof (value as PreparedBundle | null)?.codePath === 'string';
+}

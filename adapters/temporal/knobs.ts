@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const ms = z.number().int().positive();
+
+/**
+ * Temporal's delivery knobs. Defaults are Temporal's own where it has one (retry policy,
+ * worker slots), so a result reflects what a team gets out of the box; where Temporal
+ * insists on a choice (an activity needs startToClose or scheduleToClose) the default
+ * matches BullMQ's lockDuration, so a dead worker costs both adapters the same 30 s.
+ * Every value used is recorded in results.json.
+ */
+export const TemporalKnobsSchema = z
+  .object({
+    /** Longest one activity attempt may take; a dead worker's step is retried after it. */
+    startToCloseTimeout: ms.default(30_000),
+    /** Longest a step may take over all its attempts; null: no limit (Temporal's default). */
+    scheduleToCloseTimeout: ms.nullable().default(null),
+    /** Steps that heartbeat (`heartbeat` in the scenario) are retried this long after their last beat. */
+    heartbeatTimeout: ms.default(5_000),
+    /** Activity retry policy; maximumAttempts 0 means unlimited (Temporal's default). */
+    retry: z
+      .object({
+        initialInterval: ms.default(1_000),
+        backoffCoefficient: z.number().min(1).default(2),
+        maximumInterval: ms.default(100_000),
+        maximumAttempts: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({
+        initialInterval: 1_000,
+        backoffCoefficient: 2,
+        maximumInterval: 100_000,
+        maximumAttempts: 0,
+      }),
+    /** Task queue name prefix; each cell gets its own queue (`<taskQueue>.<cell>`). */
+    taskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .default('faultline'),
+    /** Activity slots per worker process. */
+    maxConcurrentActivityTaskExecutions: z.number().int().min(1).default(100),
+    /** Workflow-task slots per worker process (at least 2 with the workflow cache on). */
+    maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).default(40),
+    /**
+     * A dead worker's cached workflows get their next task after this long (then any
+     * worker may take it): it adds to recovery after a kill, so it is recorded too.
+     */
+    stickyQueueScheduleToStartTimeout: ms.default(10_000),
+    /** Effects carry the runtime's idempotency key for this adapter even without --idempotent. */
+    idempotencyKeys: z.boolean().default(false),
+  })
+  .strict();
+
+export type TemporalKnobs = z.infer<typeof TemporalKnobsSchema>;

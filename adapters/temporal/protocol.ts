@@ -1,0 +1,98 @@
+import type { StepKind } from '../../scenarios/model.js';
+import type { RunPlan } from '../../scenarios/plan.js';
+import type { TemporalKnobs } from './knobs.js';
+
+/**
+ * What the driver (harness), the workflow (sandbox) and the activities (worker) agree on.
+ * The workflow imports only the types from here, so its bundle stays free of Node code.
+ */
+
+/** One step instance as the workflow sees it: enough to walk the DAG, nothing to execute. */
+export interface PipelineStep {
+  id: string;
+  kind: StepKind;
+  dependsOn: string[];
+  /** The step heartbeats, so its activity gets the heartbeat timeout. */
+  heartbeat: boolean;
+}
+
+/** Activity options as plain JSON (milliseconds), so they travel in the workflow input. */
+export interface ActivitySettings {
+  startToCloseTimeout: number;
+  scheduleToCloseTimeout?: number;
+  heartbeatTimeout: number;
+  retry: {
+    initialInterval: number;
+    backoffCoefficient: number;
+    maximumInterval: number;
+    /** Absent: unlimited (the SDK refuses 0). */
+    maximumAttempts?: number;
+    nonRetryableErrorTypes: string[];
+  };
+}
+
+export interface PipelineInput {
+  runId: string;
+  steps: PipelineStep[];
+  activity: ActivitySettings;
+}
+
+export interface PipelineOutput {
+  steps: number;
+}
+
+export interface StepArgs {
+  runId: string;
+  stepId: string;
+}
+
+/** The approver's decision, delivered as a workflow signal. */
+export interface ApprovalSignal {
+  stepId: string;
+  approved: boolean;
+}
+
+/** Failure type of a step that must not be retried (PermanentStepError, a rejection). */
+export const PERMANENT_FAILURE = 'PermanentStepError';
+
+/** Workflow name: the exported function in workflow.ts. */
+export const PIPELINE_WORKFLOW = 'pipeline';
+
+const safe = (text: string) => text.replaceAll(/[^A-Za-z0-9._:-]/g, '_');
+
+/** One workflow per (cell, run): a re-submission of the run names the same execution. */
+export function workflowId(cell: string, runId: string): string {
+  return safe(`${cell}:${runId}`);
+}
+
+/** One task queue per cell, so a cell's workers never pick up an earlier cell's leftovers. */
+export function taskQueueName(prefix: string, cell: string): string {
+  return `${prefix}.${safe(cell).replaceAll(':', '_')}`;
+}
+
+/** The workflow input of every run of a cell, but for its run id. */
+export function pipelineTemplate(plan: RunPlan, knobs: TemporalKnobs): Omit<PipelineInput, 'runId'> {
+  const { retry } = knobs;
+  return {
+    steps: plan.instances.map((i) => ({
+      id: i.id,
+      kind: i.spec.kind,
+      dependsOn: i.dependsOn,
+      heartbeat: i.spec.heartbeat !== undefined,
+    })),
+    activity: {
+      startToCloseTimeout: knobs.startToCloseTimeout,
+      ...(knobs.scheduleToCloseTimeout === null
+        ? {}
+        : { scheduleToCloseTimeout: knobs.scheduleToCloseTimeout }),
+      heartbeatTimeout: knobs.heartbeatTimeout,
+      retry: {
+        initialInterval: retry.initialInterval,
+        backoffCoefficient: retry.backoffCoefficient,
+        maximumInterval: retry.maximumInterval,
+        ...(retry.maximumAttempts > 0 ? { maximumAttempts: retry.maximumAttempts } : {}),
+        nonRetryableErrorTypes: [PERMANENT_FAILURE],
+      },
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { StartWorker } from '../types.js';
+import { createActivities } from './activities.js';
+import { isPreparedBundle } from './bundle.js';
+import type { TemporalKnobs } from './knobs.js';
+import { taskQueueName } from './protocol.js';
+
+/** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
+const SHUTDOWN_GRACE_MS = 8_000;
+
+/**
+ * A Temporal worker process: polls the cell's task queue for workflow tasks (the DAG
+ * interpreter, loaded from the experiment's prebuilt bundle) and activity tasks (the
+ * shared step runtime). It reaches the server through the `server` Toxiproxy link.
+ */
+export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime }) => {
+  const began = performance.now();
+  const { knobs, prepared } = config;
+  const endpoint = config.endpoints.temporal;
+  if (!endpoint) throw new Error('temporal worker started without a Temporal endpoint');
+  if (!isPreparedBundle(prepared)) throw new Error('temporal worker started without a workflow bundle');
+  // Core logs every poll retry at INFO during a network fault; warnings are enough in a worker log.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  const connection = await NativeConnection.connect({ address: `${endpoint.host}:${endpoint.port}` });
+  const worker = await Worker.create({
+    connection,
+    namespace: endpoint.namespace,
+    taskQueue: taskQueueName(knobs.taskQueue, config.cell),
+    identity: config.workerId,
+    workflowBundle: { codePath: prepared.codePath },
+    activities: createActivities(runtime),
+    maxConcurrentActivityTaskExecutions: knobs.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTaskExecutions: knobs.maxConcurrentWorkflowTaskExecutions,
+    stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
+  });
+
+  let closing = false;
+  const running = worker.run().catch((error: Error) => {
+    if (closing) return;
+    // A worker that gave up (e.g. the server stayed unreachable) dies, and the supervisor restarts it.
+    console.error(`temporal worker ${config.workerId} stopped: ${error.message}`);
+    process.exit(1);
+  });
+  console.log(`temporal worker ${config.workerId} ready in ${Math.round(performance.now() - began)} ms`);
+
+  return {
+    async close() {
+      closing = true;
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+};
