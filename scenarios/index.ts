@@ -37,7 +37,9 @@ export function loadScenarioFile(path: string): Scenario {
   return scenario;
 }
 
+/** A scenario by name, or a scenario file of the user's by path (ending in .json). */
 export function loadScenario(name: string): Scenario {
+  if (name.endsWith('.json')) return loadScenarioFile(name);
   const names = scenarioNames();
   if (!names.includes(name)) throw unknownName('scenario', name, names);
   return loadScenarioFile(join(SCENARIO_DIR, `${name}.json`));

@@ -44,6 +44,14 @@ export const ExperimentSchema = z
     load: LoadSchema.default(LoadSchema.parse({})),
     /** Every effect carries an idempotency key derived from (run, step). */
     idempotent: z.boolean().default(false),
+    /** The world's human approver: answers approval requests after delayMs, rejects a share. */
+    approver: z
+      .object({
+        delayMs: z.number().int().min(0).default(50),
+        rejectRate: z.number().min(0).max(1).default(0),
+      })
+      .strict()
+      .optional(),
     /** Redis AOF and Temporal's SQLite file; off means a backend restart loses work. */
     backendPersistence: z.boolean().default(true),
     /** Supervisor restarts a dead worker after this long; null never restarts. */

@@ -89,6 +89,7 @@ export async function runExperiment(
     proxyWorkers: experiment.proxyWorkers,
   });
   try {
+    if (experiment.approver) env.world.setApprover(experiment.approver);
     const prepared = new Map<string, unknown>();
     for (const { adapter } of adapters) prepared.set(adapter.name, await adapter.prepare?.(outDir));
     for (const scenarioName of experiment.scenarios) {
