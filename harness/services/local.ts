@@ -146,7 +146,13 @@ function commandLine(
       // random free ports, so two dev servers never collide.
       const args = ['server', 'start-dev', '--headless', '--ip', HOST, '--port', String(port)];
       args.push('--log-level', 'warn');
-      if (persistence) args.push('--db-filename', dbFile);
+      // WAL with synchronous=NORMAL survives a crash of the server process (what a backend
+      // restart fault does), like Redis's appendfsync everysec; SQLite's default syncs to
+      // disk on every commit, which would make the dev server, not Temporal, the bottleneck.
+      if (persistence) {
+        args.push('--db-filename', dbFile);
+        args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+      }
       return { args };
     }
     case 'toxiproxy':
