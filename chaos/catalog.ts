@@ -24,9 +24,12 @@ export interface FaultDefinition {
 /** Name of the cell fault that runs the experiment's own `faultSchedule`. */
 export const SCHEDULE_FAULT = 'schedule';
 
-/** Roughly 30% into each worker's share of the runs: the fault lands mid-load. */
-const nthInEachWorker = ({ runs, workers }: NamedFaultContext) =>
-  Math.max(1, Math.round((0.3 * runs) / workers));
+/** Failpoints arm at 30% of the load and fire at the next time each worker reaches the point. */
+const failpoint = (point: 'before-effect' | 'after-effect' | 'after-step'): EntryInput => ({
+  kind: 'failpoint',
+  at: '30%',
+  params: { point, nth: 1, once: true },
+});
 
 export const NAMED_FAULTS: FaultDefinition[] = [
   {
@@ -53,24 +56,18 @@ export const NAMED_FAULTS: FaultDefinition[] = [
   {
     name: 'kill-after-effect',
     description:
-      'each worker dies once right after applying an effect, before the step returns (first effect step)',
-    entries: (ctx) => [
-      { kind: 'failpoint', params: { point: 'after-effect', nth: nthInEachWorker(ctx), once: true } },
-    ],
+      'from 30% of the load, each worker dies once right after applying an effect (first effect step)',
+    entries: () => [failpoint('after-effect')],
   },
   {
     name: 'kill-before-effect',
-    description: 'each worker dies once just before applying an effect (first effect step)',
-    entries: (ctx) => [
-      { kind: 'failpoint', params: { point: 'before-effect', nth: nthInEachWorker(ctx), once: true } },
-    ],
+    description: 'from 30% of the load, each worker dies once just before applying an effect',
+    entries: () => [failpoint('before-effect')],
   },
   {
     name: 'kill-after-step',
-    description: 'each worker dies once after a step returned, before the orchestrator recorded it',
-    entries: (ctx) => [
-      { kind: 'failpoint', params: { point: 'after-step', nth: nthInEachWorker(ctx), once: true } },
-    ],
+    description: 'from 30% of the load, each worker dies once after a step returned, before it is recorded',
+    entries: () => [failpoint('after-step')],
   },
   {
     name: 'network-partition',

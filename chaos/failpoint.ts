@@ -20,6 +20,8 @@ export interface ChaosFailpointSpec extends FailpointSpec {
   once?: boolean;
   /** The cell's chaos folder: fired markers and the disarm file. */
   markerDir?: string;
+  /** Armed only once this file exists (the nemesis writes it at the fault's `at`). */
+  armedFile?: string;
 }
 
 const DISARMED = 'disarmed';
@@ -47,13 +49,37 @@ export function failpointSpecs(faults: readonly PlannedFault[], markerDir: strin
       faultId: f.id,
       once: p.once ?? true,
       markerDir,
+      ...(f.atMs === null ? {} : { armedFile: join(markerDir, `${f.id}.armed`) }),
     };
   });
 }
 
+/** Harness side: arms a failpoint planned with an `at`, at that moment. */
+export function armFailpointFile(spec: ChaosFailpointSpec): void {
+  if (spec.armedFile) writeFileSync(spec.armedFile, '');
+}
+
+/** Harness side: armed from the start, or its `at` has come. */
+export const isArmed = (spec: ChaosFailpointSpec) => !spec.armedFile || existsSync(spec.armedFile);
+
 /** Harness side: heals every failpoint of the cell; workers check before crashing. */
 export function disarmFailpoints(markerDir: string): void {
   if (existsSync(markerDir)) writeFileSync(join(markerDir, DISARMED), '');
+}
+
+/** Harness side: `once` failpoints some worker slot never reached before they were disarmed. */
+export function unfiredFailpoints(
+  specs: readonly ChaosFailpointSpec[],
+  workerIds: readonly string[],
+): string[] {
+  return specs.flatMap((spec, index) => {
+    if (!spec.once || !spec.markerDir) return [];
+    const dir = spec.markerDir;
+    const missing = workerIds.filter((id) => !existsSync(firedMarker(dir, idOf(spec, index), id)));
+    return missing.length === 0
+      ? []
+      : [`${idOf(spec, index)} (${spec.point} ${spec.stepId}) in ${missing.join(', ')}`];
+  });
 }
 
 export interface ArmContext {
@@ -99,12 +125,23 @@ export function armChaosFailpoints(specs: readonly ChaosFailpointSpec[], ctx: Ar
       return !existsSync(firedMarker(spec.markerDir, idOf(spec, index), ctx.workerId));
     });
   // One hook per spec: harness armFailpoints keeps the nth / probability semantics.
-  const hooks = live.map(({ spec, index }) =>
-    armFailpoints([spec], () => {
+  const hooks = live.map(({ spec, index }) => {
+    const hook = armFailpoints([spec], () => {
       fire(spec, index);
       return true as const; // its default crash's type: process.kill returns true
-    }),
-  );
+    });
+    const { armedFile } = spec;
+    if (!armedFile) return hook;
+    // Not counting before it is armed: nth counts from the fault's `at`.
+    let armed = false;
+    return (point: FailpointName, call: StepCall) => {
+      if (!armed) {
+        if (point !== spec.point || !existsSync(armedFile)) return;
+        armed = true;
+      }
+      hook(point, call);
+    };
+  });
   return (point: FailpointName, call: StepCall): void => {
     current = { point, call };
     for (const hook of hooks) hook(point, call);

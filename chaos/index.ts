@@ -8,9 +8,10 @@ import type { Environment } from '../harness/runner/environment.js';
 import type { ServiceName } from '../harness/services/types.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { NAMED_FAULTS, SCHEDULE_FAULT } from './catalog.js';
-import { Nemesis, resolveLink } from './nemesis.js';
+import { Nemesis } from './nemesis.js';
 import { namedEntries, type PlannedFault, parseSchedule, planFaults } from './schedule.js';
-import { type FaultEntry, isToxic } from './spec.js';
+import type { FaultEntry } from './spec.js';
+import { isNetworkFault, resolveLink } from './targets.js';
 
 export { SCHEDULE_FAULT } from './catalog.js';
 export type { PlannedFault } from './schedule.js';
@@ -81,7 +82,7 @@ export function checkFaults(
   for (const fault of experiment.faults) {
     checkFaultName(fault);
     for (const entry of entriesOf(fault, experiment)) {
-      if (entry.kind !== 'partition' && !isToxic(entry.kind)) continue;
+      if (!isNetworkFault(entry.kind)) continue;
       if (!experiment.proxyWorkers)
         throw new InputError(`fault ${fault}: network faults need proxyWorkers (workers behind Toxiproxy)`);
       for (const adapter of adapters) {

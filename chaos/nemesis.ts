@@ -1,19 +1,23 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError } from '../harness/config/errors.js';
 import { now } from '../harness/history/clock.js';
 import type { HistoryWriter } from '../harness/history/writer.js';
 import type { CellFaults } from '../harness/runner/cell.js';
 import type { Environment } from '../harness/runner/environment.js';
-import { resetAll } from '../harness/services/toxiproxy.js';
 import type { ServiceName } from '../harness/services/types.js';
 import type { Supervisor } from '../harness/supervisor/supervisor.js';
-import { backendInjector } from './backend.js';
-import { type ChaosFailpointSpec, disarmFailpoints, failpointSpecs } from './failpoint.js';
+import {
+  armFailpointFile,
+  type ChaosFailpointSpec,
+  disarmFailpoints,
+  failpointSpecs,
+  isArmed,
+  unfiredFailpoints,
+} from './failpoint.js';
 import type { Injector } from './injector.js';
-import { type PartitionCounts, partitionInjector, toxicInjector } from './network.js';
-import { killInjector } from './process.js';
+import { healLinks, type PartitionCounts } from './network.js';
 import type { PlannedFault } from './schedule.js';
-import { isToxic } from './spec.js';
-import { worldInjector } from './world.js';
+import { injectorFor, isNetworkFault, toxiproxyApi } from './targets.js';
 
 export interface NemesisOptions {
   cell: string;
@@ -25,7 +29,11 @@ export interface NemesisOptions {
   /** The cell's chaos folder (failpoint markers). */
   markerDir: string;
   log: (line: string) => void;
+  /** How long healAll waits for armed failpoints to fire (default 30 s). */
+  failpointGraceMs?: number;
 }
+
+const FAILPOINT_GRACE_MS = 30_000;
 
 /**
  * Runs a cell's planned faults against the live cell (Jepsen's nemesis): each at
@@ -43,12 +51,14 @@ export class Nemesis implements CellFaults {
   #healing = false;
   #touchedNetwork = false;
   #error: Error | null = null;
+  #workerIds: string[] = [];
 
   constructor(private readonly options: NemesisOptions) {
     this.failpoints = failpointSpecs(options.faults, options.markerDir);
   }
 
   start({ supervisor, startedAt }: { supervisor: Supervisor; startedAt: number }): void {
+    this.#workerIds = supervisor.workerIds();
     for (const fault of this.options.faults) {
       if (fault.atMs === null || this.#healing) continue;
       const timer = setTimeout(
@@ -75,20 +85,56 @@ export class Nemesis implements CellFaults {
     // A fault being injected (a backend still restarting) finishes first: half a fault cannot be healed.
     while (this.#inProgress.size > 0) await Promise.allSettled([...this.#inProgress]);
     await Promise.all([...this.#active.keys()].map((id) => this.#heal(id)));
+    await this.#awaitArmedFailpoints();
     disarmFailpoints(this.options.markerDir);
+    // A failpoint that never fired leaves a clean-looking cell: say so.
+    for (const what of unfiredFailpoints(this.failpoints, this.#workerIds))
+      this.options.log(`  failpoint ${what} never fired: the load ended first`);
+    this.#workerIds = [];
     // Belt and braces: every link enabled, every toxic gone, whatever happened above.
-    if (this.#touchedNetwork) await resetAll(this.#api()).catch((e: Error) => this.#fail(e));
+    if (this.#touchedNetwork)
+      await healLinks(toxiproxyApi(this.options.env)).catch((e: Error) => this.#fail(e));
     const error = this.#error;
     this.#error = null;
     if (error) throw error;
   }
 
+  /**
+   * A failpoint is a trigger: once armed it waits for a worker to reach its point. On an
+   * adapter whose runs lag behind the arrivals that may come only after the load, so wait
+   * a bounded while: the crash still lands before the drain, which then measures recovery.
+   */
+  async #awaitArmedFailpoints(): Promise<void> {
+    const armed = this.failpoints.filter(isArmed);
+    const graceMs = this.options.failpointGraceMs ?? FAILPOINT_GRACE_MS;
+    const deadline = now() + graceMs;
+    let waiting = unfiredFailpoints(armed, this.#workerIds);
+    if (waiting.length > 0)
+      this.options.log(`  waiting up to ${graceMs} ms for failpoint ${waiting.join('; ')} to fire`);
+    while (waiting.length > 0 && now() < deadline) {
+      await sleep(100);
+      waiting = unfiredFailpoints(armed, this.#workerIds);
+    }
+  }
+
   async #fire(fault: PlannedFault, supervisor: Supervisor): Promise<void> {
     if (this.#healing) return;
+    if (fault.kind === 'failpoint') {
+      // Armed now; each worker writes its own fault-start when it fires.
+      const spec = this.failpoints.find((s) => s.faultId === fault.id);
+      if (spec) armFailpointFile(spec);
+      return;
+    }
     const { cell, history } = this.options;
     let injector: Injector;
     try {
-      injector = this.#injectorFor(fault, supervisor);
+      if (isNetworkFault(fault.kind)) this.#touchedNetwork = true;
+      injector = injectorFor(fault, {
+        env: this.options.env,
+        services: this.options.services,
+        supervisor,
+        partitions: this.#partitions,
+      });
     } catch (error) {
       this.#fail(error as Error);
       return;
@@ -139,29 +185,6 @@ export class Nemesis implements CellFaults {
     history.append({ type: 'fault-end', cell, faultId: fault.id, fault: fault.kind, target });
   }
 
-  #injectorFor(fault: PlannedFault, supervisor: Supervisor): Injector {
-    const { env, services } = this.options;
-    if (fault.kind === 'kill') return killInjector(fault, supervisor);
-    if (fault.kind === 'backend-restart')
-      return backendInjector(fault, resolveBackend(fault.target, services), env.provider);
-    if (fault.kind === 'model-errors' || fault.kind === 'model-latency')
-      return worldInjector(fault, env.world);
-    if (fault.kind === 'partition' || isToxic(fault.kind)) {
-      this.#touchedNetwork = true;
-      const link = resolveLink(fault.target, services);
-      return fault.kind === 'partition'
-        ? partitionInjector(this.#api(), link, this.#partitions)
-        : toxicInjector(this.#api(), link, fault);
-    }
-    throw new InfrastructureError(`fault ${fault.id}: ${fault.kind} is not injected by the nemesis`);
-  }
-
-  #api() {
-    const api = this.options.env.services.toxiproxy;
-    if (!api) throw new InfrastructureError('network faults need Toxiproxy, which was not started');
-    return api;
-  }
-
   #track(work: Promise<void>): void {
     const tracked: Promise<void> = work
       .catch((error: Error) => this.#fail(error))
@@ -173,15 +196,4 @@ export class Nemesis implements CellFaults {
     this.options.log(`  chaos: ${error.message}`);
     this.#error ??= error instanceof InfrastructureError ? error : new InfrastructureError(error.message);
   }
-}
-
-/** `orchestrator`: the link to the adapter's own backend (BullMQ → broker, Temporal → server). */
-export function resolveLink(target: string, services: readonly ServiceName[]): string {
-  if (target !== 'orchestrator') return target;
-  return services.includes('redis') ? 'broker' : 'server';
-}
-
-export function resolveBackend(target: string, services: readonly ServiceName[]): ServiceName {
-  if (target !== 'backend') return target as ServiceName;
-  return services.includes('redis') ? 'redis' : 'temporal';
 }

@@ -1,4 +1,10 @@
-import { addToxic, removeToxic, setLinkEnabled, type Toxic } from '../harness/services/toxiproxy.js';
+import {
+  addToxic,
+  removeToxic,
+  resetAll,
+  setLinkEnabled,
+  type Toxic,
+} from '../harness/services/toxiproxy.js';
 import type { HostPort } from '../harness/services/types.js';
 import type { Injector } from './injector.js';
 import type { PlannedFault } from './schedule.js';
@@ -9,6 +15,33 @@ import { TOXICS, type ToxicKind } from './spec.js';
  * bypass Toxiproxy, so a fault cuts the workers off without blinding the harness.
  */
 
+/**
+ * Toxiproxy can be slow to answer while a connection is wedged: removing a toxic waits
+ * up to 5 s per stuck connection (Shopify/toxiproxy#558, seen with gRPC through a latency
+ * toxic), and holds the proxy's lock meanwhile. The client gives up after 5 s but the
+ * server still finishes the call, so retry: a later DELETE answered 404, or POST answered
+ * 409, means an earlier attempt went through.
+ */
+const PATIENCE_MS = 30_000;
+
+async function patiently(op: () => Promise<void>, doneWhen = /$^/): Promise<void> {
+  const deadline = Date.now() + PATIENCE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await op();
+      return;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (attempt > 1 && doneWhen.test(message)) return;
+      // Only a request that got no answer is retried; an answer with an error is final.
+      if (Date.now() >= deadline || !message.includes(' failed: ')) throw error;
+    }
+  }
+}
+
+/** Every link enabled, every toxic gone: the nemesis's last word in healAll. */
+export const healLinks = (api: HostPort) => patiently(() => resetAll(api));
+
 /** Partitions per link, so two overlapping partitions of one link heal only when both end. */
 export type PartitionCounts = Map<string, number>;
 
@@ -18,12 +51,12 @@ export function partitionInjector(api: HostPort, link: string, counts: Partition
     async inject() {
       counts.set(link, (counts.get(link) ?? 0) + 1);
       // Disabled: Toxiproxy drops the open connections and refuses new ones.
-      await setLinkEnabled(api, link, false);
+      await patiently(() => setLinkEnabled(api, link, false));
     },
     async heal() {
       const left = (counts.get(link) ?? 1) - 1;
       counts.set(link, left);
-      if (left <= 0) await setLinkEnabled(api, link, true);
+      if (left <= 0) await patiently(() => setLinkEnabled(api, link, true));
     },
   };
 }
@@ -46,10 +79,10 @@ export function toxicInjector(api: HostPort, link: string, fault: PlannedFault):
   return {
     target: link,
     async inject() {
-      for (const toxic of toxics) await addToxic(api, link, toxic);
+      for (const toxic of toxics) await patiently(() => addToxic(api, link, toxic), /: 409 /);
     },
     async heal() {
-      for (const toxic of toxics) await removeToxic(api, link, toxic.name);
+      for (const toxic of toxics) await patiently(() => removeToxic(api, link, toxic.name), /: 404 /);
     },
   };
 }

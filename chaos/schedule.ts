@@ -23,7 +23,7 @@ export interface PlannedFault {
   /** The faultId of its fault-start / fault-end events. */
   id: string;
   kind: FaultKind;
-  /** Milliseconds after the load starts; null for failpoints, armed all along. */
+  /** Milliseconds after the load starts; null for failpoints armed all along. */
   atMs: number | null;
   /** How long until healed; null for instant faults (kill) and backend restarts (done when back). */
   durationMs: number | null;
@@ -76,7 +76,11 @@ function planEntry(entry: FaultEntry, ctx: ScheduleContext, rng: Rng): PlannedFa
           throw new InputError('a failpoint needs params.step: this scenario has no step with an effect');
         params.step = ctx.effectStep;
       }
-      return { ...base, atMs: null, durationMs: null };
+      return {
+        ...base,
+        atMs: entry.at === undefined ? null : resolveAt(entry.at, ctx.windowMs, rng),
+        durationMs: null,
+      };
     case 'kill': {
       const atMs = resolveAt(entry.at, ctx.windowMs, rng);
       const workers = pickWorkers(entry.target, ctx.workers, rng);

@@ -36,12 +36,11 @@ export const BACKEND_TARGETS = ['backend', 'redis', 'temporal'] as const;
  * When: milliseconds after the load starts, a share of the load window ("30%"),
  * or "random" (drawn from the seed within 10%–80% of the window).
  */
-const At = z
-  .union([
-    z.number().int().min(0),
-    z.string().regex(/^(\d+(\.\d+)?%|random)$/, 'expected milliseconds, a share such as "30%", or "random"'),
-  ])
-  .default('30%');
+const AtValue = z.union([
+  z.number().int().min(0),
+  z.string().regex(/^(\d+(\.\d+)?%|random)$/, 'expected milliseconds, a share such as "30%", or "random"'),
+]);
+const At = AtValue.default('30%');
 const Duration = z.number().int().positive().default(5000);
 
 const networkEntry = (kind: ToxicKind) => {
@@ -95,12 +94,14 @@ const KillEntry = z
   .strict();
 
 /**
- * Armed in every worker for the whole load window: the worker kills itself at the
- * point (it has no `at`). `once`: a worker fires it once in its life, restarts included.
+ * Armed in every worker, from `at` (or from the start): the worker kills itself at the
+ * Nth time it reaches the point after that. `once`: a worker slot fires it once, restarts
+ * included. A trigger plus a time, so it fires mid-load even on an adapter whose runs lag.
  */
 const FailpointEntry = z
   .object({
     kind: z.literal('failpoint'),
+    at: AtValue.optional(),
     target: z.literal('workers').default('workers'),
     params: z
       .object({

@@ -2,12 +2,18 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { armChaosFailpoints, disarmFailpoints, failpointSpecs } from '../../chaos/failpoint.js';
+import {
+  armChaosFailpoints,
+  armFailpointFile,
+  disarmFailpoints,
+  failpointSpecs,
+  unfiredFailpoints,
+} from '../../chaos/failpoint.js';
 import { planFaults } from '../../chaos/schedule.js';
 import { HistoryWriter } from '../../harness/history/writer.js';
 
 /** Failpoints as a worker arms them, with a crash that only counts instead of SIGKILL. */
-function worker(markerDir: string, nth: number, workerId = 'w1') {
+function worker(markerDir: string, nth: number, workerId = 'w1', at?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-fp-'));
   const history = new HistoryWriter(join(dir, 'worker.jsonl'));
   const planned = planFaults(
@@ -15,6 +21,7 @@ function worker(markerDir: string, nth: number, workerId = 'w1') {
       {
         kind: 'failpoint',
         target: 'workers',
+        ...(at === undefined ? {} : { at }),
         params: { point: 'after-effect', step: 'persist', nth, once: true },
       },
     ],
@@ -22,6 +29,7 @@ function worker(markerDir: string, nth: number, workerId = 'w1') {
   );
   const specs = failpointSpecs(planned, markerDir);
   let crashes = 0;
+  const unfired = (ids: string[]) => unfiredFailpoints(specs, ids);
   const arm = () => armChaosFailpoints(specs, { history, cell: 'c', workerId, crash: () => crashes++ });
   const events = () =>
     readFileSync(history.path, 'utf8')
@@ -29,7 +37,7 @@ function worker(markerDir: string, nth: number, workerId = 'w1') {
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line));
-  return { arm, crashes: () => crashes, events };
+  return { arm, crashes: () => crashes, events, unfired, specs };
 }
 
 const call = (runId: string, stepId = 'persist') => ({ runId, stepId, attempt: 1 });
@@ -65,10 +73,27 @@ describe('failpoints armed in a worker', () => {
     restarted('after-effect', call('r2'));
     restarted('after-effect', call('r3'));
     expect(w.crashes()).toBe(1);
-    // Another worker slot has its own marker.
+    // Another worker slot has its own marker; the harness can tell which never fired.
+    expect(w.unfired(['w1', 'w2'])).toEqual(['f1 (after-effect persist) in w2']);
     const other = worker(markers, 1, 'w2');
     other.arm()('after-effect', call('r4'));
     expect(other.crashes()).toBe(1);
+    expect(w.unfired(['w1', 'w2'])).toEqual([]);
+  });
+
+  it('with an `at`, counts only once the nemesis armed it', () => {
+    const markers = mkdtempSync(join(tmpdir(), 'faultline-markers-'));
+    const w = worker(markers, 2, 'w1', 500);
+    const hook = w.arm();
+    hook('after-effect', call('r1'));
+    hook('after-effect', call('r2'));
+    expect(w.crashes()).toBe(0);
+    armFailpointFile(w.specs[0]!);
+    hook('after-effect', call('r3'));
+    expect(w.crashes()).toBe(0);
+    hook('after-effect', call('r4'));
+    expect(w.crashes()).toBe(1);
+    expect(w.events()[0].params.runId).toBe('r4');
   });
 
   it('is healed by the disarm file: no crash after healAll', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,10 +41,10 @@ function setup(schedule: unknown[], restart = async (_name: string, _o?: { downM
   const log: string[] = [];
   const nemesis = new Nemesis({
     ...{ cell: 'c', faults, env, history, services: ['redis'] as const },
-    ...{ markerDir: join(dir, 'chaos'), log: (l: string) => log.push(l) },
+    ...{ markerDir: join(dir, 'chaos'), log: (l: string) => log.push(l), failpointGraceMs: 200 },
   });
   const events = () =>
-    readFileSync(history.path, 'utf8')
+    (existsSync(history.path) ? readFileSync(history.path, 'utf8') : '')
       .trim()
       .split('\n')
       .filter(Boolean)
@@ -94,6 +94,24 @@ describe('the nemesis', () => {
     ]);
     expect(n.calls).toEqual(['world {"extraLatencyMs":1000}', 'world {"extraLatencyMs":0}']);
     expect(n.log.join('\n')).toMatch(/f2 \(kill at 60000 ms\) never started/);
+  });
+
+  it('arms a failpoint at its moment; the worker, not the nemesis, writes its fault-start', async () => {
+    const n = setup([{ kind: 'failpoint', at: 20, params: { point: 'after-effect', step: 'persist' } }]);
+    const [spec] = n.nemesis.failpoints;
+    expect(spec).toMatchObject({ point: 'after-effect', stepId: 'persist', nth: 1, once: true });
+    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    expect(existsSync(spec!.armedFile!)).toBe(false);
+    await sleep(60);
+    expect(existsSync(spec!.armedFile!)).toBe(true);
+    const healing = now();
+    await n.nemesis.healAll();
+    // Armed but not fired: healAll gave the workers a bounded while to reach the point.
+    expect(now() - healing).toBeGreaterThanOrEqual(200);
+    expect(n.log[0]).toMatch(/waiting up to 200 ms for failpoint f1/);
+    expect(existsSync(join(spec!.markerDir!, 'disarmed'))).toBe(true);
+    expect(n.events()).toEqual([]);
+    expect(n.log.join('\n')).toMatch(/failpoint f1 \(after-effect persist\) in a-w1, a-w2 never fired/);
   });
 
   it('waits for a backend restart under way; its fault-end marks the server back', async () => {

@@ -110,14 +110,15 @@ describe('named faults', () => {
     expect(planCellFaults('none', experiment(), plan, 10_000)).toEqual([]);
   });
 
-  it('has quick-run defaults: worker-kill kills one worker at 30%, kill-after-effect arms persist', () => {
+  it('has quick-run defaults: worker-kill kills one worker at 30%, kill-after-effect arms persist at 30%', () => {
     const [kill] = planCellFaults('worker-kill', experiment(), plan, 10_000);
     expect(kill).toMatchObject({ kind: 'kill', atMs: 3000, params: { signal: 'SIGKILL' } });
     expect(kill!.workers).toHaveLength(1);
     const [fp] = planCellFaults('kill-after-effect', experiment(), plan, 10_000);
     expect(fp).toMatchObject({
       kind: 'failpoint',
-      params: { point: 'after-effect', step: 'persist', nth: 30 },
+      atMs: 3000,
+      params: { point: 'after-effect', step: 'persist', nth: 1, once: true },
     });
     expect(namedEntries('network-partition', { runs: 1, workers: 1 })[0]).toMatchObject({
       kind: 'partition',
