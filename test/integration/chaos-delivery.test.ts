@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adapterNames } from '../../adapters/index.js';
+import type { ExperimentInput } from '../../harness/config/experiment.js';
+import type { HistoryEvent } from '../../harness/history/events.js';
+import { managedProcesses } from '../../harness/processes.js';
+import type { CellResult } from '../../harness/results.js';
+import { runForTest } from '../helpers/run.js';
+
+/**
+ * Each library's documented delivery semantics, reproduced on the real services.
+ * Knobs are short to keep this fast; they are also what governs recovery:
+ * BullMQ finds a dead worker's job once its lock expired, at the next stalled check;
+ * Temporal retries a dead worker's activity once its start-to-close timeout passed.
+ */
+const FAST_KNOBS: Record<string, Record<string, unknown>> = {
+  bullmq: { lockDuration: 2000, stalledInterval: 1000 },
+  temporal: {
+    startToCloseTimeout: 3000,
+    heartbeatTimeout: 2000,
+    stickyQueueScheduleToStartTimeout: 1000,
+    retry: { initialInterval: 200, backoffCoefficient: 2, maximumInterval: 2000, maximumAttempts: 0 },
+  },
+};
+/** Temporal's dev server does fewer runs/s than Redis on a small shared box: a gentler load, a longer drain. */
+const LOAD: Record<string, Record<string, number>> = {
+  bullmq: { runs: 100, ratePerSec: 20, drainTimeoutMs: 20_000 },
+  temporal: { runs: 60, ratePerSec: 10, drainTimeoutMs: 45_000 },
+};
+const GOVERNED_BY: Record<string, RegExp> = {
+  bullmq: /^lockDuration=2000, stalledInterval=1000$/,
+  temporal: /^startToCloseTimeout=3000/,
+};
+
+async function runChaos(adapter: string, input: Partial<ExperimentInput>) {
+  const { results, outDir } = await runForTest({
+    scenarios: ['rag-ingest'],
+    adapters: [{ name: adapter, knobs: FAST_KNOBS[adapter] ?? {} }],
+    seed: 1,
+    ...input,
+    load: { workers: 2, ...LOAD[adapter], ...input.load },
+  });
+  const events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as HistoryEvent);
+  return { cell: results.cells[0]! as CellResult, events };
+}
+
+const ofType = <T extends HistoryEvent['type']>(events: HistoryEvent[], type: T) =>
+  events.filter((e): e is Extract<HistoryEvent, { type: T }> => e.type === type);
+
+/** Effects the world applied (not deduplicated), per run and step. */
+const appliedTimes = (events: HistoryEvent[], runId: string, stepId: string) =>
+  ofType(events, 'effect').filter((e) => e.runId === runId && e.stepId === stepId && !e.deduplicated).length;
+
+afterEach(() => {
+  // Every server and worker process of the run is gone.
+  expect(managedProcesses()).toEqual([]);
+});
+
+describe.each(adapterNames())('chaos on %s, real services', (adapter) => {
+  it('kill-after-effect: the effect is applied twice, recovery is governed by the knob, nothing is lost', async () => {
+    const { cell, events } = await runChaos(adapter, { faults: ['kill-after-effect'] });
+    const fired = ofType(events, 'fault-start').filter((e) => e.fault === 'failpoint');
+    expect(fired.length).toBeGreaterThanOrEqual(1);
+    for (const start of fired) {
+      // Written by the worker itself right before it died: the run and step it died in.
+      expect(start.params).toMatchObject({ point: 'after-effect', step: 'persist' });
+      expect(appliedTimes(events, String(start.params!.runId), 'persist')).toBe(2);
+      const exit = ofType(events, 'worker-exit').find((e) => e.worker === start.target && e.t >= start.t);
+      expect(exit?.signal).toBe('SIGKILL');
+    }
+    expect(cell.effects.duplicates).toBeGreaterThanOrEqual(fired.length);
+    expect(cell.runs.lost).toBe(0);
+    expect(cell.faults).toHaveLength(fired.length);
+    for (const fault of cell.faults) {
+      expect(fault.kind).toBe('failpoint');
+      expect(fault.governedBy).toMatch(GOVERNED_BY[adapter] ?? /./);
+      expect(fault.timeToFirstProgressMs).not.toBeNull();
+    }
+  });
+
+  it('kill-after-effect with idempotency keys: the second application is deduplicated', async () => {
+    const { cell, events } = await runChaos(adapter, { faults: ['kill-after-effect'], idempotent: true });
+    const fired = ofType(events, 'fault-start').filter((e) => e.fault === 'failpoint');
+    expect(fired.length).toBeGreaterThanOrEqual(1);
+    expect(cell.effects.duplicates).toBe(0);
+    expect(cell.effects.deduplicated).toBeGreaterThanOrEqual(fired.length);
+    expect(cell.runs.lost).toBe(0);
+  });
+
+  it('worker-kill: SIGKILL one worker, the supervisor restarts it, nothing is lost', async () => {
+    const { cell, events } = await runChaos(adapter, { faults: ['worker-kill'] });
+    const [kill] = ofType(events, 'fault-start');
+    expect(kill).toMatchObject({ fault: 'kill', params: { signal: 'SIGKILL' } });
+    const exit = ofType(events, 'worker-exit').find(
+      (e) => e.worker === kill!.target && e.signal === 'SIGKILL',
+    );
+    expect(exit).toBeDefined();
+    const restarted = ofType(events, 'worker-start').filter(
+      (e) => e.worker === kill!.target && e.t > exit!.t,
+    );
+    expect(restarted.length).toBeGreaterThanOrEqual(1);
+    expect(cell.runs.lost).toBe(0);
+    expect(cell.faults[0]).toMatchObject({ kind: 'kill', target: kill!.target });
+    expect(cell.faults[0]!.governedBy).toMatch(GOVERNED_BY[adapter] ?? /./);
+  });
+
+  it.each([
+    ['off', false],
+    ['on', true],
+  ])('backend-restart with persistence %s', async (_, persistence) => {
+    const { cell, events } = await runChaos(adapter, {
+      // Slower model calls keep more runs in flight when the server goes down.
+      faultSchedule: [
+        { kind: 'model-latency', at: '20%', duration: 3000, params: { extraLatencyMs: 300 } },
+        { kind: 'backend-restart', at: '40%', target: 'backend', params: { downMs: 1000 } },
+      ],
+      backendPersistence: persistence,
+    });
+    const start = ofType(events, 'fault-start').find((e) => e.fault === 'backend-restart')!;
+    const end = ofType(events, 'fault-end').find((e) => e.faultId === start.faultId)!;
+    expect(start.target).toBe(adapter === 'bullmq' ? 'redis' : 'temporal');
+    expect(end.t - start.t).toBeGreaterThanOrEqual(1000); // 1 s down, then until it answers
+    // The runs in flight lived only in the server's memory: without persistence they are gone.
+    if (persistence) expect(cell.runs.lost).toBe(0);
+    else expect(cell.runs.lost).toBeGreaterThan(0);
+    expect(cell.runs.completed).toBeGreaterThan(0);
+  });
+
+  it('a schedule of network and world faults: each starts, ends, and is healed before the drain', async () => {
+    const { cell, events } = await runChaos(adapter, {
+      faultSchedule: [
+        { kind: 'latency', at: '10%', duration: 500, target: 'orchestrator', params: { latency: 100 } },
+        { kind: 'partition', at: '30%', duration: 800, target: 'orchestrator' },
+        { kind: 'model-latency', at: '50%', duration: 500, params: { extraLatencyMs: 300 } },
+        { kind: 'latency', at: '50%', duration: 500, target: 'world', params: { latency: 100 } },
+        // Would outlast the load by far: healAll ends it before the drain.
+        { kind: 'partition', at: '80%', duration: 600_000, target: 'orchestrator' },
+      ],
+    });
+    const starts = ofType(events, 'fault-start');
+    const ends = ofType(events, 'fault-end');
+    expect(starts.map((e) => `${e.fault} ${e.target}`)).toEqual([
+      `latency ${adapter === 'bullmq' ? 'broker' : 'server'}`,
+      `partition ${adapter === 'bullmq' ? 'broker' : 'server'}`,
+      'model-latency model',
+      'latency world',
+      `partition ${adapter === 'bullmq' ? 'broker' : 'server'}`,
+    ]);
+    expect(ends.map((e) => e.faultId).sort()).toEqual(starts.map((e) => e.faultId).sort());
+    const lastSubmit = Math.max(...ofType(events, 'submit').map((e) => e.t));
+    const long = ends.find((e) => e.faultId === 'f5')!;
+    expect(long.t - lastSubmit).toBeLessThan(1000);
+    expect(cell.runs.lost).toBe(0);
+    expect(cell.faults.map((f) => f.id)).toEqual(['f1', 'f2', 'f3', 'f4', 'f5']);
+    for (const fault of cell.faults) expect(fault.endMs).toBeGreaterThan(fault.startMs);
+  });
+});
