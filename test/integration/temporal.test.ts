@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../harness/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
@@ -20,7 +22,7 @@ afterEach(() => {
   expect(managedProcesses()).toEqual([]);
 });
 
-describe('rag-ingest on Temporal, real dev server, worker processes', () => {
+describe('Temporal adapter: real dev server, worker processes', () => {
   it('runs side by side with BullMQ on the same arrivals: every run completes, every effect once, keyed', async () => {
     const runs = 40;
     const { results, outDir } = await runForTest({
@@ -73,5 +75,32 @@ describe('rag-ingest on Temporal, real dev server, worker processes', () => {
     const keys = readHistory(outDir).flatMap((e) => (e.type === 'effect' ? [e.key] : []));
     expect(keys).toHaveLength(runs * plan.effectSteps.length);
     expect(keys.every((key) => key !== null)).toBe(true);
+  });
+
+  it('a step that heartbeats outlives a heartbeat timeout shorter than the step, and only while it beats', async () => {
+    const runs = 2;
+    const longStep = (scenario: string, knobs: Record<string, unknown>) =>
+      runForTest({
+        scenarios: [scenario],
+        // The step takes 3 s; its activity has a 1 s heartbeat timeout.
+        adapters: [{ name: 'temporal', knobs: { heartbeatTimeout: 1000, ...knobs } }],
+        load: { runs, ratePerSec: 10, workers: 1, drainTimeoutMs: 20_000 },
+      });
+    // Beating every 250 ms, each step finishes at its first attempt.
+    const fixture = fileURLToPath(new URL('../fixtures/scenarios/long-step.json', import.meta.url));
+    const beating = (await longStep(fixture, {})).results.cells[0]!;
+    expect(beating.runs).toMatchObject({ completed: runs, lost: 0 });
+    expect(beating.attempts.total).toBe(runs);
+    // The control: the same step beating only every 2.5 s times out at every attempt,
+    // though start-to-close alone (10 s) would let it finish: the timeout does apply.
+    const silent = join(mkdtempSync(join(tmpdir(), 'faultline-scenario-')), 'silent-step.json');
+    const spec = JSON.parse(readFileSync(fixture, 'utf8'));
+    spec.name = 'silent-step';
+    spec.steps[0].heartbeat.everyMs = 2500;
+    writeFileSync(silent, JSON.stringify(spec));
+    const retry = { initialInterval: 100, maximumAttempts: 2 };
+    const timedOut = (await longStep(silent, { startToCloseTimeout: 10_000, retry })).results.cells[0]!;
+    expect(timedOut.runs).toMatchObject({ completed: 0, failed: runs });
+    expect(timedOut.attempts.total).toBe(2 * runs);
   });
 });
