@@ -20,6 +20,8 @@ export const BullmqKnobsSchema = z
       .object({ type: z.enum(['fixed', 'exponential']), delay: z.number().int().min(0) })
       .strict()
       .default({ type: 'exponential', delay: 100 }),
+    /** Effects carry an idempotency key derived from (run, step), as with --idempotent. */
+    idempotencyKeys: z.boolean().default(false),
     /** Approval steps re-check for a decision this often (delayed re-check). */
     approvalRecheckMs: z.number().int().positive().default(200),
   })

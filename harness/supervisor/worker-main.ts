@@ -31,8 +31,7 @@ const runtime = createStepRuntime({
   plan,
   world: new WorldClient(launch.endpoints.world),
   history,
-  // --idempotent turns keys on for every adapter; an adapter may also expose them as a knob (temporal).
-  idempotentEffects: launch.idempotentEffects || launch.knobs.idempotencyKeys === true,
+  idempotentEffects: launch.idempotentEffects,
   // Each firing is recorded as a fault-start in this worker's history, right before it dies.
   failpoint: armChaosFailpoints(launch.failpoints ?? [], {
     history,
