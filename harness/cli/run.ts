@@ -3,7 +3,6 @@ import { adapterNames } from '../../adapters/index.js';
 import { InputError } from '../config/errors.js';
 import type { Experiment, ExperimentInput } from '../config/experiment.js';
 import { parseExperiment, readExperimentFile } from '../config/load-experiment.js';
-import { parseGates } from '../gates/index.js';
 import { onInterrupt } from '../processes.js';
 import type { Results } from '../results.js';
 import { runExperiment } from '../runner/experiment-run.js';
@@ -123,7 +122,6 @@ export async function runCommand(
   if (positionals.length > 1)
     throw new InputError(`faultline run takes at most one experiment file\n${RUN_USAGE}`);
   const experiment = experimentFromArgs(positionals[0], values);
-  parseGates(experiment.thresholds); // a bad gate is bad input: found before any server starts
   const outDir = values.out ?? defaultOutDir();
   onInterrupt(() =>
     log(

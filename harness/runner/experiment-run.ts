@@ -2,19 +2,18 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAdapter } from '../../adapters/index.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
-import { checkFaults, createCellFaults, drainTimeoutFor, governedBy } from '../../chaos/index.js';
+import { checkFaults, createCellFaults, drainTimeoutFor } from '../../chaos/index.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
-import { analyzeHistoryFile, type CellMeta } from '../analyze.js';
 import { describeZodError, InputError } from '../config/errors.js';
 import { type Experiment, warmupRunsOf } from '../config/experiment.js';
-import { mergeHistoryParts } from '../history/reader.js';
+import { parseGates } from '../gates/index.js';
 import { HistoryWriter } from '../history/writer.js';
-import { cellId, RESULTS_SCHEMA_VERSION, type Results } from '../results.js';
-import { TOOL_VERSION } from '../version.js';
+import { cellId, type Results } from '../results.js';
 import { poissonArrivals } from './arrivals.js';
 import { type CellSpec, runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
+import { computeResults, writeResults } from './recompute.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: knobs are per adapter
 type AnyAdapter = AdapterDefinition<any>;
@@ -26,6 +25,7 @@ export interface ResolvedAdapter {
 
 /** Checks every name and knob before anything starts: bad input costs no server start. */
 export async function resolveExperiment(experiment: Experiment): Promise<ResolvedAdapter[]> {
+  parseGates(experiment.thresholds);
   for (const name of experiment.scenarios) loadScenario(name);
   const resolved = await Promise.all(
     experiment.adapters.map(async (entry, i) => {
@@ -77,8 +77,6 @@ export async function runExperiment(
     warmupRuns: warmupRunsOf(experiment.load),
   });
   const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
-  const metas: CellMeta[] = [];
-  const recoveryKnobs = new Map<string, string>();
   const windowMs = arrivals.at(-1)?.offsetMs ?? 0;
   const needs = new Set(adapters.flatMap(({ adapter }) => adapter.services));
   log(`starting services (${['toxiproxy', ...needs].join(', ')}) and the world…`);
@@ -103,7 +101,6 @@ export async function runExperiment(
             ...{ env, history, runDir: outDir, log },
           });
           const knob = adapter.recoveryKnob(knobs);
-          recoveryKnobs.set(id, knob);
           const drainTimeoutMs = drainTimeoutFor(faults.planned, knob, experiment.load.drainTimeoutMs);
           const cell: CellSpec = {
             id,
@@ -120,7 +117,6 @@ export async function runExperiment(
             log(`  drain raised to ${drainTimeoutMs} ms: workers die mid-step, recovery is up to ${knob}`);
           const summary = await runCell(cell, { experiment, arrivals, env, history, runDir: outDir, log });
           if (summary.submitErrors > 0) log(`  ${summary.submitErrors} submissions were refused`);
-          metas.push({ id, scenario: scenario.name, adapter: adapter.name, fault, knobs, plan });
         }
       }
     }
@@ -128,33 +124,8 @@ export async function runExperiment(
     history.close();
     await env.stop();
   }
-  return finishResults(outDir, config, metas, recoveryKnobs);
-}
-
-/** Merges the per-process histories and computes results.json from the history alone. */
-export async function finishResults(
-  outDir: string,
-  config: Record<string, unknown>,
-  metas: CellMeta[],
-  /** Cell id → the adapter's recoveryKnob(knobs), named in each fault it governed. */
-  recoveryKnobs = new Map<string, string>(),
-) {
-  const historyPath = join(outDir, 'history.jsonl');
-  await mergeHistoryParts(join(outDir, 'history.d'), historyPath);
-  const results: Results = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: { name: 'faultline', version: TOOL_VERSION, node: process.version },
-    createdAt: new Date().toISOString(),
-    config,
-    cells: await analyzeHistoryFile(historyPath, metas),
-  };
-  for (const cell of results.cells) {
-    const knob = recoveryKnobs.get(cell.id);
-    for (const fault of cell.faults) {
-      const by = knob === undefined ? undefined : governedBy(fault, knob);
-      if (by !== undefined) fault.governedBy = by;
-    }
-  }
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  // The same path as `faultline report`: results from the merged history and config alone.
+  const results = await computeResults(outDir, config);
+  writeResults(outDir, results);
   return results;
 }
