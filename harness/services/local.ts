@@ -93,6 +93,10 @@ export class LocalServicesProvider implements ServicesProvider {
   async #launch(name: ServiceName, port: number, fresh: boolean): Promise<void> {
     const options = this.#options!;
     const { args, env } = commandLine(name, port, options, fresh);
+    // The dev server picks its HTTP API and metrics ports itself and was once seen to pick
+    // its own gRPC port, which it had not bound yet: give it free ones of ours instead.
+    if (name === 'temporal')
+      args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
     const logFile = join(options.dir, `${name}.log`);
     // Restarts append to the same log; a marker line shows where each start begins.
     const how = fresh ? 'start' : 'restart';
@@ -142,8 +146,8 @@ function commandLine(
     }
     case 'temporal': {
       const dbFile = join(freshDataDir(dir, name, fresh), 'temporal.db');
-      // --headless: no UI port. The HTTP API, metrics and internal service ports default to
-      // random free ports, so two dev servers never collide.
+      // --headless: no UI port. Internal service ports default to random free ports, so
+      // two dev servers never collide; #launch adds free HTTP API and metrics ports.
       const args = ['server', 'start-dev', '--headless', '--ip', HOST, '--port', String(port)];
       args.push('--log-level', 'warn');
       // WAL with synchronous=NORMAL survives a crash of the server process (what a backend
