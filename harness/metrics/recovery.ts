@@ -7,7 +7,9 @@ import { runLatencyMs, toThreeDigits } from './latency.js';
  * Recovery time per fault occurrence (DESIGN.md). `fault-start` and `fault-end`
  * pair by `faultId`; a fault with no end (an instant kill) ends at its start.
  * A run is affected when it was in flight at the fault's start or was submitted
- * while the fault lasted.
+ * while the fault lasted. A worker kill (or failpoint) is sharper: it affects the
+ * steps the killed workers had open, and recovery is the first of those steps
+ * completing again, wherever it ran; runs elsewhere are not its to claim.
  */
 
 /** The pre-fault rate is measured over at most this much time before the fault. */
@@ -24,7 +26,12 @@ interface FaultTracker {
   progressAfterStart: number | null;
   /** First step-done ok of an affected run after the fault's end. */
   progressAfterEnd: number | null;
+  /** Kills: the (run, step) attempts the killed workers had open; null for other faults. */
+  killedSteps: Set<string> | null;
 }
+
+const KILL_FAULTS = new Set(['kill', 'failpoint']);
+const stepKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
 
 export interface RecoveryFold {
   add(event: HistoryEvent): void;
@@ -38,13 +45,20 @@ export interface RecoveryFold {
 /** Folds a cell's events in time order; holds the runs in flight and a run-id set per fault. */
 export function createRecoveryFold(): RecoveryFold {
   const inFlight = new Set<string>();
+  /** Worker → its open attempts (run, step), to know what a kill interrupted. */
+  const openAttempts = new Map<string, Set<string>>();
   const faults = new Map<string, FaultTracker>();
   /** Faults whose first progress after their end is not known yet. */
   let waiting: FaultTracker[] = [];
-  const onProgress = (runId: string, t: number) => {
+  const onProgress = (runId: string, stepId: string, t: number) => {
     let resolved = false;
     for (const fault of waiting) {
-      if (fault.endAt === undefined) {
+      if (fault.killedSteps !== null) {
+        if (fault.progressAfterStart === null && fault.killedSteps.has(stepKey(runId, stepId))) {
+          fault.progressAfterStart = t;
+          resolved = true;
+        }
+      } else if (fault.endAt === undefined) {
         if (fault.progressAfterStart === null && fault.inFlightAtStart.has(runId))
           fault.progressAfterStart = t;
       } else if (fault.inFlightAtStart.has(runId) || fault.submittedDuring.has(runId)) {
@@ -52,7 +66,11 @@ export function createRecoveryFold(): RecoveryFold {
         resolved = true;
       }
     }
-    if (resolved) waiting = waiting.filter((fault) => fault.progressAfterEnd === null);
+    if (resolved) {
+      waiting = waiting.filter(
+        (f) => (f.killedSteps === null ? f.progressAfterEnd : f.progressAfterStart) === null,
+      );
+    }
   };
   return {
     add(event) {
@@ -64,15 +82,31 @@ export function createRecoveryFold(): RecoveryFold {
         case 'run-done':
           inFlight.delete(event.runId);
           return;
+        case 'attempt': {
+          const open = openAttempts.get(event.worker) ?? new Set<string>();
+          open.add(stepKey(event.runId, event.stepId));
+          openAttempts.set(event.worker, open);
+          return;
+        }
         case 'step-done':
-          if (event.outcome === 'ok' && waiting.length > 0) onProgress(event.runId, event.t);
+          openAttempts.get(event.worker)?.delete(stepKey(event.runId, event.stepId));
+          if (event.outcome === 'ok' && waiting.length > 0) onProgress(event.runId, event.stepId, event.t);
+          return;
+        case 'worker-exit':
+          openAttempts.delete(event.worker);
           return;
         case 'fault-start': {
           if (faults.has(event.faultId)) return;
+          const killedSteps = KILL_FAULTS.has(event.fault)
+            ? new Set(event.target.split(',').flatMap((worker) => [...(openAttempts.get(worker) ?? [])]))
+            : null;
           const fault: FaultTracker = {
             start: event,
             endAt: undefined,
-            inFlightAtStart: new Set(inFlight),
+            killedSteps,
+            inFlightAtStart: killedSteps
+              ? new Set([...killedSteps].map((key) => key.slice(0, key.indexOf('\u0000'))))
+              : new Set(inFlight),
             submittedDuring: new Set(),
             progressAfterStart: null,
             progressAfterEnd: null,
@@ -105,10 +139,10 @@ function occurrenceResult(
   const { start } = fault;
   const ended = fault.endAt !== undefined;
   const endAt = fault.endAt ?? start.t;
-  const affected = ended
-    ? new Set([...fault.inFlightAtStart, ...fault.submittedDuring])
-    : fault.inFlightAtStart;
-  const progressAt = ended ? fault.progressAfterEnd : fault.progressAfterStart;
+  const killed = fault.killedSteps !== null;
+  const affected =
+    ended && !killed ? new Set([...fault.inFlightAtStart, ...fault.submittedDuring]) : fault.inFlightAtStart;
+  const progressAt = ended && !killed ? fault.progressAfterEnd : fault.progressAfterStart;
   const preRate = preFaultRatePerSec(completions, start.t);
   const result: FaultOccurrenceResult = {
     id: start.faultId,

@@ -74,14 +74,18 @@ export class HistoryBuilder {
     );
   }
 
-  stepDone(runId: string, stepId: string, opts: At & { outcome?: StepDoneEvent['outcome'] } = {}): this {
-    const { outcome = 'ok' } = opts;
+  stepDone(
+    runId: string,
+    stepId: string,
+    opts: At & { outcome?: StepDoneEvent['outcome']; worker?: string } = {},
+  ): this {
+    const { outcome = 'ok', worker = 'w1' } = opts;
     const event: NewEvent = {
       type: 'step-done',
       cell: this.cell,
       runId,
       stepId,
-      worker: 'w1',
+      worker,
       attempt: 1,
       outcome,
     };
@@ -95,6 +99,12 @@ export class HistoryBuilder {
   faultStart(faultId: string, opts: At & { fault?: string; target?: string } = {}): this {
     const { fault = 'worker-kill', target = 'worker-1' } = opts;
     return this.push({ type: 'fault-start', cell: this.cell, faultId, fault, target }, this.tick(opts.at));
+  }
+
+  workerExit(worker: string, opts: At & { signal?: string } = {}): this {
+    const { signal = 'SIGKILL' } = opts;
+    const event: NewEvent = { type: 'worker-exit', cell: this.cell, worker, pid: 1, signal, code: null };
+    return this.push(event, this.tick(opts.at));
   }
 
   faultEnd(faultId: string, opts: At & { fault?: string; target?: string } = {}): this {

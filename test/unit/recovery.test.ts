@@ -107,4 +107,27 @@ describe('throughput windows', () => {
     expect(timeToThroughputRecoveryMs(sorted, 1000, 100)).toBeNull(); // never back to 90/s
     expect(timeToThroughputRecoveryMs(sorted, 1000, null)).toBeNull();
   });
+
+  it('measures a worker kill by the steps the killed worker had open, not by other runs', async () => {
+    const h = new HistoryBuilder();
+    h.submit('r1', { at: 0 }).attempt('r1', 'ingest', { at: 10, worker: 'w1' });
+    h.submit('r2', { at: 20 }).attempt('r2', 'ingest', { at: 30, worker: 'w2' });
+    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1' }).workerExit('w1', { at: 1001 });
+    // r2 progresses on the surviving worker right after the kill: not the killed work coming back.
+    h.stepDone('r2', 'ingest', { at: 1010, worker: 'w2' });
+    // The killed step runs again elsewhere once its lock expired or its timeout fired.
+    h.attempt('r1', 'ingest', { at: 5990, worker: 'w2', attempt: 2 });
+    h.stepDone('r1', 'ingest', { at: 6000, worker: 'w2' });
+    const [fault] = await faultsOf(h);
+    expect(fault).toMatchObject({ kind: 'kill', affectedRuns: 1, timeToFirstProgressMs: 6000 - 1000 });
+  });
+
+  it('leaves recovery undecided when the killed worker had nothing open', async () => {
+    const h = new HistoryBuilder();
+    h.submit('r1', { at: 0 }).attempt('r1', 'ingest', { at: 10, worker: 'w2' });
+    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1' });
+    h.stepDone('r1', 'ingest', { at: 1010, worker: 'w2' });
+    const [fault] = await faultsOf(h);
+    expect(fault).toMatchObject({ affectedRuns: 0, timeToFirstProgressMs: null });
+  });
 });
