@@ -1,13 +1,12 @@
 import type { GateResult } from '../harness/gates/evaluate.js';
 import type { CellResult, Results } from '../harness/results.js';
+import { CELL_ROWS } from './cell-rows.js';
 import {
   adaptersOf,
   type CellGroup,
   DASH,
   escapeHtml as esc,
   fmtMs,
-  fmtNum,
-  governedBy,
   groupCells,
   knobSets,
   knobText,
@@ -165,35 +164,9 @@ function recoveryChart(title: string, cells: CellResult[], color: (a: string) =>
   });
 }
 
-const SUMMARY_ROWS: [string, (c: CellResult) => string][] = [
-  ['verdict', (c) => c.verdict.toUpperCase()],
-  [
-    'runs submitted / completed / failed',
-    (c) => `${c.runs.submitted} / ${c.runs.completed} / ${c.runs.failed}`,
-  ],
-  ['lost runs', (c) => String(c.runs.lost)],
-  ['duplicate effects', (c) => String(c.effects.duplicates)],
-  ['deduplicated by key', (c) => String(c.effects.deduplicated)],
-  ['retry amplification', (c) => fmtNum(c.attempts.retryAmplification)],
-  [
-    'latency p50 / p95 / p99',
-    (c) => [c.latencyMs.p50, c.latencyMs.p95, c.latencyMs.p99].map(fmtMs).join(' / '),
-  ],
-  ['throughput (runs/s)', (c) => fmtNum(c.throughputPerSec)],
-  [
-    'recovery: first progress (max)',
-    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToFirstProgressMs')) : DASH),
-  ],
-  [
-    'recovery: throughput at 90% (max)',
-    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToThroughputRecoveryMs')) : DASH),
-  ],
-  ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
-];
-
 function summaryTable(cells: CellResult[]): string {
   const head = `<tr><th></th>${cells.map((c) => `<th>${esc(c.adapter)}</th>`).join('')}</tr>`;
-  const rows = SUMMARY_ROWS.map(([label, value]) => {
+  const rows = CELL_ROWS.map(([label, value]) => {
     const tds = cells.map((c) => {
       const text = value(c);
       return label === 'verdict'

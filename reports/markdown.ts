@@ -1,19 +1,7 @@
 import type { GateResult } from '../harness/gates/evaluate.js';
-import type { CellResult, Results } from '../harness/results.js';
-import {
-  configText,
-  DASH,
-  fmtMs,
-  fmtNum,
-  governedBy,
-  groupCells,
-  knobSets,
-  knobText,
-  maxOf,
-  mdCell,
-  mdCode,
-  mdTable,
-} from './format.js';
+import type { Results } from '../harness/results.js';
+import { CELL_ROWS } from './cell-rows.js';
+import { configText, DASH, groupCells, knobSets, knobText, mdCell, mdCode, mdTable } from './format.js';
 import { narrate } from './narrative.js';
 
 /**
@@ -25,41 +13,11 @@ export interface MarkdownOptions {
   gates?: readonly GateResult[];
 }
 
-/** Rows of the side-by-side table: a label and how a cell fills it. */
-const ROWS: [string, (cell: CellResult) => string][] = [
-  ['verdict', (c) => c.verdict.toUpperCase()],
-  [
-    'runs submitted / completed / failed',
-    (c) => `${c.runs.submitted} / ${c.runs.completed} / ${c.runs.failed}`,
-  ],
-  ['lost runs', (c) => String(c.runs.lost)],
-  ['duplicate effects', (c) => String(c.effects.duplicates)],
-  ['deduplicated by key', (c) => String(c.effects.deduplicated)],
-  ['effects applied / compensated', (c) => `${c.effects.applied} / ${c.effects.compensated}`],
-  ['retry amplification', (c) => fmtNum(c.attempts.retryAmplification)],
-  [
-    'latency p50 / p95 / p99',
-    (c) => [c.latencyMs.p50, c.latencyMs.p95, c.latencyMs.p99].map(fmtMs).join(' / '),
-  ],
-  ['latency max', (c) => fmtMs(c.latencyMs.max)],
-  ['throughput (runs/s)', (c) => fmtNum(c.throughputPerSec)],
-  ['fault occurrences', (c) => String(c.faults.length)],
-  [
-    'recovery: first progress (max)',
-    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToFirstProgressMs')) : DASH),
-  ],
-  [
-    'recovery: throughput at 90% (max)',
-    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToThroughputRecoveryMs')) : DASH),
-  ],
-  ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
-];
-
 export function renderMarkdown(results: Results, options: MarkdownOptions = {}): string {
   const out: string[] = ['# Faultline report', '', header(results), ''];
   for (const group of groupCells(results)) {
     out.push(`## ${mdCell(group.scenario)} × ${mdCell(group.fault)}`, '');
-    const rows = ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);
+    const rows = CELL_ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);
     out.push(mdTable(['', ...group.cells.map((c) => `**${mdCell(c.adapter)}**`)], rows), '');
     out.push('What happened:', '');
     for (const cell of group.cells)
