@@ -21,6 +21,9 @@ export type Duration = z.infer<typeof DurationSchema>;
 export const STEP_KINDS = ['llm', 'tool', 'compute', 'approval', 'persist', 'fan-out'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
+/** Kinds whose work runs in the worker itself (llm and tool steps wait on the world; approval on a human). */
+export const LOCAL_WORK_KINDS: ReadonlySet<StepKind> = new Set(['compute', 'persist', 'fan-out']);
+
 export const StepSpecSchema = z
   .object({
     id: z
@@ -52,6 +55,12 @@ export const StepSpecSchema = z
       .optional(),
     /** Long steps report liveness this often, so an orchestrator can detect a dead worker early. */
     heartbeat: z.object({ everyMs: z.number().positive() }).strict().optional(),
+    /**
+     * Long local steps save their progress this often (work milliseconds done), so an
+     * attempt after a dead worker can resume from the last checkpoint where the
+     * orchestrator keeps it. Only for steps whose work runs in the worker.
+     */
+    checkpoint: z.object({ everyMs: z.number().positive() }).strict().optional(),
   })
   .strict();
 export type StepSpec = z.infer<typeof StepSpecSchema>;
@@ -95,6 +104,18 @@ export function graphProblems(steps: StepSpec[]): GraphProblem[] {
       problems.push({
         path: ['steps', i, 'fanOut'],
         message: 'a fan-out step needs fanOut (number of items)',
+      });
+    }
+    if (step.compensation !== undefined && step.effect === undefined) {
+      problems.push({
+        path: ['steps', i, 'compensation'],
+        message: 'a compensation undoes an effect: this step has no effect',
+      });
+    }
+    if (step.checkpoint !== undefined && !LOCAL_WORK_KINDS.has(step.kind)) {
+      problems.push({
+        path: ['steps', i, 'checkpoint'],
+        message: `a ${step.kind} step's work runs in the world, not in the worker: it has nothing to checkpoint (kinds with local work: ${[...LOCAL_WORK_KINDS].join(', ')})`,
       });
     }
     if (step.forEach !== undefined) {

@@ -30,6 +30,19 @@ export interface RunPlan {
    * failed run is work the orchestrator gave up on: the checker counts it as lost.
    */
   canFail: boolean;
+  /** Instances that declare a compensation: the effects a saga undoes. */
+  compensableSteps: string[];
+  /**
+   * The saga rule, decided here and nowhere else: a run of this scenario that fails
+   * must undo (compensate) every effect it applied whose step declares a
+   * compensation, last applied first. True when the scenario declares compensations
+   * and can fail. Both adapters run their saga on it and the checker judges failed
+   * runs by it (CellMeta.requireCompensationOnFailure). A scenario that declares a
+   * compensation but cannot fail (rag-ingest) never rolls back.
+   */
+  rollsBackOnFailure: boolean;
+  /** Instances that checkpoint their work (`checkpoint`): where redone work is measured. */
+  checkpointedSteps: string[];
 }
 
 export function instanceId(stepId: string, item?: number): string {
@@ -67,6 +80,10 @@ export function planRun(scenario: Scenario): RunPlan {
   const byId = new Map(instances.map((inst) => [inst.id, inst]));
   const dependents = new Map<string, string[]>(instances.map((inst) => [inst.id, []]));
   for (const inst of instances) for (const dep of inst.dependsOn) dependents.get(dep)!.push(inst.id);
+  const canFail = scenario.steps.some(
+    (s) => s.kind === 'approval' || (s.failure?.permanent ?? 0) > 0 || (s.failure?.transient ?? 0) > 0,
+  );
+  const compensableSteps = instances.filter((i) => i.spec.compensation !== undefined).map((i) => i.id);
   return {
     scenario: scenario.name,
     instances,
@@ -74,8 +91,26 @@ export function planRun(scenario: Scenario): RunPlan {
     dependents,
     roots: instances.filter((i) => i.dependsOn.length === 0).map((i) => i.id),
     effectSteps: instances.filter((i) => i.spec.effect !== undefined).map((i) => i.id),
-    canFail: scenario.steps.some(
-      (s) => s.kind === 'approval' || (s.failure?.permanent ?? 0) > 0 || (s.failure?.transient ?? 0) > 0,
-    ),
+    canFail,
+    compensableSteps,
+    rollsBackOnFailure: canFail && compensableSteps.length > 0,
+    checkpointedSteps: instances.filter((i) => i.spec.checkpoint !== undefined).map((i) => i.id),
   };
+}
+
+/**
+ * The order a saga undoes a failed run's effects: the compensable steps among those
+ * that completed, last completed first, each once. `completed` is in completion
+ * order as the orchestrator saw it (repeats are ignored: the first completion counts).
+ */
+export function compensationOrder(plan: RunPlan, completed: readonly string[]): string[] {
+  const compensable = new Set(plan.compensableSteps);
+  const seen = new Set<string>();
+  const order: string[] = [];
+  for (const stepId of completed) {
+    if (!compensable.has(stepId) || seen.has(stepId)) continue;
+    seen.add(stepId);
+    order.push(stepId);
+  }
+  return order.reverse();
 }

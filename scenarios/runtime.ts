@@ -31,6 +31,17 @@ export interface StepCall {
   attempt: number;
   /** Liveness signal to the orchestrator, for steps that declare `heartbeat`. */
   heartbeat?: () => void;
+  /**
+   * Saves the step's progress (work ms done) where the orchestrator keeps it for the
+   * next attempt, for steps that declare `checkpoint` (Temporal: heartbeat details;
+   * BullMQ: job progress). Awaited; a save that fails costs redone work, not the attempt.
+   */
+  checkpoint?: (progressMs: number) => void | Promise<void>;
+  /**
+   * Progress an earlier attempt checkpointed, as the orchestrator handed it back: the
+   * work starts there instead of at 0. Absent (or 0) where the strategy cannot resume.
+   */
+  resumeFromMs?: number;
 }
 
 export interface StepResult {
@@ -78,14 +89,26 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
   return {
     async execute(call) {
       const step = instance(call.stepId);
-      history.append({ type: 'attempt', cell, worker: workerId, ...pick(call) });
       // One random stream per (run, step, attempt): both adapters draw the same work
       // times and failures, whatever order their workers pick steps up in.
       const rng = seededRng(deriveSeed(call.runId, call.stepId, call.attempt));
       const failureDraw = rng();
-      const workMs = sampleDuration(step.spec.work, rng);
+      const checkpointed = step.spec.checkpoint !== undefined;
+      // A checkpointed step's work is one amount for all its attempts, or a saved
+      // position would mean nothing to the next attempt: drawn per (run, step).
+      const workMs = checkpointed
+        ? sampleDuration(step.spec.work, seededRng(deriveSeed(call.runId, call.stepId, 'work')))
+        : sampleDuration(step.spec.work, rng);
+      const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
+      history.append({
+        type: 'attempt',
+        cell,
+        worker: workerId,
+        ...pick(call),
+        ...(checkpointed ? { resumedFromMs: fromMs, workMs } : {}),
+      });
       try {
-        await doWork(step, call, workMs, options);
+        await doWork(step, call, workMs, fromMs, options);
         const failure = step.spec.failure;
         if (failure && failureDraw < failure.permanent)
           throw new PermanentStepError(`${call.stepId} failed for good`);
@@ -144,7 +167,19 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
 
 const pick = (call: StepCall) => ({ runId: call.runId, stepId: call.stepId, attempt: call.attempt });
 
-async function doWork(step: StepInstance, call: StepCall, workMs: number, options: StepRuntimeOptions) {
+/** Where an attempt starts: the checkpoint handed back, if it is a sane one, else 0. */
+export function resumePoint(resumeFromMs: unknown, workMs: number): number {
+  if (typeof resumeFromMs !== 'number' || !Number.isFinite(resumeFromMs) || resumeFromMs <= 0) return 0;
+  return Math.min(resumeFromMs, workMs);
+}
+
+async function doWork(
+  step: StepInstance,
+  call: StepCall,
+  workMs: number,
+  fromMs: number,
+  options: StepRuntimeOptions,
+) {
   const request = {
     cell: options.cell,
     runId: call.runId,
@@ -160,23 +195,65 @@ async function doWork(step: StepInstance, call: StepCall, workMs: number, option
       await options.world.tool(request);
       return;
     default:
-      await localWork(workMs, step.spec.heartbeat?.everyMs, call.heartbeat);
+      await localWork({
+        totalMs: workMs,
+        fromMs,
+        heartbeatEveryMs: step.spec.heartbeat?.everyMs,
+        heartbeat: call.heartbeat,
+        checkpointEveryMs: step.spec.checkpoint?.everyMs,
+        checkpoint: call.checkpoint,
+      });
   }
 }
 
-/** Simulated local work; long steps heartbeat so the orchestrator can tell dead from slow. */
-async function localWork(
-  ms: number,
-  heartbeatEveryMs: number | undefined,
-  heartbeat?: () => void,
-): Promise<void> {
-  if (ms <= 0) return;
-  if (!heartbeatEveryMs || !heartbeat) {
-    await sleep(ms);
-    return;
+export interface LocalWork {
+  /** The step's whole work. */
+  totalMs: number;
+  /** Work already done by an earlier attempt (a checkpoint): this attempt does the rest. */
+  fromMs: number;
+  heartbeatEveryMs?: number;
+  heartbeat?: () => void;
+  /** Progress is saved each time it crosses a multiple of this (500, 1000, … ms of work). */
+  checkpointEveryMs?: number;
+  checkpoint?: (progressMs: number) => void | Promise<void>;
+}
+
+/**
+ * Simulated local work from `fromMs` to `totalMs`: long steps heartbeat every
+ * `heartbeatEveryMs` of this attempt, so the orchestrator can tell dead from slow,
+ * and save a checkpoint at every multiple of `checkpointEveryMs` of the work.
+ */
+export async function localWork(work: LocalWork): Promise<void> {
+  const { totalMs, heartbeat, checkpoint } = work;
+  let progress = Math.max(0, work.fromMs);
+  if (progress >= totalMs) return;
+  const beatEvery = heartbeat && work.heartbeatEveryMs ? work.heartbeatEveryMs : Number.POSITIVE_INFINITY;
+  const saveEvery = checkpoint && work.checkpointEveryMs ? work.checkpointEveryMs : Number.POSITIVE_INFINITY;
+  let nextBeat = progress + beatEvery;
+  let nextSave = (Math.floor(progress / saveEvery) + 1) * saveEvery;
+  while (progress < totalMs) {
+    const until = Math.min(totalMs, nextBeat, nextSave);
+    await sleep(until - progress);
+    progress = until;
+    if (progress >= nextSave) {
+      nextSave += saveEvery;
+      // The end of the work needs no checkpoint: the step is done.
+      if (progress < totalMs) await saveCheckpoint(checkpoint!, progress);
+    }
+    if (progress >= nextBeat) {
+      nextBeat += beatEvery;
+      heartbeat!();
+    }
   }
-  for (let left = ms; left > 0; left -= heartbeatEveryMs) {
-    await sleep(Math.min(left, heartbeatEveryMs));
-    heartbeat();
+}
+
+async function saveCheckpoint(
+  checkpoint: (progressMs: number) => void | Promise<void>,
+  progressMs: number,
+): Promise<void> {
+  try {
+    await checkpoint(progressMs);
+  } catch {
+    // Not saved (the orchestrator unreachable): a later attempt redoes more work, that is all.
   }
 }

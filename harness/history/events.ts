@@ -27,6 +27,13 @@ export interface AttemptEvent extends EventBase {
   worker: string;
   /** 1-based attempt number as the orchestrator reports it. */
   attempt: number;
+  /**
+   * Checkpointed steps only: the work (ms) this attempt skipped because it resumed
+   * from a checkpoint an earlier attempt saved; 0 when it started from scratch.
+   */
+  resumedFromMs?: number;
+  /** Checkpointed steps only: the step's whole work in ms, the same for every attempt. */
+  workMs?: number;
 }
 
 export interface EffectEvent extends EventBase {
