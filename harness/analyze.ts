@@ -4,6 +4,7 @@ import type { HistoryEvent } from './history/events.js';
 import { readEvents } from './history/reader.js';
 import { runLatencySummary } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
+import { createRedoneWorkFold } from './metrics/redone-work.js';
 import {
   completionTimes,
   firstSubmitAt,
@@ -27,7 +28,11 @@ export interface CellMeta {
   fault: string;
   knobs: Record<string, unknown>;
   plan: RunPlan;
-  /** Judge failed runs by the saga rule (see CheckOptions); overrides the default passed to analyzeHistory. */
+  /**
+   * Judge failed runs by the saga rule (see CheckOptions). When not given, the plan's
+   * own rule decides (RunPlan.rollsBackOnFailure), or else the default passed to
+   * analyzeHistory.
+   */
   requireCompensationOnFailure?: boolean;
 }
 
@@ -42,9 +47,12 @@ export function createCellAnalysis(
   defaults: CheckOptions = DEFAULT_CHECK_OPTIONS,
 ): CellAnalysis {
   const checker = createChecker(cell.plan, {
-    requireCompensationOnFailure: cell.requireCompensationOnFailure ?? defaults.requireCompensationOnFailure,
+    requireCompensationOnFailure:
+      cell.requireCompensationOnFailure ??
+      (cell.plan.rollsBackOnFailure || defaults.requireCompensationOnFailure),
   });
   const recovery = createRecoveryFold();
+  const redoneWork = createRedoneWorkFold(cell.plan);
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   return {
@@ -52,6 +60,7 @@ export function createCellAnalysis(
       startedAt = Math.min(startedAt, event.t);
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
+      redoneWork.add(event);
       checker.add(event);
     },
     result() {
@@ -81,6 +90,7 @@ export function createCellAnalysis(
         anomalyCounts: check.anomalyCounts,
         anomalies: check.anomalies,
         faults: recovery.result(checker.runs, completions, originAt),
+        redoneWorkMs: redoneWork.result(),
       };
     },
   };

@@ -87,6 +87,13 @@ export interface CellResult {
   anomalyCounts: Partial<Record<AnomalyKind, number>>;
   anomalies: Anomaly[];
   faults: FaultOccurrenceResult[];
+  /**
+   * Work of checkpointed steps done more than once (ms, summed over runs): what a dead
+   * worker cost beyond the last checkpoint the strategy resumed from (see
+   * harness/metrics/redone-work.ts). Null when the scenario has no checkpointed step.
+   * Absent in results written before it existed.
+   */
+  redoneWorkMs?: number | null;
   /** How busy the world (simulated APIs) was: a cell bound by the harness says so here. */
   world?: { requests: number; cpuUtilisation: number | null };
 }
