@@ -32,12 +32,18 @@ export async function cellContextFromConfig(config: Record<string, unknown>): Pr
   const { scenarios, faults, adapters } = config as unknown as RecordedConfig;
   const metas: CellMeta[] = [];
   const recoveryKnobs = new Map<string, string>();
-  for (const scenarioName of scenarios) {
-    const plan = planRun(loadScenario(scenarioName));
+  for (const scenarioEntry of scenarios) {
+    // An entry may be a path to a scenario file: cells are named by the scenario's name, as in the history.
+    const scenario = loadScenario(scenarioEntry);
+    const plan = planRun(scenario);
     for (const fault of faults) {
       for (const { name, knobs } of adapters) {
-        const id = cellId(scenarioName, name, fault);
-        metas.push({ id, scenario: scenarioName, adapter: name, fault, knobs, plan });
+        const id = cellId(scenario.name, name, fault);
+        metas.push({
+          ...{ id, scenario: scenario.name, adapter: name, fault, knobs, plan },
+          // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
+          requireCompensationOnFailure: plan.rollsBackOnFailure,
+        });
         const adapter = await loadAdapter(name).catch(() => undefined);
         if (adapter) recoveryKnobs.set(id, adapter.recoveryKnob(knobs));
       }
