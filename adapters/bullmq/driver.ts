@@ -1,16 +1,28 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { AdapterDriver, ApprovalDecision, DriverContext, RunOutcome } from '../types.js';
-import { jobId, keys, PREFIX, queueName, type StepJobData, stepJobOptions } from './keys.js';
+import {
+  COMPENSATE_JOB,
+  compensateJobId,
+  jobId,
+  keys,
+  PREFIX,
+  queueName,
+  type RunFailure,
+  type StepJobData,
+  stepJobOptions,
+} from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 
 const FAILED_POLL_MS = 500;
 
 /**
  * The harness side of BullMQ. Completions arrive on a list the workers push to
- * (exact and cheap, unlike tailing the whole events stream); final failures are read
- * from the queue's failed set, because a job failed by the stall checker fires no
- * worker event.
+ * (exact and cheap, unlike tailing the whole events stream), and so do failed runs
+ * that were rolled back (saga), once their compensation job is done. Other final
+ * failures are read from the queue's failed set, because a job failed by the stall
+ * checker fires no worker event: those runs get no compensation (the processor never
+ * learnt they failed).
  */
 export class BullmqDriver implements AdapterDriver {
   private connection!: Redis;
@@ -18,6 +30,8 @@ export class BullmqDriver implements AdapterDriver {
   private queue!: Queue<StepJobData>;
   private onRunDone: (outcome: RunOutcome) => void = () => {};
   private readonly reported = new Set<string>();
+  /** Failed step jobs whose run has a compensation job: announced by it, not by the failed set. */
+  private readonly rollingBack = new Set<string>();
   private stopping = false;
   private loops: Promise<void>[] = [];
 
@@ -80,13 +94,23 @@ export class BullmqDriver implements AdapterDriver {
   }
 
   private async popCompletions(): Promise<void> {
-    const key = keys.completions(this.ctx.cell);
+    const completions = keys.completions(this.ctx.cell);
+    const failures = keys.failures(this.ctx.cell);
     while (!this.stopping) {
-      // BLMPOP takes up to 1000 completions per round trip and waits at most 1 s.
+      // BLMPOP takes up to 1000 entries of the first non-empty list per round trip and waits at most 1 s.
       const popped = (await this.blocking
-        .call('BLMPOP', '1', '1', key, 'LEFT', 'COUNT', '1000')
+        .call('BLMPOP', '1', '2', completions, failures, 'LEFT', 'COUNT', '1000')
         .catch(() => null)) as [string, string[]] | null;
-      for (const runId of popped?.[1] ?? []) this.report({ runId, status: 'completed' });
+      if (popped === null) continue;
+      const [key, entries] = popped;
+      if (key === completions) {
+        for (const runId of entries) this.report({ runId, status: 'completed' });
+        continue;
+      }
+      for (const entry of entries) {
+        const { runId, ...output } = JSON.parse(entry) as RunFailure;
+        this.report({ runId, status: 'failed', output });
+      }
     }
   }
 
@@ -97,14 +121,36 @@ export class BullmqDriver implements AdapterDriver {
       const failed = await this.queue.getFailedCount().catch(() => seen);
       if (failed === seen) continue;
       seen = failed;
-      for (const job of await this.queue.getFailed(0, -1)) {
-        if (!job) continue;
+      // Redis unreachable mid-read (a fault): read the whole failed set again next round.
+      await this.readFailed().catch(() => {
+        seen = -1;
+      });
+    }
+  }
+
+  private async readFailed(): Promise<void> {
+    for (const job of await this.queue.getFailed(0, -1)) {
+      if (!job || this.reported.has(job.data.runId)) continue;
+      if (job.name === COMPENSATE_JOB) {
+        // The saga itself gave up: the run failed with effects still applied.
         this.report({
           runId: job.data.runId,
           status: 'failed',
-          output: { step: job.data.stepId, reason: job.failedReason },
+          output: { step: job.data.stepId, reason: `compensation failed: ${job.failedReason}` },
         });
+        continue;
       }
+      if (this.rollingBack.has(job.data.runId)) continue;
+      // The worker that failed this job added the run's compensation job first: wait for it.
+      if (this.ctx.plan.rollsBackOnFailure && (await this.queue.getJob(compensateJobId(job.data.runId)))) {
+        this.rollingBack.add(job.data.runId);
+        continue;
+      }
+      this.report({
+        runId: job.data.runId,
+        status: 'failed',
+        output: { step: job.data.stepId, reason: job.failedReason },
+      });
     }
   }
 }

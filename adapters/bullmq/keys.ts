@@ -14,11 +14,30 @@ export function jobId(runId: string, stepId: string): string {
   return `${runId}.${stepId}`;
 }
 
+/**
+ * The saga job of a failed run: one per run. Its name and id part start with `_`,
+ * which no step id can (step ids start with a letter), so it never meets a step's job.
+ */
+export const COMPENSATE_JOB = '_compensate';
+
+export function compensateJobId(runId: string): string {
+  return jobId(runId, COMPENSATE_JOB);
+}
+
 export const keys = {
   /** Set of the run's finished step instances: the fan-in bookkeeping. */
   done: (cell: string, runId: string) => `${PREFIX}:${queueName(cell)}:run:${runId}:done`,
+  /**
+   * Saga log of a run whose scenario rolls back on failure: its finished compensable
+   * steps, scored by completion time (ZADD NX: the first completion counts).
+   */
+  applied: (cell: string, runId: string) => `${PREFIX}:${queueName(cell)}:run:${runId}:applied`,
+  /** The steps the run's compensation job has undone, so a retried job undoes each once. */
+  compensated: (cell: string, runId: string) => `${PREFIX}:${queueName(cell)}:run:${runId}:compensated`,
   /** List the workers push finished runs onto; the driver pops it. */
   completions: (cell: string) => `${PREFIX}:${queueName(cell)}:completions`,
+  /** List of runs failed and rolled back (JSON RunFailure), pushed by the compensation job. */
+  failures: (cell: string) => `${PREFIX}:${queueName(cell)}:failures`,
   /** Approval decisions delivered by `signal`, read by the waiting approval job. */
   decisions: (cell: string) => `${PREFIX}:${queueName(cell)}:decisions`,
 };
@@ -26,6 +45,18 @@ export const keys = {
 export interface StepJobData {
   runId: string;
   stepId: string;
+  /** Compensation job only: why the run failed, for its announcement. */
+  reason?: string;
+}
+
+/** A failed run as the compensation job announces it, once its effects are undone. */
+export interface RunFailure {
+  runId: string;
+  /** The step that failed for good. */
+  step: string;
+  reason: string;
+  /** The steps undone, in the order they were undone. */
+  compensated: string[];
 }
 
 export interface JobSettings {

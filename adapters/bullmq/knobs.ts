@@ -24,6 +24,12 @@ export const BullmqKnobsSchema = z
     idempotencyKeys: z.boolean().default(false),
     /** Approval steps re-check for a decision this often (delayed re-check). */
     approvalRecheckMs: z.number().int().positive().default(200),
+    /**
+     * Checkpointed steps save their progress with job.updateProgress and a re-run job
+     * resumes from job.progress. Off: every attempt starts from scratch (the baseline
+     * that shows what checkpoints save).
+     */
+    resumeFromCheckpoint: z.boolean().default(true),
   })
   .strict();
 

@@ -1,9 +1,18 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { RunPlan } from '../../scenarios/plan.js';
-import { PermanentStepError } from '../../scenarios/runtime.js';
+import { compensationOrder, type RunPlan } from '../../scenarios/plan.js';
+import { PermanentStepError, type StepCall } from '../../scenarios/runtime.js';
 import type { StartWorker } from '../types.js';
-import { jobId, keys, PREFIX, queueName, type StepJobData, stepJobOptions } from './keys.js';
+import {
+  COMPENSATE_JOB,
+  jobId,
+  keys,
+  PREFIX,
+  queueName,
+  type RunFailure,
+  type StepJobData,
+  stepJobOptions,
+} from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 
 type StepJob = Job<StepJobData & { approvalRequested?: boolean }>;
@@ -19,6 +28,22 @@ export function fanInBookkeeping(plan: RunPlan): { sinks: string[]; recorded: Se
   return { sinks, recorded };
 }
 
+/**
+ * Whether the job ends for good with this error, as BullMQ's own retry decision
+ * (Job.shouldRetryJob) will see it: an UnrecoverableError (a rejection, a
+ * PermanentStepError), or any other error on the job's last attempt. A DelayedError
+ * only parks the job (approval re-check).
+ */
+export function failsForGood(
+  job: { attemptsMade: number; opts: { attempts?: number } },
+  error: unknown,
+): boolean {
+  const name = (error as Error | undefined)?.name;
+  if (error instanceof DelayedError || name === 'DelayedError') return false;
+  if (error instanceof UnrecoverableError || name === 'UnrecoverableError') return true;
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
 export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime }) => {
   const { cell, knobs } = config;
   const endpoint = config.endpoints.redis;
@@ -28,6 +53,10 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
 
   const bookkeeping = fanInBookkeeping(plan);
+  // The saga (RunPlan.rollsBackOnFailure): compensable steps go into the run's saga log
+  // as they finish, and a run that fails for good gets one compensation job.
+  const sagas = plan.rollsBackOnFailure;
+  const compensable = new Set(plan.compensableSteps);
 
   /**
    * Fan-in bookkeeping, kept to what a join needs: a step goes into the run's done-set
@@ -38,6 +67,15 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
    */
   const advance = async (runId: string, stepId: string): Promise<void> => {
     const done = keys.done(cell, runId);
+    // Before its dependents exist: whichever of them fails, this effect is in the log.
+    if (sagas && compensable.has(stepId)) {
+      await connection.zadd(
+        keys.applied(cell, runId),
+        'NX',
+        performance.timeOrigin + performance.now(),
+        stepId,
+      );
+    }
     if (bookkeeping.recorded.has(stepId)) await connection.sadd(done, stepId);
     if (bookkeeping.sinks.includes(stepId)) {
       const allSinks =
@@ -79,20 +117,63 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
     if (decision !== 'approved') throw new UnrecoverableError(`${stepId} rejected by the approver`);
   };
 
-  const processor = async (job: StepJob, token?: string): Promise<void> => {
+  const executeStep = async (job: StepJob): Promise<void> => {
     const { runId, stepId } = job.data;
-    if (plan.byId.get(stepId)?.spec.kind === 'approval') {
-      await awaitApproval(job, token!);
-    } else {
-      try {
-        // BullMQ renews the lock on its own timer, so long steps need no explicit heartbeat.
-        await runtime.execute({ runId, stepId, attempt: job.attemptsStarted });
-      } catch (error) {
-        if (error instanceof PermanentStepError) throw new UnrecoverableError(error.message);
-        throw error;
-      }
+    // BullMQ renews the lock on its own timer, so long steps need no explicit heartbeat.
+    const call: StepCall = { runId, stepId, attempt: job.attemptsStarted };
+    if (plan.byId.get(stepId)?.spec.checkpoint !== undefined) {
+      // The job's progress is its checkpoint: kept in Redis across stalls and retries.
+      call.checkpoint = (progressMs) => job.updateProgress(progressMs);
+      if (knobs.resumeFromCheckpoint && typeof job.progress === 'number') call.resumeFromMs = job.progress;
     }
-    await advance(runId, stepId);
+    try {
+      await runtime.execute(call);
+    } catch (error) {
+      if (error instanceof PermanentStepError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  };
+
+  /**
+   * A run failed for good: one compensation job per run (its id is deterministic, so a
+   * second failure or a re-run of this job adds nothing). It is added before the step's
+   * job is failed, so the driver finds it next to every failure it should wait for.
+   */
+  const startCompensation = async (runId: string, stepId: string, reason: string): Promise<void> => {
+    await queue.add(COMPENSATE_JOB, { runId, stepId, reason }, stepJobOptions(runId, COMPENSATE_JOB, knobs));
+  };
+
+  /**
+   * The saga of a failed run: undo the effects of its finished compensable steps, last
+   * finished first, each once (the compensated set survives a retry of this job), then
+   * announce the run as failed. A worker killed between an undo and its SADD undoes that
+   * effect again when the job re-runs: at-least-once, like every step.
+   */
+  const compensateRun = async (job: StepJob): Promise<void> => {
+    const { runId, stepId, reason = 'failed' } = job.data;
+    const compensatedKey = keys.compensated(cell, runId);
+    const order = compensationOrder(plan, await connection.zrange(keys.applied(cell, runId), 0, -1));
+    const undone = new Set(await connection.smembers(compensatedKey));
+    for (const step of order) {
+      if (undone.has(step)) continue;
+      await runtime.compensate(runId, step);
+      await connection.sadd(compensatedKey, step);
+    }
+    const failure: RunFailure = { runId, step: stepId, reason, compensated: order };
+    await connection.rpush(keys.failures(cell), JSON.stringify(failure));
+  };
+
+  const processor = async (job: StepJob, token?: string): Promise<void> => {
+    if (job.name === COMPENSATE_JOB) return compensateRun(job);
+    const { runId, stepId } = job.data;
+    try {
+      if (plan.byId.get(stepId)?.spec.kind === 'approval') await awaitApproval(job, token!);
+      else await executeStep(job);
+      await advance(runId, stepId);
+    } catch (error) {
+      if (sagas && failsForGood(job, error)) await startCompensation(runId, stepId, (error as Error).message);
+      throw error;
+    }
   };
 
   const worker = new Worker<StepJobData>(queueName(cell), processor, {
