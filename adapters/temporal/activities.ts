@@ -2,21 +2,37 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { PermanentStepError, type StepRuntime } from '../../scenarios/runtime.js';
 import { PERMANENT_FAILURE, type StepArgs } from './protocol.js';
 
+export interface ActivityOptions {
+  /** Knob resumeFromCheckpoint: a retried attempt starts from the last heartbeat details. */
+  resumeFromCheckpoint: boolean;
+}
+
 /**
  * The activities a worker registers: thin wrappers over the shared step runtime, which
  * decides what a step does. Temporal's attempt counter is the StepCall's attempt.
  */
-export function createActivities(runtime: StepRuntime) {
+export function createActivities(runtime: StepRuntime, options: ActivityOptions) {
   return {
     async executeStep({ runId, stepId }: StepArgs): Promise<void> {
       const context = Context.current();
+      // A checkpoint is the heartbeat details: what the server holds of the last attempt's
+      // last heartbeat comes back in info.heartbeatDetails on the next attempt.
+      const previous: unknown = context.info.heartbeatDetails;
+      let progress = typeof previous === 'number' ? previous : undefined;
       try {
         await runtime.execute({
           runId,
           stepId,
           attempt: context.info.attempt,
           // Only steps that declare `heartbeat` call it; their activity has a heartbeat timeout.
-          heartbeat: () => context.heartbeat(),
+          // Every beat carries the last checkpoint: details are replaced at each heartbeat.
+          heartbeat: () => context.heartbeat(progress),
+          // Only steps that declare `checkpoint` call it.
+          checkpoint: (progressMs) => {
+            progress = progressMs;
+            context.heartbeat(progressMs);
+          },
+          ...(options.resumeFromCheckpoint && progress !== undefined ? { resumeFromMs: progress } : {}),
         });
       } catch (error) {
         // Transient errors are thrown as they are: Temporal's retry policy applies.
@@ -31,6 +47,11 @@ export function createActivities(runtime: StepRuntime) {
       const { attempt } = Context.current().info;
       await runtime.requestApproval({ runId, stepId, attempt });
       return attempt;
+    },
+
+    /** Saga: undoes a completed step's effect (the workflow calls it in reverse completion order). */
+    async compensateStep({ runId, stepId }: StepArgs): Promise<void> {
+      await runtime.compensate(runId, stepId);
     },
 
     /** Second half, after the signal: records the step done (a rejection as a permanent error). */

@@ -46,8 +46,20 @@ export const TemporalKnobsSchema = z
      * worker may take it): it adds to recovery after a kill, so it is recorded too.
      */
     stickyQueueScheduleToStartTimeout: ms.default(10_000),
+    /**
+     * The SDK sends at most one heartbeat per min(0.8 × heartbeatTimeout, this), with the
+     * latest details: a checkpoint reaches the server up to that late, and a dead worker's
+     * next attempt resumes from what the server has. Temporal's default.
+     */
+    maxHeartbeatThrottleInterval: ms.default(60_000),
     /** Effects carry the runtime's idempotency key for this adapter even without --idempotent. */
     idempotencyKeys: z.boolean().default(false),
+    /**
+     * Checkpointed steps save their progress as heartbeat details and a retried attempt
+     * resumes from `info.heartbeatDetails`. Off: every attempt starts from scratch (the
+     * baseline that shows what checkpoints save).
+     */
+    resumeFromCheckpoint: z.boolean().default(true),
   })
   .strict();
 

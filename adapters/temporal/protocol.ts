@@ -14,6 +14,8 @@ export interface PipelineStep {
   dependsOn: string[];
   /** The step heartbeats, so its activity gets the heartbeat timeout. */
   heartbeat: boolean;
+  /** The step declares a compensation: a failed run undoes it (saga) once it completed. */
+  compensable: boolean;
 }
 
 /** Activity options as plain JSON (milliseconds), so they travel in the workflow input. */
@@ -35,6 +37,8 @@ export interface PipelineInput {
   runId: string;
   steps: PipelineStep[];
   activity: ActivitySettings;
+  /** RunPlan.rollsBackOnFailure: a failed run compensates its completed steps (saga) before it fails. */
+  rollsBackOnFailure: boolean;
 }
 
 export interface PipelineOutput {
@@ -79,7 +83,9 @@ export function pipelineTemplate(plan: RunPlan, knobs: TemporalKnobs): Omit<Pipe
       kind: i.spec.kind,
       dependsOn: i.dependsOn,
       heartbeat: i.spec.heartbeat !== undefined,
+      compensable: i.spec.compensation !== undefined,
     })),
+    rollsBackOnFailure: plan.rollsBackOnFailure,
     activity: {
       startToCloseTimeout: knobs.startToCloseTimeout,
       ...(knobs.scheduleToCloseTimeout === null

@@ -29,10 +29,11 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
     taskQueue: taskQueueName(knobs.taskQueue, config.cell),
     identity: config.workerId,
     workflowBundle: { codePath: prepared.codePath },
-    activities: createActivities(runtime),
+    activities: createActivities(runtime, { resumeFromCheckpoint: knobs.resumeFromCheckpoint }),
     maxConcurrentActivityTaskExecutions: knobs.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: knobs.maxConcurrentWorkflowTaskExecutions,
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
+    maxHeartbeatThrottleInterval: knobs.maxHeartbeatThrottleInterval,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
   });
 

@@ -48,17 +48,41 @@ export async function pipeline(input: PipelineInput): Promise<PipelineOutput> {
   };
 
   const byId = new Map(input.steps.map((step) => [step.id, step]));
+  /** Compensable steps in the order their activities completed, as this workflow saw them. */
+  const completed: string[] = [];
+  let failed = false;
   const started = new Map<string, Promise<void>>();
   const run = (id: string): Promise<void> => {
     let done = started.get(id);
     if (done === undefined) {
       const step = byId.get(id)!;
-      done = Promise.all(step.dependsOn.map(run)).then(() => execute(step));
+      done = Promise.all(step.dependsOn.map(run)).then(async () => {
+        // After a failure nothing new starts: a saga must know every effect it undoes.
+        if (failed) throw ApplicationFailure.nonRetryable(`${id} not started: the run failed`, 'NotStarted');
+        try {
+          await execute(step);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+        if (step.compensable) completed.push(id);
+      });
       started.set(id, done);
     }
     return done;
   };
-  // The first failure fails the run; activities still in flight are left to finish.
-  await Promise.all(input.steps.map((step) => run(step.id)));
+  try {
+    await Promise.all(input.steps.map((step) => run(step.id)));
+  } catch (error) {
+    // Without a saga the first failure fails the run; activities still in flight are left to finish.
+    if (!input.rollsBackOnFailure) throw error;
+    // Saga: let the steps in flight settle, so every completed effect is known, then undo
+    // them last completed first, each an activity retried like any other; then fail the run.
+    await Promise.allSettled(started.values());
+    for (const stepId of [...completed].reverse()) {
+      await activities(`${stepId}:compensate`, false).compensateStep({ runId, stepId });
+    }
+    throw error;
+  }
   return { steps: input.steps.length };
 }
