@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleDuration, seededRng } from '../../harness/random.js';
+import { deriveSeed, sampleDuration, seededRng } from '../../harness/random.js';
 import { poissonArrivals } from '../../harness/runner/arrivals.js';
 
 describe('Poisson arrivals', () => {
@@ -41,5 +41,26 @@ describe('work-time distributions', () => {
     expect(lognormal[10000]!).toBeLessThan(110);
     expect(lognormal[19800]!).toBeGreaterThan(340);
     expect(lognormal[19800]!).toBeLessThan(470);
+  });
+});
+
+describe('derived seeds', () => {
+  it('give uncorrelated first draws for ids that differ in one character', () => {
+    // The approver rejects when the first draw of (run, step) is below the reject rate.
+    const firstDraws = Array.from({ length: 2000 }, (_, i) =>
+      seededRng(deriveSeed('approval', `run-${String(i).padStart(4, '0')}`, 'approve'))(),
+    );
+    const rejected = firstDraws.filter((d) => d < 0.3).length;
+    expect(rejected / firstDraws.length).toBeGreaterThan(0.26);
+    expect(rejected / firstDraws.length).toBeLessThan(0.34);
+    // Neighbouring runs are independent: the lag-1 correlation is near zero.
+    const mean = firstDraws.reduce((a, b) => a + b, 0) / firstDraws.length;
+    let cov = 0;
+    let variance = 0;
+    for (let i = 0; i < firstDraws.length; i++) {
+      variance += (firstDraws[i]! - mean) ** 2;
+      if (i > 0) cov += (firstDraws[i]! - mean) * (firstDraws[i - 1]! - mean);
+    }
+    expect(Math.abs(cov / variance)).toBeLessThan(0.1);
   });
 });
