@@ -86,7 +86,8 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       knobs: cell.knobs as Record<string, unknown>,
       endpoints: env.workerEndpoints,
       // --idempotent turns keys on for every adapter; each adapter's idempotencyKeys knob for itself.
-      idempotentEffects: experiment.idempotent || (cell.knobs as { idempotencyKeys?: unknown }).idempotencyKeys === true,
+      idempotentEffects:
+        experiment.idempotent || (cell.knobs as { idempotencyKeys?: unknown }).idempotencyKeys === true,
       prepared: cell.prepared,
       failpoints: cell.faults.failpoints,
     },

@@ -5,7 +5,9 @@ import type { Reporter } from 'vitest/reporters';
  * summary, so any CI reading test output (not just vitest-aware ones) can count.
  */
 export default class ClosingLineReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<{ children: { allTests(): Iterable<{ result(): { state: string } }> } }>) {
+  onTestRunEnd(
+    testModules: ReadonlyArray<{ children: { allTests(): Iterable<{ result(): { state: string } }> } }>,
+  ) {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
