@@ -13,6 +13,7 @@ export const CELL_ROWS: [string, (cell: CellResult) => string][] = [
   ['deduplicated by key', (c) => String(c.effects.deduplicated)],
   ['effects applied / compensated', (c) => `${c.effects.applied} / ${c.effects.compensated}`],
   ['retry amplification', (c) => fmtNum(c.attempts.retryAmplification)],
+  ['work redone after checkpoints', (c) => (c.redoneWorkMs == null ? DASH : fmtMs(c.redoneWorkMs))],
   [
     'latency p50 / p95 / p99',
     (c) => [c.latencyMs.p50, c.latencyMs.p95, c.latencyMs.p99].map(fmtMs).join(' / '),

@@ -52,6 +52,7 @@ const SUMMARY: Column<CellResult>[] = [
   ['attempts', (c) => c.attempts.total],
   ['duplicateAttempts', (c) => c.attempts.duplicates],
   ['retryAmplification', (c) => c.attempts.retryAmplification],
+  ['redoneWorkMs', (c) => c.redoneWorkMs ?? null],
   ['latencyCount', (c) => c.latencyMs.count],
   ['latencyP50Ms', (c) => c.latencyMs.p50],
   ['latencyP90Ms', (c) => c.latencyMs.p90],

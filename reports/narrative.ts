@@ -8,7 +8,15 @@ import { fmtMs, fmtNum, governedBy, maxOf, plural } from './format.js';
  * A pure function of the CellResult.
  */
 export function narrate(cell: CellResult): string[] {
-  return [outcomeSentence(cell), secondSentence(cell)].filter((s): s is string => s !== null);
+  return [outcomeSentence(cell), secondSentence(cell), redoneSentence(cell)].filter(
+    (s): s is string => s !== null,
+  );
+}
+
+/** Checkpointed scenarios: how much work interruptions cost. */
+function redoneSentence(cell: CellResult): string | null {
+  if (cell.redoneWorkMs == null || cell.redoneWorkMs === 0) return null;
+  return `${fmtMs(cell.redoneWorkMs)} of step work was done again after interruptions.`;
 }
 
 /** "under worker-kill", "after 2 worker-kill faults" — or nothing for the baseline. */
