@@ -43,6 +43,9 @@ export class BullmqDriver implements AdapterDriver {
     this.connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
     this.blocking = new Redis({ ...endpoint, maxRetriesPerRequest: null });
     this.queue = new Queue(queueName(this.ctx.cell), { connection: this.connection, prefix: PREFIX });
+    // A backend restart refuses connections for a while; ioredis reconnects by itself,
+    // and without listeners it would print every refused attempt as unhandled.
+    for (const emitter of [this.connection, this.blocking, this.queue]) emitter.on('error', () => {});
     await this.queue.waitUntilReady();
     this.loops = [this.popCompletions(), this.pollFailures()];
   }

@@ -51,6 +51,9 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   // BullMQ requires maxRetriesPerRequest: null on worker connections.
   const connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
+  // Refused connections during network and backend faults are expected; ioredis retries.
+  connection.on('error', () => {});
+  queue.on('error', () => {});
 
   const bookkeeping = fanInBookkeeping(plan);
   // The saga (RunPlan.rollsBackOnFailure): compensable steps go into the run's saga log
