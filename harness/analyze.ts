@@ -55,8 +55,13 @@ export function createCellAnalysis(
   const redoneWork = createRedoneWorkFold(cell.plan);
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
+  let world: CellResult['world'];
   return {
     add(event) {
+      if (event.type === 'world-stats') {
+        world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
+        return;
+      }
       startedAt = Math.min(startedAt, event.t);
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
@@ -91,6 +96,7 @@ export function createCellAnalysis(
         anomalies: check.anomalies,
         faults: recovery.result(checker.runs, completions, originAt),
         redoneWorkMs: redoneWork.result(),
+        ...(world ? { world } : {}),
       };
     },
   };

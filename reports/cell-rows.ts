@@ -29,5 +29,12 @@ export const CELL_ROWS: [string, (cell: CellResult) => string][] = [
     'recovery: throughput at 90% (max)',
     (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToThroughputRecoveryMs')) : DASH),
   ],
+  [
+    'world (simulated APIs): requests, CPU',
+    (c) =>
+      c.world
+        ? `${c.world.requests}, ${fmtNum(c.world.cpuUtilisation === null ? null : c.world.cpuUtilisation * 100)}% of a core`
+        : DASH,
+  ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
 ];

@@ -8,9 +8,18 @@ import { fmtMs, fmtNum, governedBy, maxOf, plural } from './format.js';
  * A pure function of the CellResult.
  */
 export function narrate(cell: CellResult): string[] {
-  return [outcomeSentence(cell), secondSentence(cell), redoneSentence(cell)].filter(
+  return [outcomeSentence(cell), secondSentence(cell), redoneSentence(cell), worldBoundSentence(cell)].filter(
     (s): s is string => s !== null,
   );
+}
+
+/** Above this share of a core, the simulated world, not the system under test, may have set the pace. */
+export const WORLD_BOUND_CPU = 0.8;
+
+function worldBoundSentence(cell: CellResult): string | null {
+  const cpu = cell.world?.cpuUtilisation;
+  if (cpu == null || cpu < WORLD_BOUND_CPU) return null;
+  return `The simulated world used ${Math.round(cpu * 100)}% of a core: this cell may have measured the harness rather than ${cell.adapter}.`;
 }
 
 /** Checkpointed scenarios: how much work interruptions cost. */

@@ -103,6 +103,17 @@ export interface WorkerExitEvent extends EventBase {
   code: number | null;
 }
 
+/**
+ * The harness's reading of the world (the simulated APIs) over one cell: when the
+ * world was near a full core, the cell measured the harness, not the system under test.
+ */
+export interface WorldStatsEvent extends EventBase {
+  type: 'world-stats';
+  requests: number;
+  /** Share of one core the world process used during the cell, 0..1 (null: not measurable). */
+  cpuUtilisation: number | null;
+}
+
 export type HistoryEvent =
   | SubmitEvent
   | AttemptEvent
@@ -113,7 +124,8 @@ export type HistoryEvent =
   | FaultStartEvent
   | FaultEndEvent
   | WorkerStartEvent
-  | WorkerExitEvent;
+  | WorkerExitEvent
+  | WorldStatsEvent;
 
 export type EventType = HistoryEvent['type'];
 

@@ -102,6 +102,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
   try {
     await driver.setup();
     await supervisor.start();
+    await env.world.stats(); // starts the world's utilisation window at this cell
     const startedAt = now() + 20;
     cell.faults.start({ supervisor, startedAt });
     const submissions: Promise<void>[] = [];
@@ -140,6 +141,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       await Promise.race([allDone, sleep(drainTimeoutMs)]);
     }
     if (pending.size > 0) log(`  ${pending.size} runs still not done after the ${drainTimeoutMs} ms drain`);
+    history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
     return { submitErrors, undone: pending.size };
   } finally {
     await cell.faults.healAll().catch(() => {});

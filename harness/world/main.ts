@@ -17,6 +17,7 @@ process.on('disconnect', () => process.exit(0));
 const world = await startWorld({ history: new HistoryWriter(historyPath), onDecision: send });
 
 let lastCpu = process.cpuUsage();
+let lastRequests = 0;
 let lastAt = performance.now();
 process.on('message', (message: ToWorld) => {
   switch (message.type) {
@@ -31,9 +32,11 @@ process.on('message', (message: ToWorld) => {
       const elapsedMs = performance.now() - lastAt;
       lastCpu = process.cpuUsage();
       lastAt = performance.now();
-      // Share of one core used since the last reading: near 1 means the world was the limit.
+      // Requests and share of one core since the last reading: near 1 means the world was the limit.
       const cpuUtilisation = elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs : null;
-      send({ type: 'stats', requests: world.stats().requests, cpuUtilisation });
+      const { requests } = world.stats();
+      send({ type: 'stats', requests: requests - lastRequests, cpuUtilisation });
+      lastRequests = requests;
     }
   }
 });

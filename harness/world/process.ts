@@ -52,7 +52,7 @@ export class WorldProcess {
     this.send({ type: 'approver', settings });
   }
 
-  /** Requests served and CPU share since the previous call. */
+  /** Requests served and share of one core used since the previous call. */
   async stats(): Promise<{ requests: number; cpuUtilisation: number | null }> {
     const reply = new Promise<FromWorld>((resolve) => {
       const listener = (message: FromWorld) => {

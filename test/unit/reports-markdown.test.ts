@@ -117,3 +117,20 @@ describe('narrate', () => {
     expect(narrate(empty)).toEqual(['No run was submitted, so there is nothing to judge.']);
   });
 });
+
+describe('narrative: a cell bound by the harness says so', () => {
+  it('names the world when it used most of a core, and stays quiet otherwise', async () => {
+    const { narrate, WORLD_BOUND_CPU } = await import('../../reports/narrative.js');
+    const { readFileSync } = await import('node:fs');
+    const results = JSON.parse(
+      readFileSync(new URL('../fixtures/results-small/results.json', import.meta.url), 'utf8'),
+    ) as import('../../harness/results.js').Results;
+    const cell = results.cells[0]!;
+    const busy = { ...cell, world: { requests: 100_000, cpuUtilisation: WORLD_BOUND_CPU + 0.1 } };
+    const idle = { ...cell, world: { requests: 100, cpuUtilisation: 0.05 } };
+    expect(narrate(busy).at(-1)).toMatch(
+      /simulated world used 90% of a core: this cell may have measured the harness/,
+    );
+    expect(narrate(idle).join(' ')).not.toMatch(/simulated world/);
+  });
+});
