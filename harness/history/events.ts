@@ -54,6 +54,7 @@ export interface CompensateEvent extends EventBase {
   stepId: string;
   key: string | null;
   deduplicated: boolean;
+  correlationId?: string;
 }
 
 export interface StepDoneEvent extends EventBase {

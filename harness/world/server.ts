@@ -48,6 +48,13 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   let requests = 0;
   let errorDraws = seededRng(1);
 
+  /** The ledger's verdict goes into the history, the ground truth for duplicates. */
+  const record = async (type: 'effect' | 'compensate', req: EffectRequest, deduplicated: boolean) => {
+    const { cell, runId, stepId, key, correlationId } = req;
+    options.history.append({ type, cell, runId, stepId, key, deduplicated, correlationId });
+    return { status: 200, body: { deduplicated } };
+  };
+
   const routes: Record<string, (body: never) => Promise<Reply>> = {
     '/model': async (req: WorkRequest) => {
       if (faults.modelErrorRate > 0 && errorDraws() < faults.modelErrorRate) {
@@ -62,31 +69,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       await sleep(req.ms + faults.extraLatencyMs);
       return { status: 200, body: { ok: true } };
     },
-    '/effect': async (req: EffectRequest) => {
-      const deduplicated = ledger.apply(cellKey(req));
-      options.history.append({
-        type: 'effect',
-        cell: req.cell,
-        runId: req.runId,
-        stepId: req.stepId,
-        key: req.key,
-        deduplicated,
-        correlationId: req.correlationId,
-      });
-      return { status: 200, body: { deduplicated } };
-    },
-    '/compensate': async (req: EffectRequest) => {
-      const deduplicated = ledger.compensate(cellKey(req));
-      options.history.append({
-        type: 'compensate',
-        cell: req.cell,
-        runId: req.runId,
-        stepId: req.stepId,
-        key: req.key,
-        deduplicated,
-      });
-      return { status: 200, body: { deduplicated } };
-    },
+    '/effect': (req: EffectRequest) => record('effect', req, ledger.apply(cellKey(req))),
+    '/compensate': (req: EffectRequest) => record('compensate', req, ledger.compensate(cellKey(req))),
     '/approval': async (req: ApprovalRequest) => {
       const { delayMs, rejectRate } = approver;
       // The human's answer is a function of the run, so both adapters see the same decisions.
