@@ -163,7 +163,7 @@ describe('LocalServicesProvider: all three services', () => {
       toxicity: 1,
       attributes,
     });
-    let began = performance.now();
+    const began = performance.now();
     expect(await redisCommand(link, 'PING', 5000)).toBe('+PONG');
     expect(performance.now() - began).toBeGreaterThanOrEqual(250);
     await removeToxic(api, 'redis', 'slow');
@@ -177,9 +177,13 @@ describe('LocalServicesProvider: all three services', () => {
     });
     await setLinkEnabled(api, 'redis', false);
     await resetAll(api); // heals both: enabled again, no toxic
-    began = performance.now();
     expect(await redisCommand(link, 'PING', 2000)).toBe('+PONG');
-    expect(performance.now() - began).toBeLessThan(250);
+    // No toxic left: asked of Toxiproxy itself rather than timed, which a loaded machine would blur.
+    const proxy = (await (await fetch(`http://${api.host}:${api.port}/proxies/redis`)).json()) as {
+      enabled: boolean;
+      toxics: unknown[];
+    };
+    expect(proxy).toMatchObject({ enabled: true, toxics: [] });
   });
 
   it('restarts each service on the same port', async () => {
