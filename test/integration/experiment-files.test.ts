@@ -7,7 +7,9 @@ import { resolveExperiment } from '../../harness/runner/experiment-run.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/faultline.js');
-const shipped = readdirSync(join(ROOT, 'experiments')).filter((f) => /\.(ya?ml|json)$/.test(f));
+const shipped = readdirSync(join(ROOT, 'experiments')).filter(
+  (f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'),
+);
 
 describe('shipped experiment files', () => {
   it.each(shipped)('%s validates: every scenario, adapter, knob, fault and gate is known', async (file) => {
