@@ -32,7 +32,16 @@ describe('rag-ingest on BullMQ, real Redis, worker processes', () => {
     const history = readFileSync(join(outDir, 'history.jsonl'), 'utf8').trim().split('\n');
     const types = new Set(history.map((line) => JSON.parse(line).type));
     expect([...types].sort()).toEqual(
-      ['attempt', 'effect', 'run-done', 'step-done', 'submit', 'worker-exit', 'worker-start', 'world-stats'].sort(),
+      [
+        'attempt',
+        'effect',
+        'run-done',
+        'step-done',
+        'submit',
+        'worker-exit',
+        'worker-start',
+        'world-stats',
+      ].sort(),
     );
     expect(managedProcesses()).toEqual([]);
   });
