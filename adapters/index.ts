@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError, unknownName } from '../harness/config/errors.js';
+import { InputError, unknownName } from '../core/errors.js';
 import { bullmqAdapter } from './bullmq/index.js';
 import { temporalAdapter } from './temporal/index.js';
 import type { AdapterDefinition } from './types.js';

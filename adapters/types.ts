@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { HostPort, ServiceEndpoints, ServiceName } from '../harness/services/types.js';
-import type { FailpointSpec } from '../harness/supervisor/failpoints.js';
+import type { HostPort, ServiceEndpoints, ServiceName } from '../core/services.js';
+import type { FailpointSpec } from '../scenarios/failpoints.js';
 import type { Scenario } from '../scenarios/model.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import type { StepRuntime } from '../scenarios/runtime.js';

@@ -1,4 +1,4 @@
-import type { ServiceName, ServicesProvider } from '../harness/services/types.js';
+import type { ServiceName, ServicesProvider } from '../core/services.js';
 import type { Injector } from './injector.js';
 import type { PlannedFault } from './schedule.js';
 

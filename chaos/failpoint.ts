@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HistoryWriter } from '../harness/history/writer.js';
-import { armFailpoints, type FailpointSpec } from '../harness/supervisor/failpoints.js';
+import type { HistoryWriter } from '../core/history/writer.js';
+import { armFailpoints, type FailpointSpec } from '../scenarios/failpoints.js';
 import type { FailpointName, StepCall } from '../scenarios/runtime.js';
 import type { PlannedFault } from './schedule.js';
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { InputError, unknownName } from '../harness/config/errors.js';
+import { InputError, unknownName } from '../core/errors.js';
+import type { HistoryWriter } from '../core/history/writer.js';
+import type { FaultOccurrenceResult } from '../core/results.js';
+import type { ServiceName } from '../core/services.js';
 import type { Experiment } from '../harness/config/experiment.js';
-import type { HistoryWriter } from '../harness/history/writer.js';
-import type { FaultOccurrenceResult } from '../harness/results.js';
 import type { CellFaults } from '../harness/runner/cell.js';
 import type { Environment } from '../harness/runner/environment.js';
-import type { ServiceName } from '../harness/services/types.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { NAMED_FAULTS, SCHEDULE_FAULT } from './catalog.js';
 import { Nemesis } from './nemesis.js';

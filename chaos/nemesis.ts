@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InfrastructureError } from '../harness/config/errors.js';
-import { now } from '../harness/history/clock.js';
-import type { HistoryWriter } from '../harness/history/writer.js';
+import { now } from '../core/clock.js';
+import { InfrastructureError } from '../core/errors.js';
+import type { HistoryWriter } from '../core/history/writer.js';
+import type { ServiceName } from '../core/services.js';
 import type { CellFaults } from '../harness/runner/cell.js';
 import type { Environment } from '../harness/runner/environment.js';
-import type { ServiceName } from '../harness/services/types.js';
 import type { Supervisor } from '../harness/supervisor/supervisor.js';
 import {
   armFailpointFile,

@@ -1,14 +1,8 @@
-import {
-  addToxic,
-  removeToxic,
-  resetAll,
-  setLinkEnabled,
-  type Toxic,
-} from '../harness/services/toxiproxy.js';
-import type { HostPort } from '../harness/services/types.js';
+import type { HostPort } from '../core/services.js';
 import type { Injector } from './injector.js';
 import type { PlannedFault } from './schedule.js';
 import { TOXICS, type ToxicKind } from './spec.js';
+import { addToxic, removeToxic, resetAll, setLinkEnabled, type Toxic } from './toxiproxy.js';
 
 /**
  * Network faults on the workers' Toxiproxy links. The harness's own connections

@@ -1,5 +1,5 @@
-import { describeZodError, InputError, unknownName } from '../harness/config/errors.js';
-import { deriveSeed, type Rng, seededRng } from '../harness/random.js';
+import { describeZodError, InputError, unknownName } from '../core/errors.js';
+import { deriveSeed, type Rng, seededRng } from '../core/random.js';
 import { NAMED_FAULTS, type NamedFaultContext } from './catalog.js';
 import { type FaultEntry, FaultEntrySchema, type FaultKind, FaultScheduleSchema } from './spec.js';
 

@@ -1,6 +1,6 @@
-import { InfrastructureError } from '../harness/config/errors.js';
+import { InfrastructureError } from '../core/errors.js';
+import type { HostPort, ServiceName } from '../core/services.js';
 import type { Environment } from '../harness/runner/environment.js';
-import type { HostPort, ServiceName } from '../harness/services/types.js';
 import type { Supervisor } from '../harness/supervisor/supervisor.js';
 import { backendInjector } from './backend.js';
 import type { Injector } from './injector.js';

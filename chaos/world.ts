@@ -1,5 +1,5 @@
+import { NO_WORLD_FAULTS } from '../core/world-protocol.js';
 import type { WorldProcess } from '../harness/world/process.js';
-import { NO_WORLD_FAULTS } from '../harness/world/protocol.js';
 import type { Injector } from './injector.js';
 import type { PlannedFault } from './schedule.js';
 

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { InfrastructureError } from './config/errors.js';
+import { InfrastructureError } from '../core/errors.js';
 
 export interface ExitStatus {
   code: number | null;

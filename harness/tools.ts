@@ -5,8 +5,8 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InfrastructureError } from './config/errors.js';
-import type { ServiceName } from './services/types.js';
+import { InfrastructureError } from '../core/errors.js';
+import type { ServiceName } from '../core/services.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const TOOLS_DIR = join(REPO_ROOT, '.tools');

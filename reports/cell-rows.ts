@@ -1,4 +1,4 @@
-import type { CellResult } from '../harness/results.js';
+import type { CellResult } from '../core/results.js';
 import { DASH, fmtMs, fmtNum, governedBy, maxOf } from './format.js';
 
 /** Rows of the side-by-side table: a label and how a cell fills it. */

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
-import type { GateResult } from '../harness/gates/evaluate.js';
-import type { Results } from '../harness/results.js';
+import type { GateResult } from '../analysis/gates/evaluate.js';
+import type { Results } from '../core/results.js';
 import { type Comparison, renderComparisonMarkdown } from './compare.js';
 import { fmtMs, fmtNum, mdCell, mdCode, mdTable } from './format.js';
 

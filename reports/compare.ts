@@ -1,6 +1,6 @@
-import { metricValue } from '../harness/gates/evaluate.js';
-import { type GateMetric, isTimeMetric } from '../harness/gates/parse.js';
-import type { Results, Verdict } from '../harness/results.js';
+import { metricValue } from '../analysis/gates/evaluate.js';
+import { type GateMetric, isTimeMetric } from '../analysis/gates/parse.js';
+import type { Results, Verdict } from '../core/results.js';
 import { fmtMs, fmtNum, mdCell, mdTable } from './format.js';
 
 /**

@@ -2,10 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import { recoveryStat } from '../harness/gates/evaluate.js';
-import type { HistoryEvent } from '../harness/history/events.js';
-import { readEvents } from '../harness/history/reader.js';
-import type { CellResult, FaultOccurrenceResult, Results } from '../harness/results.js';
+import { recoveryStat } from '../analysis/gates/evaluate.js';
+import type { HistoryEvent } from '../core/history/events.js';
+import { readEvents } from '../core/history/reader.js';
+import type { CellResult, FaultOccurrenceResult, Results } from '../core/results.js';
 import { governedBy } from './format.js';
 
 /**

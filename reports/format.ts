@@ -1,4 +1,4 @@
-import type { CellResult, Results } from '../harness/results.js';
+import type { CellResult, Results } from '../core/results.js';
 
 /** Shared formatting for the writers: numbers as people read them, cells grouped for side-by-side tables. */
 

@@ -1,5 +1,5 @@
-import type { GateResult } from '../harness/gates/evaluate.js';
-import type { CellResult, Results } from '../harness/results.js';
+import type { GateResult } from '../analysis/gates/evaluate.js';
+import type { CellResult, Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
 import {
   adaptersOf,

@@ -1,9 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../harness/config/errors.js';
-import { evaluateGates, type GateResult } from '../harness/gates/evaluate.js';
-import { type CellSelector, type Gate, gatesFromConfig } from '../harness/gates/parse.js';
-import type { Results } from '../harness/results.js';
+import { evaluateGates, type GateResult } from '../analysis/gates/evaluate.js';
+import { type CellSelector, type Gate, gatesFromConfig } from '../analysis/gates/parse.js';
+import { InputError } from '../core/errors.js';
+import type { Results } from '../core/results.js';
 import { loadScenario } from '../scenarios/index.js';
 import { renderCiSummary } from './ci-summary.js';
 import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';

@@ -1,4 +1,4 @@
-import type { GateResult } from '../harness/gates/evaluate.js';
+import type { GateResult } from '../analysis/gates/evaluate.js';
 import type { Comparison } from './compare.js';
 
 /**

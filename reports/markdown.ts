@@ -1,5 +1,5 @@
-import type { GateResult } from '../harness/gates/evaluate.js';
-import type { Results } from '../harness/results.js';
+import type { GateResult } from '../analysis/gates/evaluate.js';
+import type { Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
 import { configText, DASH, groupCells, knobSets, knobText, mdCell, mdCode, mdTable } from './format.js';
 import { narrate } from './narrative.js';

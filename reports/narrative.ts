@@ -1,4 +1,4 @@
-import type { CellResult } from '../harness/results.js';
+import type { CellResult } from '../core/results.js';
 import { fmtMs, fmtNum, governedBy, maxOf, plural } from './format.js';
 
 /**

@@ -1,6 +1,6 @@
-import { recoveryStat } from '../harness/gates/evaluate.js';
-import type { RecoveryStat } from '../harness/gates/parse.js';
-import type { CellResult, LatencySummary } from '../harness/results.js';
+import { recoveryStat } from '../analysis/gates/evaluate.js';
+import type { RecoveryStat } from '../analysis/gates/parse.js';
+import type { CellResult, LatencySummary } from '../core/results.js';
 import { fmtMs, plural } from './format.js';
 import type { Traceability } from './traceability.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { describeZodError, InputError } from '../harness/config/errors.js';
-import type { Results } from '../harness/results.js';
+import { describeZodError, InputError } from '../core/errors.js';
+import type { Results } from '../core/results.js';
 import { mdCell, mdTable, unique } from './format.js';
 import {
   CRITERIA,

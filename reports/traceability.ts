@@ -1,5 +1,5 @@
-import type { HistoryEvent } from '../harness/history/events.js';
-import { readEvents } from '../harness/history/reader.js';
+import type { HistoryEvent } from '../core/history/events.js';
+import { readEvents } from '../core/history/reader.js';
 
 /**
  * Traceability: every effect the world received should carry the correlation id

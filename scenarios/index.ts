@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeZodError, InputError, unknownName } from '../harness/config/errors.js';
+import { describeZodError, InputError, unknownName } from '../core/errors.js';
 import { type Scenario, ScenarioSchema } from './model.js';
 
 /** Scenarios are the JSON files beside this module; the file name is the public name. */

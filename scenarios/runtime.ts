@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HistoryWriter } from '../harness/history/writer.js';
-import { deriveSeed, sampleDuration, seededRng } from '../harness/random.js';
-import type { WorldClient } from '../harness/world/client.js';
+import type { HistoryWriter } from '../core/history/writer.js';
+import { deriveSeed, seededRng } from '../core/random.js';
 import type { RunPlan, StepInstance } from './plan.js';
+import { sampleDuration } from './sampling.js';
+import type { WorldClient } from './world-client.js';
 
 /**
  * The one place a step is executed, for every adapter: calls the world, applies the

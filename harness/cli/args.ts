@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { InputError } from '../config/errors.js';
+import { InputError } from '../../core/errors.js';
 
 /** parseArgs with our error style: an unknown flag is bad input (exit 2), and says so. */
 type Options = NonNullable<ParseArgsConfig['options']>;

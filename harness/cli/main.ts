@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import { InfrastructureError, InputError } from '../../core/errors.js';
+import { TOOL_VERSION } from '../../core/version.js';
 import { benchTable, overheadBench } from '../bench/overhead.js';
-import { InfrastructureError, InputError } from '../config/errors.js';
 import { installCleanupHandlers } from '../processes.js';
-import { TOOL_VERSION } from '../version.js';
 import { number, parseFlags } from './args.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';

@@ -1,3 +1,6 @@
+import { gatesExitCode } from '../../analysis/gates/index.js';
+import { InputError } from '../../core/errors.js';
+import type { Results } from '../../core/results.js';
 import {
   appendStepSummary,
   compareResults,
@@ -6,9 +9,6 @@ import {
   renderComparisonMarkdown,
   writeReports,
 } from '../../reports/index.js';
-import { InputError } from '../config/errors.js';
-import { gatesExitCode } from '../gates/index.js';
-import type { Results } from '../results.js';
 import { readResults, recomputeResults } from '../runner/recompute.js';
 import { number, parseFlags } from './args.js';
 import { RUN_FLAGS, runCommand } from './run.js';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { adapterNames } from '../../adapters/index.js';
-import { InputError } from '../config/errors.js';
+import { InputError } from '../../core/errors.js';
+import type { Results } from '../../core/results.js';
 import type { Experiment, ExperimentInput } from '../config/experiment.js';
 import { parseExperiment, readExperimentFile } from '../config/load-experiment.js';
 import { onInterrupt } from '../processes.js';
-import type { Results } from '../results.js';
 import { runExperiment } from '../runner/experiment-run.js';
 import { list, number, onOff, parseFlags } from './args.js';
 

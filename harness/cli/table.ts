@@ -1,4 +1,4 @@
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../core/results.js';
 
 const fmt = (value: number | null | undefined, digits = 0): string =>
   value === null || value === undefined ? '-' : value.toFixed(digits);

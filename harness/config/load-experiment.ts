@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { describeZodError, InputError } from './errors.js';
+import { describeZodError, InputError } from '../../core/errors.js';
 import { type Experiment, type ExperimentInput, ExperimentSchema } from './experiment.js';
 
 /** Validates experiment data; the error names each bad field by its path. */

@@ -1,4 +1,4 @@
-import { exponential, seededRng } from '../random.js';
+import { exponential, seededRng } from '../../core/random.js';
 
 export interface Arrival {
   runId: string;

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterDefinition, AdapterDriver } from '../../adapters/types.js';
+import { now } from '../../core/clock.js';
+import type { HistoryWriter } from '../../core/history/writer.js';
+import type { FailpointSpec } from '../../scenarios/failpoints.js';
 import type { Scenario } from '../../scenarios/model.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { Experiment } from '../config/experiment.js';
-import { now } from '../history/clock.js';
-import type { HistoryWriter } from '../history/writer.js';
-import type { FailpointSpec } from '../supervisor/failpoints.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { Arrival } from './arrivals.js';
 import type { Environment } from './environment.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { WorkerEndpoints } from '../../adapters/types.js';
+import { createLink } from '../../chaos/toxiproxy.js';
+import type { HostPort, ServiceEndpoints, ServiceName, ServicesProvider } from '../../core/services.js';
 import { createServicesProvider } from '../services/index.js';
-import { createLink } from '../services/toxiproxy.js';
-import type { HostPort, ServiceEndpoints, ServiceName, ServicesProvider } from '../services/types.js';
 import { WorldProcess } from '../world/process.js';
 
 /**

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAdapter } from '../../adapters/index.js';
+import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
 import { governedBy } from '../../chaos/index.js';
+import { InputError } from '../../core/errors.js';
+import { mergeHistoryParts } from '../../core/history/reader.js';
+import { cellId, RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
+import { TOOL_VERSION } from '../../core/version.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
-import { analyzeHistoryFile, type CellMeta } from '../analyze.js';
-import { InputError } from '../config/errors.js';
-import { mergeHistoryParts } from '../history/reader.js';
-import { cellId, RESULTS_SCHEMA_VERSION, type Results } from '../results.js';
-import { TOOL_VERSION } from '../version.js';
 
 /** The part of config.json that names the cells; the rest is carried along as it is. */
 interface RecordedConfig {

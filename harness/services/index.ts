@@ -3,10 +3,16 @@
  * servers someone else runs (docker-compose.yml, a staging cluster), given by URL in env.
  * A `testcontainers` provider is planned for machines with a Docker engine; none here yet.
  */
-import { InputError } from '../config/errors.js';
+import { InputError } from '../../core/errors.js';
+import type {
+  HostPort,
+  ServiceEndpoints,
+  ServiceName,
+  ServicesProvider,
+  StartOptions,
+} from '../../core/services.js';
 import { answers, type LocalProviderOptions, LocalServicesProvider } from './local.js';
 import { waitUntil } from './ports.js';
-import type { HostPort, ServiceEndpoints, ServiceName, ServicesProvider, StartOptions } from './types.js';
 
 export interface ProviderOptions extends LocalProviderOptions {
   /** Where `external` reads its URLs; process.env by default. */

@@ -7,10 +7,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { InfrastructureError, InputError } from '../config/errors.js';
-import { installCleanupHandlers, type ManagedProcess, spawnManaged, stopManaged } from '../processes.js';
-import { toolPath } from '../tools.js';
-import { freePort, waitUntil } from './ports.js';
+import { InfrastructureError, InputError } from '../../core/errors.js';
 import type {
   HostPort,
   RestartOptions,
@@ -18,7 +15,10 @@ import type {
   ServiceName,
   ServicesProvider,
   StartOptions,
-} from './types.js';
+} from '../../core/services.js';
+import { installCleanupHandlers, type ManagedProcess, spawnManaged, stopManaged } from '../processes.js';
+import { toolPath } from '../tools.js';
+import { freePort, waitUntil } from './ports.js';
 
 const HOST = '127.0.0.1';
 const NAMESPACE = 'default';

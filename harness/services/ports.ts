@@ -1,7 +1,7 @@
 /** Free loopback ports, and waiting until something answers. */
 import { createServer, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InfrastructureError } from '../config/errors.js';
+import { InfrastructureError } from '../../core/errors.js';
 
 /**
  * A port that was free on 127.0.0.1 a moment ago: the OS picks it (listen on port 0), we

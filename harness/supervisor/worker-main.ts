@@ -5,10 +5,10 @@
  */
 import type { StartWorker, WorkerConfig } from '../../adapters/types.js';
 import { armChaosFailpoints } from '../../chaos/failpoint.js';
+import { HistoryWriter } from '../../core/history/writer.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime } from '../../scenarios/runtime.js';
-import { HistoryWriter } from '../history/writer.js';
-import { WorldClient } from '../world/client.js';
+import { WorldClient } from '../../scenarios/world-client.js';
 
 export interface WorkerLaunch extends WorkerConfig {
   workerModule: string;

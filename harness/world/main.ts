@@ -2,8 +2,8 @@
  * The world as its own process, so its work never competes with the harness's
  * event loop and its CPU use can be reported. Talks to the harness over IPC.
  */
-import { HistoryWriter } from '../history/writer.js';
-import type { FromWorld, ToWorld } from './protocol.js';
+import { HistoryWriter } from '../../core/history/writer.js';
+import type { FromWorld, ToWorld } from '../../core/world-protocol.js';
 import { startWorld } from './server.js';
 
 const historyPath = process.env.FAULTLINE_WORLD_HISTORY;

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InfrastructureError } from '../config/errors.js';
+import { InfrastructureError } from '../../core/errors.js';
+import type { ApproverSettings, FromWorld, ToWorld, WorldFaults } from '../../core/world-protocol.js';
 import { type ManagedProcess, spawnManaged, stopManaged } from '../processes.js';
 import { nodeArgsFor } from '../supervisor/node.js';
-import type { ApproverSettings, FromWorld, ToWorld, WorldFaults } from './protocol.js';
 
 const WORLD_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 

@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HistoryWriter } from '../history/writer.js';
-import { deriveSeed, seededRng } from '../random.js';
-import { EffectLedger } from './ledger.js';
+import type { HistoryWriter } from '../../core/history/writer.js';
+import { deriveSeed, seededRng } from '../../core/random.js';
 import {
   type ApprovalRequest,
   type ApproverSettings,
@@ -12,7 +11,8 @@ import {
   NO_WORLD_FAULTS,
   type WorkRequest,
   type WorldFaults,
-} from './protocol.js';
+} from '../../core/world-protocol.js';
+import { EffectLedger } from './ledger.js';
 
 /**
  * The simulated outside world: a model API, a tool API, a data store that

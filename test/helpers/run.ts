@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Results } from '../../core/results.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';
 import { parseExperiment } from '../../harness/config/load-experiment.js';
-import type { Results } from '../../harness/results.js';
 import { runExperiment } from '../../harness/runner/experiment-run.js';
 
 /** Runs an experiment for real (services, world, worker processes) into a fresh temp folder. */

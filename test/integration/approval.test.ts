@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../harness/history/events.js';
+import type { HistoryEvent } from '../../core/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
 import { runForTest } from '../helpers/run.js';
 

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adapterNames } from '../../adapters/index.js';
+import type { HistoryEvent } from '../../core/history/events.js';
+import type { CellResult } from '../../core/results.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';
-import type { HistoryEvent } from '../../harness/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
-import type { CellResult } from '../../harness/results.js';
 import { runForTest } from '../helpers/run.js';
 
 /**

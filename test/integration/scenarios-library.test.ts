@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { CellResult } from '../../core/results.js';
 import { managedProcesses } from '../../harness/processes.js';
-import type { CellResult } from '../../harness/results.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { runForTest } from '../helpers/run.js';

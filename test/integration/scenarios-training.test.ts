@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttemptEvent, HistoryEvent } from '../../core/history/events.js';
+import type { CellResult, Results } from '../../core/results.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';
-import type { AttemptEvent, HistoryEvent } from '../../harness/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
-import type { CellResult, Results } from '../../harness/results.js';
 import { loadScenario } from '../../scenarios/index.js';
 
 /**

@@ -10,18 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfrastructureError } from '../../harness/config/errors.js';
+import { addToxic, createLink, removeToxic, resetAll, setLinkEnabled } from '../../chaos/toxiproxy.js';
+import { InfrastructureError } from '../../core/errors.js';
+import type { HostPort, ServiceEndpoints } from '../../core/services.js';
 import { managedProcesses } from '../../harness/processes.js';
 import { LocalServicesProvider, redisCommand } from '../../harness/services/local.js';
 import { freePort, waitUntil } from '../../harness/services/ports.js';
-import {
-  addToxic,
-  createLink,
-  removeToxic,
-  resetAll,
-  setLinkEnabled,
-} from '../../harness/services/toxiproxy.js';
-import type { HostPort, ServiceEndpoints } from '../../harness/services/types.js';
 import { REPO_ROOT, toolPath, toolPaths } from '../../harness/tools.js';
 
 const SERVICE_COMMANDS = ['redis-server', 'temporal', 'server'];

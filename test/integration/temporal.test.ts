@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../harness/history/events.js';
+import type { HistoryEvent } from '../../core/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';

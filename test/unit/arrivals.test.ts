@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, sampleDuration, seededRng } from '../../harness/random.js';
+import { deriveSeed, seededRng } from '../../core/random.js';
 import { poissonArrivals } from '../../harness/runner/arrivals.js';
+import { sampleDuration } from '../../scenarios/sampling.js';
 
 describe('Poisson arrivals', () => {
   const options = { runs: 5000, ratePerSec: 50, seed: 42, warmupRuns: 500 };

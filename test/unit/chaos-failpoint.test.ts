@@ -10,7 +10,7 @@ import {
   unfiredFailpoints,
 } from '../../chaos/failpoint.js';
 import { planFaults } from '../../chaos/schedule.js';
-import { HistoryWriter } from '../../harness/history/writer.js';
+import { HistoryWriter } from '../../core/history/writer.js';
 
 /** Failpoints as a worker arms them, with a crash that only counts instead of SIGKILL. */
 function worker(markerDir: string, nth: number, workerId = 'w1', at?: number) {

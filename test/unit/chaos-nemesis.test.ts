@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Nemesis } from '../../chaos/nemesis.js';
 import { parseSchedule, planFaults } from '../../chaos/schedule.js';
-import { InfrastructureError } from '../../harness/config/errors.js';
-import { now } from '../../harness/history/clock.js';
-import { HistoryWriter } from '../../harness/history/writer.js';
+import { now } from '../../core/clock.js';
+import { InfrastructureError } from '../../core/errors.js';
+import { HistoryWriter } from '../../core/history/writer.js';
 import type { Environment } from '../../harness/runner/environment.js';
 import type { Supervisor } from '../../harness/supervisor/supervisor.js';
 

@@ -9,10 +9,10 @@ import {
   recoveryBoundMs,
 } from '../../chaos/index.js';
 import { namedEntries, parseSchedule, pickWorkers, planFaults } from '../../chaos/schedule.js';
+import { seededRng } from '../../core/random.js';
+import type { FaultOccurrenceResult } from '../../core/results.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';
 import { parseExperiment } from '../../harness/config/load-experiment.js';
-import { seededRng } from '../../harness/random.js';
-import type { FaultOccurrenceResult } from '../../harness/results.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 

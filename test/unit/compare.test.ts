@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../../harness/results.js';
+import type { Results } from '../../core/results.js';
 import {
   COMPARED_METRICS,
   compareResults,

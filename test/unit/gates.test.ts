@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../harness/config/errors.js';
 import {
   evaluateGate,
   evaluateGates,
@@ -9,7 +8,8 @@ import {
   metricValue,
   parseGate,
   percentile,
-} from '../../harness/gates/index.js';
+} from '../../analysis/gates/index.js';
+import { InputError } from '../../core/errors.js';
 import { cellOf, loadResults } from '../fixtures/results-small.js';
 
 describe('parseGate', () => {

@@ -1,5 +1,5 @@
-import type { CellMeta } from '../../harness/analyze.js';
-import type { HistoryEvent, NewEvent, StepDoneEvent } from '../../harness/history/events.js';
+import type { CellMeta } from '../../analysis/analyze.js';
+import type { HistoryEvent, NewEvent, StepDoneEvent } from '../../core/history/events.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 

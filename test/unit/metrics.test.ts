@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeHistory } from '../../harness/analyze.js';
-import type { HistoryEvent } from '../../harness/history/events.js';
-import { stepTimings, summarizeLatencies } from '../../harness/metrics/latency.js';
-import { throughputSeries } from '../../harness/metrics/throughput.js';
+import { analyzeHistory } from '../../analysis/analyze.js';
+import { stepTimings, summarizeLatencies } from '../../analysis/metrics/latency.js';
+import { throughputSeries } from '../../analysis/metrics/throughput.js';
+import type { HistoryEvent } from '../../core/history/events.js';
 import { HistoryBuilder } from './history-builder.js';
 
 const analyze = async (h: HistoryBuilder) => {

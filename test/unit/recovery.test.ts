@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeHistory } from '../../harness/analyze.js';
-import { preFaultRatePerSec, timeToThroughputRecoveryMs } from '../../harness/metrics/recovery.js';
+import { analyzeHistory } from '../../analysis/analyze.js';
+import { preFaultRatePerSec, timeToThroughputRecoveryMs } from '../../analysis/metrics/recovery.js';
 import { HistoryBuilder } from './history-builder.js';
 
 /**

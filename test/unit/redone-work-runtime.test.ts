@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptEvent, HistoryEvent } from '../../harness/history/events.js';
-import { HistoryWriter } from '../../harness/history/writer.js';
-import type { WorldClient } from '../../harness/world/client.js';
+import type { AttemptEvent, HistoryEvent } from '../../core/history/events.js';
+import { HistoryWriter } from '../../core/history/writer.js';
 import { parseScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime, localWork, resumePoint, type StepCall } from '../../scenarios/runtime.js';
+import type { WorldClient } from '../../scenarios/world-client.js';
 
 /** The runtime's side of checkpoints: save every `everyMs` of work, resume where told. */
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeHistory } from '../../harness/analyze.js';
-import type { HistoryEvent } from '../../harness/history/events.js';
-import { createRedoneWorkFold } from '../../harness/metrics/redone-work.js';
+import { analyzeHistory } from '../../analysis/analyze.js';
+import { createRedoneWorkFold } from '../../analysis/metrics/redone-work.js';
+import type { HistoryEvent } from '../../core/history/events.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { HistoryBuilder } from './history-builder.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEvents } from '../../harness/history/reader.js';
+import { readEvents } from '../../core/history/reader.js';
 import {
   collectRunRows,
   FAULT_COLUMNS,

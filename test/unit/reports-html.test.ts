@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGates } from '../../harness/gates/index.js';
+import { evaluateGates } from '../../analysis/gates/index.js';
 import { escapeHtml } from '../../reports/format.js';
 import { renderHtml } from '../../reports/html.js';
 import { HTML_KNOB, loadResults } from '../fixtures/results-small.js';

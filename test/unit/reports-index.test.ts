@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../harness/config/errors.js';
-import { gatesExitCode } from '../../harness/gates/index.js';
+import { gatesExitCode } from '../../analysis/gates/index.js';
+import { InputError } from '../../core/errors.js';
 import {
   appendStepSummary,
   approvalScenarios,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGates } from '../../harness/gates/index.js';
+import { evaluateGates } from '../../analysis/gates/index.js';
 import { compareResults } from '../../reports/compare.js';
 import { escapeXml, renderJunit } from '../../reports/junit.js';
 import { cellOf, loadResults } from '../fixtures/results-small.js';

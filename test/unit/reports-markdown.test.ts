@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGates } from '../../harness/gates/index.js';
+import { evaluateGates } from '../../analysis/gates/index.js';
 import { renderMarkdown } from '../../reports/markdown.js';
 import { narrate } from '../../reports/narrative.js';
 import { cellOf, HTML_KNOB, loadResults } from '../fixtures/results-small.js';
@@ -124,7 +124,7 @@ describe('narrative: a cell bound by the harness says so', () => {
     const { readFileSync } = await import('node:fs');
     const results = JSON.parse(
       readFileSync(new URL('../fixtures/results-small/results.json', import.meta.url), 'utf8'),
-    ) as import('../../harness/results.js').Results;
+    ) as import('../../core/results.js').Results;
     const cell = results.cells[0]!;
     const busy = { ...cell, world: { requests: 100_000, cpuUtilisation: WORLD_BOUND_CPU + 0.1 } };
     const idle = { ...cell, world: { requests: 100, cpuUtilisation: 0.05 } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../harness/config/errors.js';
-import type { Results } from '../../harness/results.js';
+import { InputError } from '../../core/errors.js';
+import type { Results } from '../../core/results.js';
 import {
   evaluateReadiness,
   type Readiness,

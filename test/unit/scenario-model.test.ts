@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../harness/config/errors.js';
+import { InputError } from '../../core/errors.js';
 import { loadScenario, parseScenario, scenarioNames } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 

@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../harness/history/events.js';
-import { HistoryWriter } from '../../harness/history/writer.js';
-import { WorldClient, WorldUnavailableError } from '../../harness/world/client.js';
+import type { HistoryEvent } from '../../core/history/events.js';
+import { HistoryWriter } from '../../core/history/writer.js';
 import { startWorld, type World } from '../../harness/world/server.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime, TransientStepError } from '../../scenarios/runtime.js';
+import { WorldClient, WorldUnavailableError } from '../../scenarios/world-client.js';
 
 // The world is a plain loopback HTTP server of ours (not a mocked backend): started for real here.
 let dir: string;

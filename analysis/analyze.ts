@@ -1,7 +1,8 @@
+import type { HistoryEvent } from '../core/history/events.js';
+import { readEvents } from '../core/history/reader.js';
+import type { CellResult } from '../core/results.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
-import type { HistoryEvent } from './history/events.js';
-import { readEvents } from './history/reader.js';
 import { runLatencySummary } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
 import { createRedoneWorkFold } from './metrics/redone-work.js';
@@ -11,7 +12,6 @@ import {
   steadyStateThroughputPerSec,
   throughputSeries,
 } from './metrics/throughput.js';
-import type { CellResult } from './results.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed

@@ -1,6 +1,6 @@
+import type { FaultStartEvent, HistoryEvent } from '../../core/history/events.js';
+import type { FaultOccurrenceResult } from '../../core/results.js';
 import type { RunTable } from '../checker/runs.js';
-import type { FaultStartEvent, HistoryEvent } from '../history/events.js';
-import type { FaultOccurrenceResult } from '../results.js';
 import { runLatencyMs, toThreeDigits } from './latency.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { HostPort } from '../services/types.js';
-import type { ApprovalRequest, EffectRequest, EffectResponse, WorkRequest } from './protocol.js';
+import type { HostPort } from '../core/services.js';
+import type { ApprovalRequest, EffectRequest, EffectResponse, WorkRequest } from '../core/world-protocol.js';
 
 /** The world answered with an error status (a model-API outage, a 429). Retryable. */
 export class WorldUnavailableError extends Error {

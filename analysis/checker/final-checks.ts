@@ -1,4 +1,4 @@
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../core/results.js';
 import type { AnomalyLog } from './anomalies.js';
 import { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
 

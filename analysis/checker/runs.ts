@@ -1,5 +1,5 @@
+import type { HistoryEvent } from '../../core/history/events.js';
 import type { RunPlan } from '../../scenarios/plan.js';
-import type { HistoryEvent } from '../history/events.js';
 
 /**
  * Per-run state folded from the history, one small record per run and never the

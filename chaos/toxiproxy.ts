@@ -6,8 +6,8 @@
  * exists", "invalid toxic type"), and enabling a proxy or removing a toxic means first
  * fetching objects to call methods on. Each call here is one request.
  */
-import { InfrastructureError } from '../config/errors.js';
-import type { HostPort } from './types.js';
+import { InfrastructureError } from '../core/errors.js';
+import type { HostPort } from '../core/services.js';
 
 export type ToxicType =
   | 'latency'

@@ -1,6 +1,6 @@
+import type { HistoryEvent } from '../../core/history/events.js';
+import type { Anomaly, AnomalyKind, CellResult, Verdict } from '../../core/results.js';
 import type { RunPlan } from '../../scenarios/plan.js';
-import type { HistoryEvent } from '../history/events.js';
-import type { Anomaly, AnomalyKind, CellResult, Verdict } from '../results.js';
 import { AnomalyLog } from './anomalies.js';
 import { checkEvent, emptyTally, type Tally } from './event-checks.js';
 import { type CheckOptions, checkRunsAtEnd } from './final-checks.js';

@@ -1,5 +1,5 @@
+import type { ThroughputPoint } from '../../core/results.js';
 import { isSubmitted, type RunState } from '../checker/runs.js';
-import type { ThroughputPoint } from '../results.js';
 
 /**
  * Throughput (DESIGN.md): completed runs per second, as a steady-state number

@@ -1,4 +1,4 @@
-import type { CompensateEvent, HistoryEvent, RunDoneEvent } from '../history/events.js';
+import type { CompensateEvent, HistoryEvent, RunDoneEvent } from '../../core/history/events.js';
 import type { AnomalyLog } from './anomalies.js';
 import { type RunState, RunTable, Slot, type StepEvent } from './runs.js';
 

@@ -1,4 +1,4 @@
-import type { Anomaly, AnomalyKind } from '../results.js';
+import type { Anomaly, AnomalyKind } from '../../core/results.js';
 
 /** Enough examples to show a pattern in a report without a history-sized list. */
 export const MAX_EXAMPLES_PER_KIND = 5;

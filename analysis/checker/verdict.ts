@@ -1,4 +1,4 @@
-import type { AnomalyKind, Verdict } from '../results.js';
+import type { AnomalyKind, Verdict } from '../../core/results.js';
 
 /**
  * Anomalies that are harm: any one of them fails a cell. Duplicate attempts are

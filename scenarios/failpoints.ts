@@ -1,5 +1,5 @@
-import type { FailpointName, StepCall } from '../../scenarios/runtime.js';
-import { deriveSeed, seededRng } from '../random.js';
+import { deriveSeed, seededRng } from '../core/random.js';
+import type { FailpointName, StepCall } from './runtime.js';
 
 /** A crash armed at a named point of the step runtime (chaos: "died right after charging the card"). */
 export interface FailpointSpec {

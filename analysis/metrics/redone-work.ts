@@ -1,5 +1,5 @@
+import type { AttemptEvent, HistoryEvent } from '../../core/history/events.js';
 import type { RunPlan } from '../../scenarios/plan.js';
-import type { AttemptEvent, HistoryEvent } from '../history/events.js';
 
 /**
  * Redone work: how much of a checkpointed step's work was done more than once,

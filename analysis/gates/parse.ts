@@ -1,4 +1,4 @@
-import { InputError } from '../config/errors.js';
+import { InputError } from '../../core/errors.js';
 
 /**
  * Gates: k6-style threshold declarations over a cell's results, e.g.

@@ -1,5 +1,3 @@
-import type { Duration } from '../scenarios/model.js';
-
 /** A seeded source of uniform numbers in [0, 1). Same seed, same sequence, on every machine. */
 export type Rng = () => number;
 
@@ -37,31 +35,4 @@ export function deriveSeed(...parts: (string | number)[]): number {
 
 export function exponential(rng: Rng, mean: number): number {
   return -Math.log(1 - rng()) * mean;
-}
-
-function standardNormal(rng: Rng): number {
-  // Box–Muller; 1 - rng() keeps log away from zero.
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
-
-const Z_99 = 2.3263478740408408;
-
-export function sampleDuration(duration: Duration, rng: Rng): number {
-  switch (duration.dist) {
-    case 'constant':
-      return duration.ms;
-    case 'uniform':
-      return duration.minMs + rng() * (duration.maxMs - duration.minMs);
-    case 'exponential':
-      return exponential(rng, duration.meanMs);
-    case 'lognormal': {
-      if (duration.medianMs <= 0) return 0;
-      const mu = Math.log(duration.medianMs);
-      const sigma = Math.max(
-        0,
-        Math.log(Math.max(duration.p99Ms, duration.medianMs) / duration.medianMs) / Z_99,
-      );
-      return Math.exp(mu + sigma * standardNormal(rng));
-    }
-  }
 }

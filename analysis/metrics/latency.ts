@@ -1,8 +1,8 @@
 import { build, type Histogram } from 'hdr-histogram-js';
+import type { HistoryEvent } from '../../core/history/events.js';
+import type { LatencySummary } from '../../core/results.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import { isSubmitted, type RunState, RunTable, Slot } from '../checker/runs.js';
-import type { HistoryEvent } from '../history/events.js';
-import type { LatencySummary } from '../results.js';
 
 /**
  * Latency (DESIGN.md): a run's completion time minus its *intended* submit time

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { now } from './clock.js';
+import { now } from '../clock.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 
 /**

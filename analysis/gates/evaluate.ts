@@ -1,5 +1,5 @@
+import type { CellResult, Results } from '../../core/results.js';
 import { FAILING_KINDS } from '../checker/verdict.js';
-import type { CellResult, Results } from '../results.js';
 import {
   type CellSelector,
   type Gate,
