@@ -1,48 +1,73 @@
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+/**
+ * The adapter registry: an adapter is a folder here with an `index.ts` whose default
+ * export is its AdapterDefinition (the folder's name is the adapter's public name), or a
+ * module of the user's, named by path. Nothing else in the code names an adapter.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, unknownName } from '../core/errors.js';
-import { bullmqAdapter } from './bullmq/index.js';
-import { temporalAdapter } from './temporal/index.js';
 import type { AdapterDefinition } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own knob type
-type AnyAdapter = AdapterDefinition<any>;
+export type AnyAdapter = AdapterDefinition<any>;
 
-const BUILT_IN: Record<string, AnyAdapter> = {
-  bullmq: bullmqAdapter,
-  temporal: temporalAdapter,
-};
+const ADAPTERS_DIR = fileURLToPath(new URL('.', import.meta.url));
 
+/** The built-in adapters' names: the folders holding an index.ts. */
 export function adapterNames(): string[] {
-  return Object.keys(BUILT_IN).sort();
+  return readdirSync(ADAPTERS_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(ADAPTERS_DIR, entry.name, 'index.ts')))
+    .map((entry) => entry.name)
+    .sort();
 }
 
-export function builtInAdapters(): AnyAdapter[] {
-  return adapterNames().map((name) => BUILT_IN[name]!);
+export async function builtInAdapters(): Promise<AnyAdapter[]> {
+  return Promise.all(adapterNames().map((name) => loadAdapter(name)));
 }
 
 const looksLikePath = (name: string) => name.includes('/') || /\.(ts|js|mjs)$/.test(name);
 
 /** A built-in adapter by name, or a user's adapter by module path (its default export). */
 export async function loadAdapter(name: string): Promise<AnyAdapter> {
-  const builtIn = BUILT_IN[name];
-  if (builtIn) return builtIn;
+  if (adapterNames().includes(name)) {
+    return checked(await importDefault(join(ADAPTERS_DIR, name, 'index.ts')), `adapters/${name}`, name);
+  }
   if (!looksLikePath(name)) throw unknownName('adapter', name, [...adapterNames(), '<path to a module>']);
   const path = isAbsolute(name) ? name : resolve(name);
-  let module: { default?: AnyAdapter };
+  let adapter: unknown;
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: AnyAdapter };
+    adapter = await importDefault(path);
   } catch (error) {
     throw new InputError(`adapter module ${path} could not be loaded: ${(error as Error).message}`);
   }
-  const adapter = module.default;
-  const missing = ['name', 'knobs', 'createDriver', 'workerModule', 'services'].filter(
-    (key) => adapter?.[key as keyof AnyAdapter] === undefined,
-  );
+  return checked(adapter, path);
+}
+
+async function importDefault(path: string): Promise<unknown> {
+  return ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+}
+
+const REQUIRED = [
+  'name',
+  'services',
+  'links',
+  'orchestrator',
+  'workers',
+  'knobs',
+  'recovery',
+  'createDriver',
+] as const;
+
+function checked(value: unknown, source: string, folder?: string): AnyAdapter {
+  const adapter = value as Partial<AnyAdapter> | undefined;
+  const missing = REQUIRED.filter((key) => adapter?.[key] === undefined);
   if (!adapter || missing.length > 0) {
     throw new InputError(
-      `adapter module ${path}: default export lacks ${missing.join(', ')} (see adapters/types.ts)`,
+      `adapter module ${source}: default export lacks ${missing.join(', ')} (see adapters/types.ts)`,
     );
   }
-  return adapter;
+  if (folder !== undefined && adapter.name !== folder)
+    throw new InputError(`adapter ${source}: its name "${adapter.name}" must be its folder's name`);
+  return adapter as AnyAdapter;
 }

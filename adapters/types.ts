@@ -1,15 +1,20 @@
 import type { z } from 'zod';
-import type { HostPort, ServiceEndpoints, ServiceName } from '../core/services.js';
-import type { FailpointSpec } from '../scenarios/failpoints.js';
+import type { ServiceEndpoints, ServiceName } from '../core/services.js';
+import type {
+  LinkDeclaration,
+  RecoveryFacts,
+  WorkerCommand,
+  WorkerRoleDeclaration,
+} from '../core/topology.js';
 import type { Scenario } from '../scenarios/model.js';
 import type { RunPlan } from '../scenarios/plan.js';
-import type { StepRuntime } from '../scenarios/runtime.js';
 
 /**
  * The boundary between the harness and an orchestration strategy, in the manner of
  * OpenMessaging Benchmark's drivers: five small methods. An adapter decides only HOW
  * orchestration happens (jobs and queues, workflows and activities), never WHAT a
- * step does: every step runs through the shared StepRuntime.
+ * step does: every step runs through the shared step runtime, in whatever language
+ * the adapter's workers are written (adapters/README.md, the worker protocol).
  */
 export interface AdapterDriver {
   /** Connects to the services and prepares queues / namespaces for this cell. */
@@ -49,55 +54,31 @@ export interface DriverContext<Knobs> {
   prepared: unknown;
 }
 
-/** Endpoints a worker process uses: through Toxiproxy links, so network faults reach it. */
-export interface WorkerEndpoints {
-  redis?: HostPort;
-  temporal?: HostPort & { namespace: string };
-  world: HostPort;
-}
-
-/** What a worker process receives (as JSON) from the supervisor. */
-export interface WorkerConfig<Knobs = Record<string, unknown>> {
-  workerId: string;
-  cell: string;
-  adapter: string;
-  scenario: Scenario;
-  knobs: Knobs;
-  endpoints: WorkerEndpoints;
-  /** This worker's own history file. */
-  historyPath: string;
-  /** Effects carry an idempotency key derived from (run, step). */
-  idempotentEffects: boolean;
-  prepared: unknown;
-  /** Failpoints armed in this worker (chaos). */
-  failpoints?: FailpointSpec[];
-}
-
-export interface WorkerContext<Knobs> {
-  config: WorkerConfig<Knobs>;
-  plan: RunPlan;
-  runtime: StepRuntime;
-}
-
-/** A running worker inside its process; `close` lets in-flight work finish (SIGTERM). */
-export interface WorkerHandle {
-  close(): Promise<void>;
-}
-
 export interface AdapterDefinition<Knobs = Record<string, unknown>> {
+  /** The adapter's public name: the name of its folder. */
   name: string;
   description: string;
-  /** The services this adapter needs started. */
+  /** The services this adapter needs started (harness/services/kinds). */
   services: readonly ServiceName[];
+  /** The links its workers go through, each in front of one of its services. */
+  links: readonly LinkDeclaration[];
+  /** What `orchestrator` (a link) and `backend` (a service) mean in a fault schedule. */
+  orchestrator: { link: string; service: ServiceName };
+  /** Its worker processes: how to start each kind and what killing one means. */
+  workers: readonly WorkerRoleDeclaration[];
   /** Knobs with their defaults; parsing `{}` gives the default configuration. */
   knobs: z.ZodType<Knobs>;
-  /** The knob whose value governs recovery after a worker dies, for reports. */
-  recoveryKnob(knobs: Knobs): string;
+  /** How long work held by a dead worker stays unclaimed at most, and the knobs that decide it. */
+  recovery(knobs: Knobs): RecoveryFacts;
   /** Once per experiment, before any cell (e.g. bundle workflow code once). */
   prepare?(runDir: string): Promise<unknown>;
   createDriver(ctx: DriverContext<Knobs>): AdapterDriver;
-  /** Absolute path of the module whose `startWorker(ctx)` runs in each worker process. */
-  workerModule: string;
 }
 
-export type StartWorker<Knobs> = (ctx: WorkerContext<Knobs>) => Promise<WorkerHandle>;
+export type {
+  StartWorker,
+  WorkerConfig,
+  WorkerContext,
+  WorkerHandle,
+} from '../scenarios/worker-protocol.js';
+export type { LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };

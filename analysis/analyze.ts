@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
-import type { CellResult } from '../core/results.js';
+import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
+import type { KnobValue } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
 import { runLatencySummary } from './metrics/latency.js';
@@ -28,6 +29,8 @@ export interface CellMeta {
   fault: string;
   knobs: Record<string, unknown>;
   plan: RunPlan;
+  /** The adapter's recovery facts: the knobs credited with recovery from a kill. */
+  governedBy?: Readonly<Record<string, KnobValue>>;
   /**
    * Judge failed runs by the saga rule (see CheckOptions). When not given, the plan's
    * own rule decides (RunPlan.rollsBackOnFailure), or else the default passed to
@@ -56,12 +59,14 @@ export function createCellAnalysis(
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
+  let drainTimeoutMs: number | null = null;
   return {
     add(event) {
       if (event.type === 'world-stats') {
         world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
         return;
       }
+      if (event.type === 'cell-start') drainTimeoutMs = event.drainTimeoutMs;
       startedAt = Math.min(startedAt, event.t);
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
@@ -94,12 +99,23 @@ export function createCellAnalysis(
         verdict: check.verdict,
         anomalyCounts: check.anomalyCounts,
         anomalies: check.anomalies,
-        faults: recovery.result(checker.runs, completions, originAt),
+        faults: withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
         redoneWorkMs: redoneWork.result(),
         ...(world ? { world } : {}),
+        drainTimeoutMs,
       };
     },
   };
+}
+
+/** A kill's recovery is the orchestrator's to govern: credit the adapter's recovery knobs. */
+function withGovernedBy(
+  faults: FaultOccurrenceResult[],
+  governedBy: Readonly<Record<string, KnobValue>> | undefined,
+): FaultOccurrenceResult[] {
+  if (governedBy === undefined) return faults;
+  for (const fault of faults) if (fault.killed?.length) fault.governedBy = { ...governedBy };
+  return faults;
 }
 
 /**

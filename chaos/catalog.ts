@@ -1,6 +1,3 @@
-import type { z } from 'zod';
-import type { FaultEntrySchema } from './spec.js';
-
 /**
  * The named faults: a one-line description (for `faultline list`) and the schedule
  * entries each stands for. Defaults suit a quick run: faults land at 30% of the load
@@ -13,7 +10,14 @@ export interface NamedFaultContext {
   workers: number;
 }
 
-type EntryInput = z.input<typeof FaultEntrySchema>;
+/** A schedule entry as written, before validation fills in its defaults. */
+export interface EntryInput {
+  kind: string;
+  at?: number | string;
+  duration?: number;
+  target?: string;
+  params?: Record<string, unknown>;
+}
 
 export interface FaultDefinition {
   name: string;

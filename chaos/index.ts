@@ -1,28 +1,38 @@
-import { join } from 'node:path';
+/**
+ * Chaos's public face for the runner and the CLI: the fault catalog, the check of an
+ * experiment's faults against each adapter before anything starts, and each cell's
+ * planned faults with the nemesis that runs them.
+ */
 import { InputError, unknownName } from '../core/errors.js';
-import type { HistoryWriter } from '../core/history/writer.js';
-import type { FaultOccurrenceResult } from '../core/results.js';
-import type { ServiceName } from '../core/services.js';
-import type { Experiment } from '../harness/config/experiment.js';
-import type { CellFaults } from '../harness/runner/cell.js';
-import type { Environment } from '../harness/runner/environment.js';
+import type { AdapterTopology } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { NAMED_FAULTS, SCHEDULE_FAULT } from './catalog.js';
-import { Nemesis } from './nemesis.js';
-import { namedEntries, type PlannedFault, parseSchedule, planFaults } from './schedule.js';
-import type { FaultEntry } from './spec.js';
-import { isNetworkFault, resolveLink } from './targets.js';
+import type { FaultEntry, PlannedFault } from './kind.js';
+import { faultKind } from './registry.js';
+import { namedEntries, parseSchedule, planFaults } from './schedule.js';
 
 export { SCHEDULE_FAULT } from './catalog.js';
-export type { PlannedFault } from './schedule.js';
+export { DRAIN_MARGIN_MS, drainTimeoutFor, killsMidStep } from './drain.js';
+export type { FaultKind, PlannedFault } from './kind.js';
+export { type CellFaults, Nemesis, type NemesisOptions } from './nemesis.js';
+export type { ChaosCell, ServiceControl, WorkerControl, WorldControl } from './ports.js';
+export { FaultScheduleSchema, faultKinds } from './registry.js';
+export { WORLD_LINK } from './targets.js';
 
-/** The fault catalog as `faultline list` shows it: name → one-line description. */
-export interface FaultDefinition {
-  name: string;
-  description: string;
+/** What chaos reads of an experiment. */
+export interface ChaosSettings {
+  seed: number;
+  /** Runs per cell. */
+  runs: number;
+  /** Worker processes per role. */
+  workers: number;
+  /** The experiment's own schedule (the cell fault "schedule"). */
+  faultSchedule?: unknown;
+  proxyWorkers: boolean;
 }
 
-export function faultCatalog(): FaultDefinition[] {
+/** The fault catalog as `faultline list` shows it: name → one-line description. */
+export function faultCatalog(): { name: string; description: string }[] {
   return [
     ...NAMED_FAULTS.map(({ name, description }) => ({ name, description })),
     {
@@ -40,126 +50,49 @@ export function checkFaultName(name: string): void {
   if (!faultNames().includes(name)) throw unknownName('fault', name, faultNames());
 }
 
-export const noFaults: CellFaults = {
-  start() {},
-  async healAll() {},
-};
-
 /** The entries a cell's fault stands for: a named fault, or the experiment's schedule. */
-function entriesOf(fault: string, experiment: Experiment): FaultEntry[] {
+function entriesOf(fault: string, settings: ChaosSettings): FaultEntry[] {
   if (fault !== SCHEDULE_FAULT)
-    return namedEntries(fault, { runs: experiment.load.runs, workers: experiment.load.workers });
-  if (!experiment.faultSchedule)
+    return namedEntries(fault, { runs: settings.runs, workers: settings.workers });
+  if (!settings.faultSchedule)
     throw new InputError('fault "schedule" needs a faultSchedule in the experiment');
-  return parseSchedule(experiment.faultSchedule);
+  return parseSchedule(settings.faultSchedule);
 }
 
 /**
- * Pure: a cell's fault occurrences from the seed. The salt is the fault's name, not
- * the adapter's, so every adapter of the matrix meets the same schedule.
+ * Pure: a cell's fault occurrences from the seed. The salt is the fault's name, not the
+ * adapter's, so every adapter of the matrix meets the same schedule.
  */
 export function planCellFaults(
   fault: string,
-  experiment: Experiment,
+  settings: ChaosSettings,
   plan: RunPlan,
   windowMs: number,
 ): PlannedFault[] {
-  return planFaults(entriesOf(fault, experiment), {
-    seed: experiment.seed,
+  return planFaults(entriesOf(fault, settings), {
+    seed: settings.seed,
     windowMs,
-    runs: experiment.load.runs,
-    workers: experiment.load.workers,
+    runs: settings.runs,
+    workers: settings.workers,
     effectStep: plan.effectSteps[0]?.split('#')[0],
     salt: fault,
   });
 }
 
-/** Checks every fault against the experiment before anything starts (bad input costs no server start). */
+/** Checks every fault against every adapter before anything starts: bad input costs no server start. */
 export function checkFaults(
-  experiment: Experiment,
-  adapters: { name: string; services: readonly ServiceName[] }[],
-) {
-  for (const fault of experiment.faults) {
+  faults: readonly string[],
+  settings: ChaosSettings,
+  topologies: readonly AdapterTopology[],
+): void {
+  for (const fault of faults) {
     checkFaultName(fault);
-    for (const entry of entriesOf(fault, experiment)) {
-      if (!isNetworkFault(entry.kind)) continue;
-      if (!experiment.proxyWorkers)
-        throw new InputError(`fault ${fault}: network faults need proxyWorkers (workers behind Toxiproxy)`);
-      for (const adapter of adapters) {
-        const link = resolveLink(entry.target, adapter.services);
-        if (link !== 'world' && !hasLink(link, adapter))
-          throw new InputError(`fault ${fault}: adapter ${adapter.name} has no "${link}" link`);
+    for (const entry of entriesOf(fault, settings)) {
+      const kind = faultKind(entry.kind);
+      for (const topology of topologies) {
+        const problem = kind.check?.(entry, { topology, proxyWorkers: settings.proxyWorkers });
+        if (problem) throw new InputError(`fault ${fault} (${entry.kind}): ${problem}`);
       }
     }
   }
-}
-
-const hasLink = (link: string, adapter: { services: readonly ServiceName[] }) =>
-  (link === 'broker' && adapter.services.includes('redis')) ||
-  (link === 'server' && adapter.services.includes('temporal'));
-
-export interface CellFaultsContext {
-  cell: string;
-  fault: string;
-  experiment: Experiment;
-  plan: RunPlan;
-  /** From the first to the last intended submit: where "30%" lands. */
-  windowMs: number;
-  /** The adapter's services. */
-  services: readonly ServiceName[];
-  env: Environment;
-  history: HistoryWriter;
-  runDir: string;
-  log: (line: string) => void;
-}
-
-export function createCellFaults(ctx: CellFaultsContext): CellFaults & { planned: PlannedFault[] } {
-  const planned = planCellFaults(ctx.fault, ctx.experiment, ctx.plan, ctx.windowMs);
-  if (planned.length === 0) return { ...noFaults, planned };
-  const nemesis = new Nemesis({
-    cell: ctx.cell,
-    faults: planned,
-    env: ctx.env,
-    history: ctx.history,
-    services: ctx.services,
-    markerDir: join(ctx.runDir, 'chaos', ctx.cell.replaceAll('/', '_')),
-    log: ctx.log,
-  });
-  return Object.assign(nemesis, { planned });
-}
-
-/** A worker dies mid-step: what it held is recovered only by the adapter's own timeouts. */
-const killsMidStep = (kind: string, params?: Record<string, unknown>) =>
-  kind === 'failpoint' || (kind === 'kill' && (params?.signal ?? 'SIGKILL') === 'SIGKILL');
-
-/** Durations in a recovery knob's description: "lockDuration=30000, stalledInterval=30000" → 60000. */
-export function recoveryBoundMs(knob: string): number {
-  let total = 0;
-  for (const m of knob.matchAll(/=\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\b/g)) {
-    const unit = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1;
-    total += Number(m[1]) * unit;
-  }
-  return total;
-}
-
-const DRAIN_MARGIN_MS = 15_000;
-
-/**
- * The drain a cell needs: a worker killed mid-step leaves its work until the
- * adapter's recovery timeouts fire (BullMQ: lock expiry plus a stalled check), which
- * at production defaults can exceed the configured drain. Such cells get at least
- * the recovery bound plus a margin, so slow recovery is measured, not counted lost.
- */
-export function drainTimeoutFor(
-  planned: readonly PlannedFault[],
-  recoveryKnob: string,
-  configuredMs: number,
-) {
-  if (!planned.some((f) => killsMidStep(f.kind, f.params))) return configuredMs;
-  return Math.max(configuredMs, recoveryBoundMs(recoveryKnob) + DRAIN_MARGIN_MS);
-}
-
-/** The knob that governed recovery from this occurrence, where the adapter's knob is the answer. */
-export function governedBy(fault: FaultOccurrenceResult, recoveryKnob: string): string | undefined {
-  return killsMidStep(fault.kind, fault.params) ? recoveryKnob : undefined;
 }

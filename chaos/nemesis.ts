@@ -2,69 +2,72 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { now } from '../core/clock.js';
 import { InfrastructureError } from '../core/errors.js';
 import type { HistoryWriter } from '../core/history/writer.js';
-import type { ServiceName } from '../core/services.js';
-import type { CellFaults } from '../harness/runner/cell.js';
-import type { Environment } from '../harness/runner/environment.js';
-import type { Supervisor } from '../harness/supervisor/supervisor.js';
-import {
-  armFailpointFile,
-  type ChaosFailpointSpec,
-  disarmFailpoints,
-  failpointSpecs,
-  isArmed,
-  unfiredFailpoints,
-} from './failpoint.js';
-import type { Injector } from './injector.js';
-import { healLinks, type PartitionCounts } from './network.js';
-import type { PlannedFault } from './schedule.js';
-import { injectorFor, isNetworkFault, toxiproxyApi } from './targets.js';
+import type { FailpointSpec } from '../scenarios/failpoints.js';
+import { disarmFailpoints, isArmed, prepareMarkerDir, unfiredFailpoints } from './failpoint.js';
+import type { Injector, PlannedFault } from './kind.js';
+import { healLinks } from './network.js';
+import type { ChaosCell } from './ports.js';
+import { faultKind } from './registry.js';
 
 export interface NemesisOptions {
-  cell: string;
   faults: readonly PlannedFault[];
-  env: Environment;
   history: HistoryWriter;
-  /** The adapter's services: what `orchestrator` and `backend` mean for this cell. */
-  services: readonly ServiceName[];
-  /** The cell's chaos folder (failpoint markers). */
-  markerDir: string;
   log: (line: string) => void;
   /** How long healAll waits for armed failpoints to fire (default 30 s). */
   failpointGraceMs?: number;
 }
 
+/** What the runner plugs into a cell: started with the load, healed before the drain. */
+export interface CellFaults {
+  /** The faults of the cell, planned from the seed. */
+  readonly planned: readonly PlannedFault[];
+  /** Armed in every worker of the cell (they crash themselves at a named point). */
+  failpoints(chaosDir: string): FailpointSpec[];
+  start(cell: ChaosCell, startedAt: number): void;
+  healAll(): Promise<void>;
+}
+
 const FAILPOINT_GRACE_MS = 30_000;
 
 /**
- * Runs a cell's planned faults against the live cell (Jepsen's nemesis): each at
- * its moment after the load starts, fault-start / fault-end in the harness's
- * history, healed after its duration — and everything healed in `healAll`, which
- * the runner calls before the drain and again in `finally`, so a cell that ends
- * early is healed too.
+ * Runs a cell's planned faults against the live cell (Jepsen's nemesis): each at its
+ * moment after the load starts, fault-start / fault-end in the harness's history, healed
+ * after its duration — and everything healed in `healAll`, which the runner calls before
+ * the drain and again in `finally`, so a cell that ends early is healed too. What never
+ * happened is written down as well (fault-unfired), so a clean-looking cell says why.
  */
 export class Nemesis implements CellFaults {
-  readonly failpoints: ChaosFailpointSpec[];
+  readonly planned: readonly PlannedFault[];
   readonly #timers = new Map<NodeJS.Timeout, PlannedFault | null>();
   readonly #active = new Map<string, { fault: PlannedFault; injector: Injector }>();
   readonly #inProgress = new Set<Promise<void>>();
-  readonly #partitions: PartitionCounts = new Map();
+  #failpoints: FailpointSpec[] = [];
+  #cell: ChaosCell | null = null;
   #healing = false;
-  #touchedNetwork = false;
+  #firedAny = false;
   #error: Error | null = null;
-  #workerIds: string[] = [];
 
   constructor(private readonly options: NemesisOptions) {
-    this.failpoints = failpointSpecs(options.faults, options.markerDir);
+    this.planned = options.faults;
   }
 
-  start({ supervisor, startedAt }: { supervisor: Supervisor; startedAt: number }): void {
-    this.#workerIds = supervisor.workerIds();
-    for (const fault of this.options.faults) {
+  failpoints(chaosDir: string): FailpointSpec[] {
+    this.#failpoints = this.planned.flatMap((fault) => {
+      const arming = faultKind(fault.kind).workerFailpoint?.(fault, chaosDir);
+      return arming ? [arming] : [];
+    });
+    if (this.#failpoints.length > 0) prepareMarkerDir(chaosDir);
+    return this.#failpoints;
+  }
+
+  start(cell: ChaosCell, startedAt: number): void {
+    this.#cell = cell;
+    for (const fault of this.planned) {
       if (fault.atMs === null || this.#healing) continue;
       const timer = setTimeout(
         () => {
           this.#timers.delete(timer);
-          this.#track(this.#fire(fault, supervisor));
+          this.#track(this.#fire(fault, cell));
         },
         Math.max(0, startedAt + fault.atMs - now()),
       );
@@ -74,26 +77,19 @@ export class Nemesis implements CellFaults {
 
   async healAll(): Promise<void> {
     this.#healing = true;
+    const cell = this.#cell;
     for (const [timer, fault] of this.#timers) {
       clearTimeout(timer);
-      if (fault)
-        this.options.log(
-          `  fault ${fault.id} (${fault.kind} at ${fault.atMs} ms) never started: the load ended first`,
-        );
+      if (fault && cell) this.#unfired(cell, fault.id, fault.kind, 'load-ended');
     }
     this.#timers.clear();
     // A fault being injected (a backend still restarting) finishes first: half a fault cannot be healed.
     while (this.#inProgress.size > 0) await Promise.allSettled([...this.#inProgress]);
     await Promise.all([...this.#active.keys()].map((id) => this.#heal(id)));
-    await this.#awaitArmedFailpoints();
-    disarmFailpoints(this.options.markerDir);
-    // A failpoint that never fired leaves a clean-looking cell: say so.
-    for (const what of unfiredFailpoints(this.failpoints, this.#workerIds))
-      this.options.log(`  failpoint ${what} never fired: the load ended first`);
-    this.#workerIds = [];
+    if (cell) await this.#settleFailpoints(cell);
     // Belt and braces: every link enabled, every toxic gone, whatever happened above.
-    if (this.#touchedNetwork)
-      await healLinks(toxiproxyApi(this.options.env)).catch((e: Error) => this.#fail(e));
+    if (this.#firedAny && cell?.toxiproxy) await healLinks(cell.toxiproxy).catch((e: Error) => this.#fail(e));
+    this.#cell = null;
     const error = this.#error;
     this.#error = null;
     if (error) throw error;
@@ -103,60 +99,83 @@ export class Nemesis implements CellFaults {
    * A failpoint is a trigger: once armed it waits for a worker to reach its point. On an
    * adapter whose runs lag behind the arrivals that may come only after the load, so wait
    * a bounded while: the crash still lands before the drain, which then measures recovery.
+   * Then disarm them all, and record those some worker never reached.
    */
-  async #awaitArmedFailpoints(): Promise<void> {
-    const armed = this.failpoints.filter(isArmed);
+  async #settleFailpoints(cell: ChaosCell): Promise<void> {
+    if (this.#failpoints.length === 0) return;
+    const workerIds = cell.workers.ids();
+    const armed = this.#failpoints.filter(isArmed);
     const graceMs = this.options.failpointGraceMs ?? FAILPOINT_GRACE_MS;
     const deadline = now() + graceMs;
-    let waiting = unfiredFailpoints(armed, this.#workerIds);
-    if (waiting.length > 0)
-      this.options.log(`  waiting up to ${graceMs} ms for failpoint ${waiting.join('; ')} to fire`);
+    let waiting = unfiredFailpoints(armed, workerIds);
+    if (waiting.length > 0) {
+      const what = waiting.map((w) => `${w.faultId} (${w.spec.point} ${w.spec.stepId})`).join('; ');
+      this.options.log(`  waiting up to ${graceMs} ms for failpoint ${what} to fire`);
+    }
     while (waiting.length > 0 && now() < deadline) {
       await sleep(100);
-      waiting = unfiredFailpoints(armed, this.#workerIds);
+      waiting = unfiredFailpoints(armed, workerIds);
+    }
+    disarmFailpoints(cell.chaosDir);
+    for (const { faultId, spec, workers } of unfiredFailpoints(this.#failpoints, workerIds)) {
+      this.options.log(
+        `  failpoint ${faultId} (${spec.point} ${spec.stepId}) never fired in ${workers.join(', ')}`,
+      );
+      this.#unfired(cell, faultId, 'failpoint', 'not-reached', workers);
     }
   }
 
-  async #fire(fault: PlannedFault, supervisor: Supervisor): Promise<void> {
+  #unfired(
+    cell: ChaosCell,
+    faultId: string,
+    fault: string,
+    reason: 'load-ended' | 'not-reached',
+    workers?: string[],
+  ): void {
+    if (reason === 'load-ended')
+      this.options.log(`  fault ${faultId} (${fault}) never started: the load ended first`);
+    this.options.history.append({
+      type: 'fault-unfired',
+      cell: cell.cell,
+      faultId,
+      fault,
+      reason,
+      ...(workers ? { workers } : {}),
+    });
+  }
+
+  async #fire(fault: PlannedFault, cell: ChaosCell): Promise<void> {
     if (this.#healing) return;
-    if (fault.kind === 'failpoint') {
-      // Armed now; each worker writes its own fault-start when it fires.
-      const spec = this.failpoints.find((s) => s.faultId === fault.id);
-      if (spec) armFailpointFile(spec);
-      return;
-    }
-    const { cell, history } = this.options;
+    const { history } = this.options;
     let injector: Injector;
     try {
-      if (isNetworkFault(fault.kind)) this.#touchedNetwork = true;
-      injector = injectorFor(fault, {
-        env: this.options.env,
-        services: this.options.services,
-        supervisor,
-        partitions: this.#partitions,
-      });
+      injector = faultKind(fault.kind).injector(fault, cell);
     } catch (error) {
       this.#fail(error as Error);
       return;
     }
-    history.append({
-      type: 'fault-start',
-      cell,
-      faultId: fault.id,
-      fault: fault.kind,
-      target: injector.target,
-      params: fault.params,
-    });
+    this.#firedAny = true;
+    if (!injector.recordedByWorkers) {
+      history.append({
+        type: 'fault-start',
+        cell: cell.cell,
+        faultId: fault.id,
+        fault: fault.kind,
+        target: injector.target,
+        params: fault.params,
+        ...(injector.killed?.length ? { killed: injector.killed } : {}),
+      });
+    }
     try {
       await injector.inject();
     } catch (error) {
       this.#fail(error as Error);
-      this.#end(fault, injector.target);
+      this.#end(cell, fault, injector);
       return;
     }
     if (injector.instant) return;
     if (!injector.heal) {
-      this.#end(fault, injector.target);
+      this.#end(cell, fault, injector);
       return;
     }
     this.#active.set(fault.id, { fault, injector });
@@ -170,19 +189,26 @@ export class Nemesis implements CellFaults {
 
   async #heal(id: string): Promise<void> {
     const entry = this.#active.get(id);
-    if (!entry) return;
+    const cell = this.#cell;
+    if (!entry || !cell) return;
     this.#active.delete(id);
     try {
       await entry.injector.heal?.();
     } catch (error) {
       this.#fail(error as Error);
     }
-    this.#end(entry.fault, entry.injector.target);
+    this.#end(cell, entry.fault, entry.injector);
   }
 
-  #end(fault: PlannedFault, target: string): void {
-    const { cell, history } = this.options;
-    history.append({ type: 'fault-end', cell, faultId: fault.id, fault: fault.kind, target });
+  #end(cell: ChaosCell, fault: PlannedFault, injector: Injector): void {
+    if (injector.recordedByWorkers) return;
+    this.options.history.append({
+      type: 'fault-end',
+      cell: cell.cell,
+      faultId: fault.id,
+      fault: fault.kind,
+      target: injector.target,
+    });
   }
 
   #track(work: Promise<void>): void {

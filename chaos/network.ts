@@ -1,7 +1,6 @@
 import type { HostPort } from '../core/services.js';
-import type { Injector } from './injector.js';
-import type { PlannedFault } from './schedule.js';
-import { TOXICS, type ToxicKind } from './spec.js';
+import type { Injector, PlannedFault } from './kind.js';
+import type { ChaosCell } from './ports.js';
 import { addToxic, removeToxic, resetAll, setLinkEnabled, type Toxic } from './toxiproxy.js';
 
 /**
@@ -36,10 +35,12 @@ async function patiently(op: () => Promise<void>, doneWhen = /$^/): Promise<void
 /** Every link enabled, every toxic gone: the nemesis's last word in healAll. */
 export const healLinks = (api: HostPort) => patiently(() => resetAll(api));
 
-/** Partitions per link, so two overlapping partitions of one link heal only when both end. */
-export type PartitionCounts = Map<string, number>;
+/** Partitions per link and cell, so two overlapping partitions of one link heal only when both end. */
+const partitions = new WeakMap<ChaosCell, Map<string, number>>();
 
-export function partitionInjector(api: HostPort, link: string, counts: PartitionCounts): Injector {
+export function partitionInjector(api: HostPort, link: string, cell: ChaosCell): Injector {
+  const counts = partitions.get(cell) ?? new Map<string, number>();
+  partitions.set(cell, counts);
   return {
     target: link,
     async inject() {
@@ -56,11 +57,16 @@ export function partitionInjector(api: HostPort, link: string, counts: Partition
 }
 
 /** A toxic named after the fault occurrence, so overlapping toxics never collide. */
-export function toxicInjector(api: HostPort, link: string, fault: PlannedFault): Injector {
-  const kind = fault.kind as ToxicKind;
+export function toxicInjector(
+  api: HostPort,
+  link: string,
+  fault: PlannedFault,
+  attributeNames: readonly string[],
+): Injector {
+  const kind = fault.kind as Toxic['type'];
   const { stream = 'downstream', toxicity = 1, ...rest } = fault.params as Record<string, unknown>;
   const attributes: Record<string, number> = {};
-  for (const name of Object.keys(TOXICS[kind])) attributes[name] = Number(rest[name]);
+  for (const name of attributeNames) attributes[name] = Number(rest[name]);
   const streams: Toxic['stream'][] =
     stream === 'both' ? ['upstream', 'downstream'] : [stream as Toxic['stream']];
   const toxics: Toxic[] = streams.map((s) => ({

@@ -1,9 +1,11 @@
+import type { KnobValue } from './topology.js';
+
 /**
  * results.json: the versioned, machine-readable summary of a run (k6's summary,
  * OMB's result files). Every number in it is recomputable from history.jsonl plus
  * the recorded config; field names are a public contract.
  */
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export type Verdict = 'pass' | 'fail' | 'unknown';
 
@@ -54,8 +56,12 @@ export interface FaultOccurrenceResult {
   affectedRuns: number;
   /** Largest extra delay of a run that was in flight, over the cell's median latency. */
   affectedRunsMaxDelayMs: number | null;
-  /** The adapter knob whose value governed recovery (e.g. lockDuration=30000). */
-  governedBy?: string;
+  /** Workers whose steps in flight died with this occurrence (kills and failpoints only). */
+  killed?: string[];
+  /** Kills: the steps the killed workers had in flight; 0 when the kill hit an idle worker. */
+  stepsInFlight?: number;
+  /** Kills: the adapter knobs (and values) that governed recovery, e.g. { lockDuration: 30000 }. */
+  governedBy?: Record<string, KnobValue>;
 }
 
 export interface CellResult {
@@ -68,7 +74,20 @@ export interface CellResult {
   knobs: Record<string, unknown>;
   startedAt: number;
   endedAt: number;
-  runs: { submitted: number; completed: number; failed: number; lost: number; warmup: number };
+  /**
+   * Every submitted run is exactly one of completed (with all its effects), failed (as
+   * the scenario allows) or lost: completed + failed + lost = submitted. `lostBy` says how
+   * the lost ones were lost. Refused submissions were never the orchestrator's to lose.
+   */
+  runs: {
+    submitted: number;
+    completed: number;
+    failed: number;
+    lost: number;
+    warmup: number;
+    refused: number;
+    lostBy: LostBy;
+  };
   steps: { expectedPerRun: number; completed: number };
   effects: {
     expectedPerRun: number;
@@ -77,6 +96,7 @@ export interface CellResult {
     deduplicated: number;
     compensated: number;
   };
+  /** retryAmplification = attempts / planned step instances of the submitted runs (DESIGN.md). */
   attempts: { total: number; duplicates: number; retryAmplification: number | null };
   latencyMs: LatencySummary;
   /** Completed runs per second between the first and last steady-state completion. */
@@ -96,6 +116,18 @@ export interface CellResult {
   redoneWorkMs?: number | null;
   /** How busy the world (simulated APIs) was: a cell bound by the harness says so here. */
   world?: { requests: number; cpuUtilisation: number | null };
+  /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */
+  drainTimeoutMs: number | null;
+}
+
+/** How lost runs were lost; the three add up to `runs.lost`. */
+export interface LostBy {
+  /** Submitted, and no outcome by the end of the drain. */
+  noOutcome: number;
+  /** Reported completed, but an effect the plan promised was never applied. */
+  missingEffects: number;
+  /** Reported failed, though no step of the scenario can fail: the orchestrator gave up on it. */
+  gaveUp: number;
 }
 
 export interface Results {

@@ -1,20 +1,26 @@
-/** What a services provider hands the harness: real backends, reachable on loopback. */
+/**
+ * What a services provider hands the harness: real backends, reachable on loopback.
+ * Services are named by their definitions (harness/services/kinds/); nothing here knows
+ * which ones exist, so an adapter that needs a new backend adds a definition, not a field.
+ */
 
-export type ServiceName = 'redis' | 'temporal' | 'toxiproxy';
-export const SERVICE_NAMES: readonly ServiceName[] = ['redis', 'temporal', 'toxiproxy'];
+/** A service's public name, as adapters declare it in `services` (e.g. `redis`). */
+export type ServiceName = string;
 
 export interface HostPort {
   host: string;
   port: number;
 }
 
-export interface ServiceEndpoints {
-  redis?: HostPort;
-  /** Temporal frontend (gRPC). */
-  temporal?: HostPort & { namespace: string };
-  /** Toxiproxy's HTTP control API. */
-  toxiproxy?: HostPort;
+/**
+ * Where a service answers, plus what a client needs besides the address (e.g. Temporal's
+ * namespace as `options.namespace`). Workers get the same options on the link in front of it.
+ */
+export interface ServiceEndpoint extends HostPort {
+  options?: Readonly<Record<string, string>>;
 }
+
+export type ServiceEndpoints = Readonly<Record<ServiceName, ServiceEndpoint>>;
 
 export interface RestartOptions {
   /** Pause between stop and start, as a crashed server would stay down a while. */
@@ -32,11 +38,20 @@ export interface StartOptions {
 }
 
 export interface ServicesProvider {
-  readonly kind: 'local' | 'testcontainers' | 'external';
+  readonly kind: string;
   /** Starts (or connects to) the named services; resolves once each answers. */
   start(which: readonly ServiceName[], options: StartOptions): Promise<ServiceEndpoints>;
   /** Stops and starts one service on the same port (backend-restart faults). */
   restart(name: ServiceName, options?: RestartOptions): Promise<void>;
+  /** Whether `restart` works for this service (an external server belongs to someone else). */
+  canRestart(name: ServiceName): boolean;
   /** Stops everything it started. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** An endpoint's option, or an error naming the service and the option. */
+export function endpointOption(endpoint: ServiceEndpoint, name: string, service: string): string {
+  const value = endpoint.options?.[name];
+  if (value === undefined) throw new Error(`the ${service} endpoint carries no "${name}" option`);
+  return value;
 }

@@ -3,8 +3,9 @@
  * The design promises that every process the harness starts is gone when it exits, also
  * after Ctrl-C or a crash; keeping them all here is how that promise is kept.
  *
- * Children are never detached: they stay in the harness's process group, so a terminal's
- * Ctrl-C reaches them too. What no handler can cover is a SIGKILL of the harness itself.
+ * Services stay in the harness's process group, so a terminal's Ctrl-C reaches them too.
+ * Workers get a group of their own (a kill must reach a prefork pool's children) and a
+ * stdin pipe whose end of file tells them the harness is gone.
  */
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -22,6 +23,13 @@ export interface SpawnOptions {
   logFile?: string;
   /** Open an IPC channel (`child.send` / `process.send`). */
   ipc?: boolean;
+  /**
+   * A pipe as stdin that the harness holds and never writes: when the harness dies, however
+   * it dies, the child reads end of file (the worker protocol's "the harness is gone").
+   */
+  stdinPipe?: boolean;
+  /** Its own process group, so a signal can reach it and every child it forks (a prefork pool). */
+  group?: boolean;
 }
 
 export interface ManagedProcess {
@@ -30,7 +38,9 @@ export interface ManagedProcess {
   readonly child: ChildProcess;
   /** Resolves (never rejects) once the process has exited. */
   readonly exited: Promise<ExitStatus>;
-  /** Sends a signal (default SIGTERM) if the process is still running. */
+  /** Whether signals go to its whole process group. */
+  readonly group: boolean;
+  /** Sends a signal (default SIGTERM), to its group when it has one, if it is still running. */
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -46,10 +56,12 @@ export function spawnManaged(
   // pump, and the log keeps the last lines even when the harness dies first.
   const fd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const out = fd ?? 'inherit';
-  const stdio: StdioOptions = opts.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out];
+  const stdin = opts.stdinPipe ? 'pipe' : 'ignore';
+  const stdio: StdioOptions = opts.ipc ? [stdin, out, out, 'ipc'] : [stdin, out, out];
+  const group = opts.group === true;
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio, detached: false });
+    child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio, detached: group });
   } finally {
     if (fd !== undefined) closeSync(fd); // the child holds its own copy
   }
@@ -69,13 +81,19 @@ export function spawnManaged(
   });
   // An 'error' after a successful spawn (e.g. a failed kill) must not crash the harness.
   child.on('error', () => {});
+  // The held stdin must not keep the harness's event loop alive, nor fail it when the child is gone.
+  if (child.stdin) {
+    child.stdin.on('error', () => {});
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+  }
   const managed: ManagedProcess = {
     name,
     pid,
     child,
     exited,
+    group,
     kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (running) child.kill(signal);
+      if (running) signalProcess(pid, group, signal);
     },
   };
   alive.add(managed);
@@ -93,15 +111,18 @@ export async function stopManaged(p: ManagedProcess, graceMs = 5000): Promise<Ex
   }
 }
 
+/** A signal to a process, or to its whole group; a process already gone is no error. */
+export function signalProcess(pid: number, group: boolean, signal: NodeJS.Signals): void {
+  try {
+    process.kill(group ? -pid : pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 /** Synchronous SIGKILL to every child still running: for exit paths that cannot wait. */
 export function killAllManaged(): void {
-  for (const p of alive) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const p of alive) signalProcess(p.pid, p.group, 'SIGKILL');
 }
 
 /** Children still running, oldest first. */

@@ -6,6 +6,7 @@ import { recoveryStat } from '../analysis/gates/evaluate.js';
 import type { HistoryEvent } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellResult, FaultOccurrenceResult, Results } from '../core/results.js';
+import { governedByText } from '../core/topology.js';
 import { governedBy } from './format.js';
 
 /**
@@ -96,7 +97,7 @@ const FAULTS: Column<Occurrence>[] = [
   ['timeToThroughputRecoveryMs', (o) => o.fault.timeToThroughputRecoveryMs],
   ['affectedRuns', (o) => o.fault.affectedRuns],
   ['affectedRunsMaxDelayMs', (o) => o.fault.affectedRunsMaxDelayMs],
-  ['governedBy', (o) => o.fault.governedBy],
+  ['governedBy', (o) => (o.fault.governedBy ? governedByText(o.fault.governedBy) : undefined)],
   ['params', (o) => (o.fault.params === undefined ? '' : JSON.stringify(o.fault.params))],
 ];
 export const FAULT_COLUMNS = FAULTS.map(([name]) => name);

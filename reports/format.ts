@@ -1,4 +1,5 @@
 import type { CellResult, Results } from '../core/results.js';
+import { governedByText } from '../core/topology.js';
 
 /** Shared formatting for the writers: numbers as people read them, cells grouped for side-by-side tables. */
 
@@ -99,7 +100,7 @@ export function maxOf(
 
 /** The knobs that governed recovery in a cell, e.g. ["lockDuration=30000"]. */
 export function governedBy(cell: CellResult): string[] {
-  return unique(cell.faults.map((f) => f.governedBy).filter((g): g is string => g !== undefined && g !== ''));
+  return unique(cell.faults.flatMap((f) => (f.governedBy ? [governedByText(f.governedBy)] : [])));
 }
 
 export function escapeHtml(text: string): string {

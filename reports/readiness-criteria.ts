@@ -1,7 +1,7 @@
 import { recoveryStat } from '../analysis/gates/evaluate.js';
 import type { RecoveryStat } from '../analysis/gates/parse.js';
 import type { CellResult, LatencySummary } from '../core/results.js';
-import { fmtMs, plural } from './format.js';
+import { fmtMs, governedBy, plural } from './format.js';
 import type { Traceability } from './traceability.js';
 
 /**
@@ -127,7 +127,7 @@ export function recovery({ cells, settings }: CriterionInput): CriterionResult {
     }
     measured++;
     failed ||= !(value < sloMs);
-    const governed = [...new Set(c.faults.map((f) => f.governedBy).filter(Boolean))];
+    const governed = governedBy(c);
     const by = governed.length > 0 ? `, governed by ${governed.join(', ')}` : '';
     evidence.push(
       `${c.id}: recovery ${stat} ${fmtMs(value)} over ${plural(c.faults.length, 'occurrence')}${by}`,

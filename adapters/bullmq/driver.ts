@@ -40,8 +40,9 @@ export class BullmqDriver implements AdapterDriver {
   async setup(): Promise<void> {
     const endpoint = this.ctx.services.redis;
     if (!endpoint) throw new Error('bullmq needs Redis, which was not started');
-    this.connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
-    this.blocking = new Redis({ ...endpoint, maxRetriesPerRequest: null });
+    const { host, port } = endpoint;
+    this.connection = new Redis({ host, port, maxRetriesPerRequest: null });
+    this.blocking = new Redis({ host, port, maxRetriesPerRequest: null });
     this.queue = new Queue(queueName(this.ctx.cell), { connection: this.connection, prefix: PREFIX });
     // A backend restart refuses connections for a while; ioredis reconnects by itself,
     // and without listeners it would print every refused attempt as unhandled.

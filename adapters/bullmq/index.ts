@@ -3,13 +3,28 @@ import type { AdapterDefinition } from '../types.js';
 import { BullmqDriver } from './driver.js';
 import { type BullmqKnobs, BullmqKnobsSchema } from './knobs.js';
 
-export const bullmqAdapter: AdapterDefinition<BullmqKnobs> = {
+const adapter: AdapterDefinition<BullmqKnobs> = {
   name: 'bullmq',
   description: 'Job queue: BullMQ on Redis, a run as a chain of step jobs with fan-in bookkeeping',
   services: ['redis'],
+  links: [{ name: 'broker', fronts: 'redis' }],
+  orchestrator: { link: 'broker', service: 'redis' },
+  workers: [
+    {
+      role: 'worker',
+      command: { runtime: 'node', entry: fileURLToPath(new URL('./worker-main.ts', import.meta.url)) },
+      killScope: 'process',
+      poolChildren: false,
+    },
+  ],
   knobs: BullmqKnobsSchema,
-  // A dead worker's job is found once its lock expires, at the next stalled check.
-  recoveryKnob: (k) => `lockDuration=${k.lockDuration}, stalledInterval=${k.stalledInterval}`,
+  // A dead worker's job is found once its lock expired, at the next stalled check: up to
+  // lockDuration plus one stalledInterval after the death.
+  recovery: (k) => ({
+    boundMs: k.lockDuration + k.stalledInterval,
+    governedBy: { lockDuration: k.lockDuration, stalledInterval: k.stalledInterval },
+  }),
   createDriver: (ctx) => new BullmqDriver(ctx),
-  workerModule: fileURLToPath(new URL('./worker.ts', import.meta.url)),
 };
+
+export default adapter;

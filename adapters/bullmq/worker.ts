@@ -46,10 +46,10 @@ export function failsForGood(
 
 export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime }) => {
   const { cell, knobs } = config;
-  const endpoint = config.endpoints.redis;
-  if (!endpoint) throw new Error('bullmq worker started without a Redis endpoint');
+  const endpoint = config.endpoints.broker;
+  if (!endpoint) throw new Error('bullmq worker started without a "broker" endpoint');
   // BullMQ requires maxRetriesPerRequest: null on worker connections.
-  const connection = new Redis({ ...endpoint, maxRetriesPerRequest: null });
+  const connection = new Redis({ host: endpoint.host, port: endpoint.port, maxRetriesPerRequest: null });
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
   // Refused connections during network and backend faults are expected; ioredis retries.
   connection.on('error', () => {});

@@ -7,6 +7,7 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import { endpointOption } from '../../core/services.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, RunOutcome } from '../types.js';
 import type { TemporalKnobs } from './knobs.js';
 import {
@@ -62,8 +63,9 @@ export class TemporalDriver implements AdapterDriver {
     const address = `${endpoint.host}:${endpoint.port}`;
     this.connection = await Connection.connect({ address });
     this.waitConnection = await Connection.connect({ address });
-    this.client = new Client({ connection: this.connection, namespace: endpoint.namespace });
-    this.waitClient = new Client({ connection: this.waitConnection, namespace: endpoint.namespace });
+    const namespace = endpointOption(endpoint, 'namespace', 'temporal');
+    this.client = new Client({ connection: this.connection, namespace });
+    this.waitClient = new Client({ connection: this.waitConnection, namespace });
   }
 
   observe(onRunDone: (outcome: RunOutcome) => void): void {

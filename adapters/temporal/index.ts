@@ -4,17 +4,39 @@ import { prepareWorkflowBundle } from './bundle.js';
 import { TemporalDriver } from './driver.js';
 import { type TemporalKnobs, TemporalKnobsSchema } from './knobs.js';
 
-export const temporalAdapter: AdapterDefinition<TemporalKnobs> = {
+const adapter: AdapterDefinition<TemporalKnobs> = {
   name: 'temporal',
   description:
     'Durable workflows: Temporal, a run as a workflow, a step as an activity (fan-out in parallel)',
   services: ['temporal'],
+  links: [{ name: 'server', fronts: 'temporal' }],
+  orchestrator: { link: 'server', service: 'temporal' },
+  workers: [
+    {
+      role: 'worker',
+      command: { runtime: 'node', entry: fileURLToPath(new URL('./worker-main.ts', import.meta.url)) },
+      killScope: 'process',
+      poolChildren: false,
+    },
+  ],
   knobs: TemporalKnobsSchema,
-  // A dead worker's activity is retried once its timeout passes: the heartbeat timeout for
-  // steps that heartbeat, the start-to-close timeout for the others.
-  recoveryKnob: (k) =>
-    `startToCloseTimeout=${k.startToCloseTimeout} (heartbeatTimeout=${k.heartbeatTimeout} for heartbeating steps)`,
+  recovery: (k) => ({
+    // A dead worker's activity times out after startToCloseTimeout (heartbeatTimeout for
+    // steps that heartbeat: the two are alternatives, the longer one bounds both), then
+    // its retry waits the first retry interval; its cached workflows move on after the
+    // sticky queue's schedule-to-start timeout, which runs meanwhile.
+    boundMs: Math.max(
+      Math.max(k.startToCloseTimeout, k.heartbeatTimeout) + k.retry.initialInterval,
+      k.stickyQueueScheduleToStartTimeout,
+    ),
+    governedBy: {
+      startToCloseTimeout: k.startToCloseTimeout,
+      heartbeatTimeout: k.heartbeatTimeout,
+      'retry.initialInterval': k.retry.initialInterval,
+    },
+  }),
   prepare: prepareWorkflowBundle,
   createDriver: (ctx) => new TemporalDriver(ctx),
-  workerModule: fileURLToPath(new URL('./worker.ts', import.meta.url)),
 };
+
+export default adapter;

@@ -1,4 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { endpointOption } from '../../core/services.js';
 import type { StartWorker } from '../types.js';
 import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
@@ -16,8 +17,8 @@ const SHUTDOWN_GRACE_MS = 8_000;
 export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime }) => {
   const began = performance.now();
   const { knobs, prepared } = config;
-  const endpoint = config.endpoints.temporal;
-  if (!endpoint) throw new Error('temporal worker started without a Temporal endpoint');
+  const endpoint = config.endpoints.server;
+  if (!endpoint) throw new Error('temporal worker started without a "server" endpoint');
   if (!isPreparedBundle(prepared)) throw new Error('temporal worker started without a workflow bundle');
   // Core logs every poll retry at INFO during a network fault; warnings are enough in a worker log.
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -25,7 +26,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
   const connection = await NativeConnection.connect({ address: `${endpoint.host}:${endpoint.port}` });
   const worker = await Worker.create({
     connection,
-    namespace: endpoint.namespace,
+    namespace: endpointOption(endpoint, 'namespace', 'temporal'),
     taskQueue: taskQueueName(knobs.taskQueue, config.cell),
     identity: config.workerId,
     workflowBundle: { codePath: prepared.codePath },

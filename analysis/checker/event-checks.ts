@@ -13,26 +13,26 @@ import { type RunState, RunTable, Slot, type StepEvent } from './runs.js';
 export interface Tally {
   attempts: number;
   duplicateAttempts: number;
-  /** Distinct (run, step) instances with at least one attempt. */
-  attemptedInstances: number;
   effectsApplied: number;
   duplicateEffects: number;
   effectsDeduplicated: number;
   compensated: number;
   /** Distinct (run, step) instances with a step-done ok. */
   stepsCompleted: number;
+  /** Submissions the orchestrator refused (submit-refused). */
+  refused: number;
 }
 
 export function emptyTally(): Tally {
   return {
     attempts: 0,
     duplicateAttempts: 0,
-    attemptedInstances: 0,
     effectsApplied: 0,
     duplicateEffects: 0,
     effectsDeduplicated: 0,
     compensated: 0,
     stepsCompleted: 0,
+    refused: 0,
   };
 }
 
@@ -46,6 +46,9 @@ export function checkEvent(event: HistoryEvent, table: RunTable, log: AnomalyLog
       return;
     case 'run-done':
       checkRunDone(event, table, log);
+      return;
+    case 'submit-refused':
+      tally.refused++;
       return;
     default:
       return;
@@ -65,8 +68,7 @@ function checkStepEvent(event: StepEvent, table: RunTable, log: AnomalyLog, tall
   switch (event.type) {
     case 'attempt':
       tally.attempts++;
-      if (RunTable.read(run, step, Slot.attempts) === 0) tally.attemptedInstances++;
-      else {
+      if (RunTable.read(run, step, Slot.attempts) > 0) {
         tally.duplicateAttempts++;
         log.report('duplicate-attempt', event.runId, event.stepId, () => {
           return `Step ${event.stepId} of run ${event.runId} started again (attempt event #${RunTable.read(run, step, Slot.attempts) + 1}).`;

@@ -19,8 +19,19 @@ export interface CheckOptions {
 
 export type RunCounts = CellResult['runs'];
 
-export function checkRunsAtEnd(table: RunTable, options: CheckOptions, log: AnomalyLog): RunCounts {
-  const counts: RunCounts = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0 };
+/**
+ * Sorts every submitted run into exactly one of completed, failed (as the scenario
+ * allows) and lost (DESIGN.md: not "completed (or failed as the scenario allows)", or
+ * completed without all its effects), so the three add up to the submitted runs.
+ */
+export function checkRunsAtEnd(
+  table: RunTable,
+  options: CheckOptions,
+  log: AnomalyLog,
+  refused: number,
+): RunCounts {
+  const lostBy = { noOutcome: 0, missingEffects: 0, gaveUp: 0 };
+  const counts: RunCounts = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused, lostBy };
   for (const run of table.runs.values()) {
     if (!isSubmitted(run)) {
       reportUnsubmitted(run, log);
@@ -30,23 +41,26 @@ export function checkRunsAtEnd(table: RunTable, options: CheckOptions, log: Anom
     if (run.warmup) counts.warmup++;
     if (run.status === undefined) {
       counts.lost++;
+      lostBy.noOutcome++;
       log.report('lost-run', run.runId, undefined, () => {
         return `Run ${run.runId} was submitted but had no outcome by the end of the history.`;
       });
     } else if (run.status === 'completed') {
-      counts.completed++;
       const missing = missingEffects(run, table);
-      if (missing.length > 0) {
+      if (missing.length === 0) counts.completed++;
+      else {
         counts.lost++;
+        lostBy.missingEffects++;
         log.report('lost-run', run.runId, missing[0], () => {
           return `Run ${run.runId} completed without an applied effect of ${missing.join(', ')}.`;
         });
       }
     } else {
-      counts.failed++;
-      if (!table.plan.canFail) {
+      if (table.plan.canFail) counts.failed++;
+      else {
         // DESIGN.md: lost unless "completed (or failed as the scenario allows)".
         counts.lost++;
+        lostBy.gaveUp++;
         log.report('lost-run', run.runId, undefined, () => {
           return `Run ${run.runId} failed, though no step of ${table.plan.scenario} can fail: the orchestrator gave up on it.`;
         });

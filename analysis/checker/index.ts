@@ -49,13 +49,13 @@ export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHE
       runs.apply(event);
     },
     result() {
-      const runCounts = checkRunsAtEnd(runs, options, log);
+      const runCounts = checkRunsAtEnd(runs, options, log, tally.refused);
       return {
         verdict: decideVerdict(log.counts, steadyStateCompleted(runs)),
         runs: runCounts,
         steps: { expectedPerRun: plan.instances.length, completed: tally.stepsCompleted },
         effects: effectCounts(plan, tally),
-        attempts: attemptCounts(tally),
+        attempts: attemptCounts(tally, runCounts.submitted * plan.instances.length),
         anomalyCounts: { ...log.counts },
         anomalies: [...log.examples],
       };
@@ -93,10 +93,11 @@ function effectCounts(plan: RunPlan, tally: Tally): CellResult['effects'] {
   };
 }
 
-function attemptCounts(tally: Tally): CellResult['attempts'] {
+/** DESIGN.md's retry amplification: attempts over the step instances the submitted runs planned. */
+function attemptCounts(tally: Tally, plannedInstances: number): CellResult['attempts'] {
   return {
     total: tally.attempts,
     duplicates: tally.duplicateAttempts,
-    retryAmplification: tally.attemptedInstances === 0 ? null : tally.attempts / tally.attemptedInstances,
+    retryAmplification: plannedInstances === 0 ? null : tally.attempts / plannedInstances,
   };
 }

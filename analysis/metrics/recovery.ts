@@ -30,7 +30,6 @@ interface FaultTracker {
   killedSteps: Set<string> | null;
 }
 
-const KILL_FAULTS = new Set(['kill', 'failpoint']);
 const stepKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
 
 export interface RecoveryFold {
@@ -97,8 +96,9 @@ export function createRecoveryFold(): RecoveryFold {
           return;
         case 'fault-start': {
           if (faults.has(event.faultId)) return;
-          const killedSteps = KILL_FAULTS.has(event.fault)
-            ? new Set(event.target.split(',').flatMap((worker) => [...(openAttempts.get(worker) ?? [])]))
+          // The history says which workers died mid-step (fault-start's `killed`).
+          const killedSteps = event.killed?.length
+            ? new Set(event.killed.flatMap((worker) => [...(openAttempts.get(worker) ?? [])]))
             : null;
           const fault: FaultTracker = {
             start: event,
@@ -159,6 +159,10 @@ function occurrenceResult(
     affectedRunsMaxDelayMs: nullable(toThreeDigits, maxExtraDelayMs(runs, affected)),
   };
   if (start.params !== undefined) result.params = start.params;
+  if (start.killed?.length) {
+    result.killed = start.killed;
+    result.stepsInFlight = fault.killedSteps?.size ?? 0;
+  }
   return result;
 }
 

@@ -3,13 +3,50 @@
  * other tools read history.jsonl, so rename nothing here without bumping
  * HISTORY_SCHEMA_VERSION.
  */
-export const HISTORY_SCHEMA_VERSION = 1;
+export const HISTORY_SCHEMA_VERSION = 2;
 
 interface EventBase {
   /** Epoch milliseconds with a sub-millisecond fraction. */
   t: number;
-  /** Id of the scenario × adapter × fault cell the event belongs to. */
+  /** Id of the scenario × adapter × fault cell the event belongs to; `""` for events of the whole run. */
   cell: string;
+}
+
+/** The cell of events that belong to the whole run (history-start, run-interrupted). */
+export const RUN_LEVEL = '';
+
+/** The first line the harness writes: which vocabulary the history speaks. */
+export interface HistoryStartEvent extends EventBase {
+  type: 'history-start';
+  schemaVersion: number;
+  tool: { name: string; version: string };
+}
+
+/** The harness was stopped (a signal) before the run ended: runs still open were not lost, just cut. */
+export interface RunInterruptedEvent extends EventBase {
+  type: 'run-interrupted';
+  signal: string;
+}
+
+/** A cell begins: the drain it will wait (raised where faults kill mid-step) and its worker processes. */
+export interface CellStartEvent extends EventBase {
+  type: 'cell-start';
+  drainTimeoutMs: number;
+  workers: string[];
+}
+
+/** A cell's drain is over: the runs it still waited for (the checker calls them lost). */
+export interface CellEndEvent extends EventBase {
+  type: 'cell-end';
+  undone: number;
+}
+
+/** The orchestrator refused a submission: not acknowledged, so not its to lose. */
+export interface SubmitRefusedEvent extends EventBase {
+  type: 'submit-refused';
+  runId: string;
+  intendedAt: number;
+  reason: string;
 }
 
 export interface SubmitEvent extends EventBase {
@@ -32,7 +69,10 @@ export interface AttemptEvent extends EventBase {
    * from a checkpoint an earlier attempt saved; 0 when it started from scratch.
    */
   resumedFromMs?: number;
-  /** Checkpointed steps only: the step's whole work in ms, the same for every attempt. */
+  /**
+   * The work (ms) the step runtime drew for this attempt (absent for approval steps).
+   * For checkpointed steps the step's whole work, the same for every attempt.
+   */
   workMs?: number;
 }
 
@@ -81,6 +121,11 @@ export interface FaultStartEvent extends EventBase {
   fault: string;
   target: string;
   params?: Record<string, unknown>;
+  /**
+   * Workers whose steps in flight died with this fault (a SIGKILL, a failpoint): their
+   * work waits for the orchestrator's recovery. Absent for faults that kill nothing.
+   */
+  killed?: string[];
 }
 
 export interface FaultEndEvent extends EventBase {
@@ -90,6 +135,7 @@ export interface FaultEndEvent extends EventBase {
   target: string;
 }
 
+/** Written by the worker itself once it takes work: the supervisor waits for this line. */
 export interface WorkerStartEvent extends EventBase {
   type: 'worker-start';
   worker: string;
@@ -115,8 +161,26 @@ export interface WorldStatsEvent extends EventBase {
   cpuUtilisation: number | null;
 }
 
+/**
+ * A planned fault that did not happen: never started (the load ended first) or a
+ * failpoint that some worker never reached. A clean-looking cell says why it is clean.
+ */
+export interface FaultUnfiredEvent extends EventBase {
+  type: 'fault-unfired';
+  faultId: string;
+  fault: string;
+  reason: 'load-ended' | 'not-reached';
+  /** Failpoints: the workers that never reached the point. */
+  workers?: string[];
+}
+
 export type HistoryEvent =
+  | HistoryStartEvent
+  | RunInterruptedEvent
+  | CellStartEvent
+  | CellEndEvent
   | SubmitEvent
+  | SubmitRefusedEvent
   | AttemptEvent
   | EffectEvent
   | CompensateEvent
@@ -126,7 +190,8 @@ export type HistoryEvent =
   | FaultEndEvent
   | WorkerStartEvent
   | WorkerExitEvent
-  | WorldStatsEvent;
+  | WorldStatsEvent
+  | FaultUnfiredEvent;
 
 export type EventType = HistoryEvent['type'];
 

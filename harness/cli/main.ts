@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       case 'list':
-        console.log(listCommand());
+        console.log(await listCommand());
         return EXIT.ok;
       case '--version':
       case 'version':

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { SCHEDULE_FAULT } from '../../chaos/catalog.js';
-import { FaultScheduleSchema } from '../../chaos/spec.js';
+import { FaultScheduleSchema, SCHEDULE_FAULT } from '../../chaos/index.js';
 
 /**
  * An experiment: which scenarios, through which adapters (with their knobs), under

@@ -1,34 +1,31 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { AdapterDefinition, AdapterDriver } from '../../adapters/types.js';
+import type { AnyAdapter } from '../../adapters/index.js';
+import type { AdapterDriver } from '../../adapters/types.js';
+import type { CellFaults, ChaosCell } from '../../chaos/index.js';
 import { now } from '../../core/clock.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
-import type { FailpointSpec } from '../../scenarios/failpoints.js';
+import type { AdapterTopology } from '../../core/topology.js';
 import type { Scenario } from '../../scenarios/model.js';
 import type { RunPlan } from '../../scenarios/plan.js';
+import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import type { Experiment } from '../config/experiment.js';
+import { LINK_SERVICE } from '../services/kinds/index.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { Arrival } from './arrivals.js';
 import type { Environment } from './environment.js';
-
-/** Hooks the chaos layer plugs into a cell: started with the load, healed before the drain. */
-export interface CellFaults {
-  start(context: { supervisor: Supervisor; startedAt: number }): void;
-  healAll(): Promise<void>;
-  /** Armed in every worker of the cell (they crash themselves at a named point). */
-  failpoints?: FailpointSpec[];
-}
+import { RunTracker } from './run-tracker.js';
+import { submitArrivals } from './submissions.js';
 
 export interface CellSpec {
   id: string;
   scenario: Scenario;
   plan: RunPlan;
-  // biome-ignore lint/suspicious/noExplicitAny: the knobs' type belongs to the adapter
-  adapter: AdapterDefinition<any>;
-  knobs: unknown;
+  adapter: AnyAdapter;
+  knobs: Record<string, unknown>;
+  topology: AdapterTopology;
   prepared: unknown;
   faults: CellFaults;
-  /** Overrides the experiment's drain, for faults whose recovery takes longer (chaos). */
-  drainTimeoutMs?: number;
+  /** The experiment's drain, or more where faults kill mid-step (chaos's drainTimeoutFor). */
+  drainTimeoutMs: number;
 }
 
 export interface CellRunOptions {
@@ -41,7 +38,7 @@ export interface CellRunOptions {
 }
 
 export interface CellRunSummary {
-  submitErrors: number;
+  refused: number;
   undone: number;
 }
 
@@ -52,7 +49,7 @@ export interface CellRunSummary {
  */
 export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
   const { experiment, env, history, runDir, arrivals, log } = options;
-  const driver: AdapterDriver = cell.adapter.createDriver({
+  const driver = cell.adapter.createDriver({
     cell: cell.id,
     scenario: cell.scenario,
     plan: cell.plan,
@@ -61,91 +58,94 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     runDir,
     prepared: cell.prepared,
   });
-  const pending = new Set<string>();
-  let drained: (() => void) | null = null;
-  driver.observe((outcome) => {
-    history.append({ type: 'run-done', cell: cell.id, ...outcome });
-    pending.delete(outcome.runId);
-    if (pending.size === 0) drained?.();
-  });
-  env.world.onApprovalDecision((message) => {
-    if (message.cell !== cell.id) return;
-    driver
-      .signal(message.runId, message.stepId, { approved: message.approved, by: 'world-approver' })
-      .catch((e) => {
-        log(`  signal to ${message.runId} failed: ${(e as Error).message}`);
-      });
-  });
-
+  const tracker = new RunTracker(history, cell.id);
+  driver.observe(tracker.onRunDone);
+  relayApprovals(env, driver, cell.id, log);
+  const chaosDir = `${runDir}/chaos/${cell.id.replaceAll('/', '_')}`;
   const supervisor = new Supervisor({
     count: experiment.load.workers,
+    roles: cell.topology.workers,
     config: {
       cell: cell.id,
       adapter: cell.adapter.name,
       scenario: cell.scenario,
-      knobs: cell.knobs as Record<string, unknown>,
-      endpoints: env.workerEndpoints,
+      knobs: cell.knobs,
+      endpoints: workerEndpoints(env, cell.topology),
       // --idempotent turns keys on for every adapter; each adapter's idempotencyKeys knob for itself.
-      idempotentEffects:
-        experiment.idempotent || (cell.knobs as { idempotencyKeys?: unknown }).idempotencyKeys === true,
+      idempotentEffects: experiment.idempotent || cell.knobs.idempotencyKeys === true,
       prepared: cell.prepared,
-      failpoints: cell.faults.failpoints,
+      failpoints: cell.faults.failpoints(chaosDir),
+      runDir,
     },
-    workerModule: cell.adapter.workerModule,
     runDir,
     history,
     restartDelayMs: experiment.workerRestartDelayMs,
   });
-
-  const drainTimeoutMs = cell.drainTimeoutMs ?? experiment.load.drainTimeoutMs;
-  let submitErrors = 0;
   try {
     await driver.setup();
     await supervisor.start();
     await env.world.stats(); // starts the world's utilisation window at this cell
+    history.append({
+      type: 'cell-start',
+      cell: cell.id,
+      drainTimeoutMs: cell.drainTimeoutMs,
+      workers: supervisor.ids(),
+    });
     const startedAt = now() + 20;
-    cell.faults.start({ supervisor, startedAt });
-    const submissions: Promise<void>[] = [];
-    for (const arrival of arrivals) {
-      const intendedAt = startedAt + arrival.offsetMs;
-      const wait = intendedAt - now();
-      if (wait >= 1) await sleep(wait);
-      pending.add(arrival.runId);
-      submissions.push(
-        driver.submit(arrival.runId).then(
-          () => {
-            history.append({
-              type: 'submit',
-              cell: cell.id,
-              runId: arrival.runId,
-              intendedAt,
-              ...(arrival.warmup ? { warmup: true } : {}),
-            });
-          },
-          (error: Error) => {
-            // Not acknowledged, so not the orchestrator's to lose: counted apart.
-            pending.delete(arrival.runId);
-            submitErrors++;
-            if (submitErrors <= 3) log(`  submit ${arrival.runId} failed: ${error.message}`);
-          },
-        ),
-      );
-    }
-    await Promise.all(submissions);
+    cell.faults.start(chaosCell(cell, env, supervisor, chaosDir), startedAt);
+    const refused = await submitArrivals({
+      cell: cell.id,
+      arrivals,
+      startedAt,
+      driver,
+      tracker,
+      history,
+      log,
+    });
     // Jepsen's final generator: heal everything, then give the system time to finish.
     await cell.faults.healAll();
-    if (pending.size > 0) {
-      const allDone = new Promise<void>((resolve) => {
-        drained = resolve;
-      });
-      await Promise.race([allDone, sleep(drainTimeoutMs)]);
-    }
-    if (pending.size > 0) log(`  ${pending.size} runs still not done after the ${drainTimeoutMs} ms drain`);
+    const undone = await tracker.drain(cell.drainTimeoutMs);
+    if (undone > 0) log(`  ${undone} runs still not done after the ${cell.drainTimeoutMs} ms drain`);
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
-    return { submitErrors, undone: pending.size };
+    history.append({ type: 'cell-end', cell: cell.id, undone });
+    return { refused, undone };
   } finally {
     await cell.faults.healAll().catch(() => {});
     await supervisor.stop();
     await driver.teardown();
   }
+}
+
+/** The world's human decided: the decision reaches the run through the adapter (a signal). */
+function relayApprovals(
+  env: Environment,
+  driver: AdapterDriver,
+  cell: string,
+  log: (line: string) => void,
+): void {
+  env.world.onApprovalDecision((message) => {
+    if (message.cell !== cell) return;
+    driver
+      .signal(message.runId, message.stepId, { approved: message.approved, by: 'world-approver' })
+      .catch((e: Error) => log(`  signal to ${message.runId} failed: ${e.message}`));
+  });
+}
+
+/** The endpoints a cell's workers get: its adapter's links, and the world's. */
+function workerEndpoints(env: Environment, topology: AdapterTopology): Environment['links'] {
+  const names = [WORLD_LINK, ...topology.links.map((l) => l.name)];
+  return Object.fromEntries(names.map((name) => [name, env.links[name]!]));
+}
+
+/** What chaos may do to this live cell. */
+function chaosCell(cell: CellSpec, env: Environment, supervisor: Supervisor, chaosDir: string): ChaosCell {
+  return {
+    cell: cell.id,
+    topology: cell.topology,
+    workers: supervisor,
+    services: { restart: (name, options) => env.provider.restart(name, options) },
+    world: { setFaults: (faults) => env.world.setFaults(faults) },
+    toxiproxy: env.services[LINK_SERVICE],
+    chaosDir,
+  };
 }

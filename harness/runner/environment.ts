@@ -1,8 +1,16 @@
 import { join } from 'node:path';
-import type { WorkerEndpoints } from '../../adapters/types.js';
 import { createLink } from '../../chaos/toxiproxy.js';
-import type { HostPort, ServiceEndpoints, ServiceName, ServicesProvider } from '../../core/services.js';
+import { InputError } from '../../core/errors.js';
+import type {
+  ServiceEndpoint,
+  ServiceEndpoints,
+  ServiceName,
+  ServicesProvider,
+} from '../../core/services.js';
+import type { LinkDeclaration } from '../../core/topology.js';
+import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import { createServicesProvider } from '../services/index.js';
+import { LINK_SERVICE } from '../services/kinds/index.js';
 import { WorldProcess } from '../world/process.js';
 
 /**
@@ -14,47 +22,65 @@ export interface Environment {
   provider: ServicesProvider;
   /** Endpoints the harness uses. */
   services: ServiceEndpoints;
-  /** Endpoints handed to workers: through the `broker`, `server` and `world` links. */
-  workerEndpoints: WorkerEndpoints;
+  /** Where workers connect, by link name (every adapter's links, and `world`). */
+  links: Readonly<Record<string, ServiceEndpoint>>;
   world: WorldProcess;
   stop(): Promise<void>;
 }
 
 export interface EnvironmentOptions {
   runDir: string;
-  needs: ReadonlySet<ServiceName>;
+  services: ReadonlySet<ServiceName>;
+  /** Every link the adapters of the experiment declare. */
+  links: readonly LinkDeclaration[];
   persistence: boolean;
   /** Workers through Toxiproxy links (the default), or straight to the servers. */
   proxyWorkers: boolean;
 }
 
-/** Link names are public: fault schedules target them. */
-export const LINKS = { broker: 'broker', server: 'server', world: 'world' } as const;
+/** Links of one name must front one service, whichever adapters declare them. */
+export function distinctLinks(links: readonly LinkDeclaration[]): LinkDeclaration[] {
+  const byName = new Map<string, LinkDeclaration>();
+  for (const link of links) {
+    const known = byName.get(link.name);
+    if (known && known.fronts !== link.fronts) {
+      throw new InputError(
+        `link "${link.name}" fronts ${known.fronts} for one adapter and ${link.fronts} for another`,
+      );
+    }
+    if (link.name === WORLD_LINK) throw new InputError(`link name "${WORLD_LINK}" is the world's`);
+    byName.set(link.name, link);
+  }
+  return [...byName.values()];
+}
 
 export async function startEnvironment(options: EnvironmentOptions): Promise<Environment> {
   const provider = createServicesProvider('local');
   const world = await WorldProcess.start(options.runDir);
   try {
-    const needed: ServiceName[] = ['toxiproxy', ...[...options.needs].filter((s) => s !== 'toxiproxy')];
+    const needed = [LINK_SERVICE, ...[...options.services].filter((s) => s !== LINK_SERVICE)];
     const services = await provider.start(needed, {
       dir: join(options.runDir, 'services'),
       persistence: options.persistence,
     });
-    const api = services.toxiproxy!;
-    const route = <T extends HostPort>(name: string, upstream: T): Promise<HostPort> =>
-      options.proxyWorkers ? createLink(api, name, upstream) : Promise.resolve(upstream);
-    const workerEndpoints: WorkerEndpoints = {
-      world: await route(LINKS.world, { host: '127.0.0.1', port: world.port }),
+    const api = services[LINK_SERVICE]!;
+    const route = async (name: string, upstream: ServiceEndpoint): Promise<ServiceEndpoint> => {
+      if (!options.proxyWorkers) return upstream;
+      const link = await createLink(api, name, upstream);
+      return { ...link, ...(upstream.options ? { options: upstream.options } : {}) };
     };
-    if (services.redis) workerEndpoints.redis = await route(LINKS.broker, services.redis);
-    if (services.temporal) {
-      const link = await route(LINKS.server, services.temporal);
-      workerEndpoints.temporal = { ...link, namespace: services.temporal.namespace };
+    const links: Record<string, ServiceEndpoint> = {
+      [WORLD_LINK]: await route(WORLD_LINK, { host: '127.0.0.1', port: world.port }),
+    };
+    for (const link of distinctLinks(options.links)) {
+      const upstream = services[link.fronts];
+      if (!upstream) throw new InputError(`link "${link.name}" fronts ${link.fronts}, which was not started`);
+      links[link.name] = await route(link.name, upstream);
     }
     return {
       provider,
       services,
-      workerEndpoints,
+      links,
       world,
       async stop() {
         await Promise.allSettled([world.stop(), provider.stop()]);

@@ -1,55 +1,39 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAdapter } from '../../adapters/index.js';
 import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
-import { governedBy } from '../../chaos/index.js';
-import { InputError } from '../../core/errors.js';
+import { describeZodError, InputError } from '../../core/errors.js';
 import { mergeHistoryParts } from '../../core/history/reader.js';
-import { cellId, RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
+import { RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
 import { TOOL_VERSION } from '../../core/version.js';
-import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
-
-/** The part of config.json that names the cells; the rest is carried along as it is. */
-interface RecordedConfig {
-  scenarios: string[];
-  faults: string[];
-  adapters: { name: string; knobs: Record<string, unknown> }[];
-}
-
-export interface CellContext {
-  metas: CellMeta[];
-  /** Cell id → the knob that governs recovery after a worker dies (adapter.recoveryKnob). */
-  recoveryKnobs: Map<string, string>;
-}
+import { type RecordedConfig, RecordedConfigSchema } from './recorded-config.js';
 
 /**
- * What the history alone does not say about the cells, rebuilt from the recorded
- * config: the matrix scenario × fault × adapter, each cell's plan and knobs. The run
- * and `faultline report` both go through here, so they cannot disagree.
+ * What the history alone does not say about the cells, from the recorded config alone:
+ * each cell's plan (from the scenario as recorded), knobs and the adapter's recovery
+ * facts. The run and `faultline report` both go through here, so they cannot disagree,
+ * and neither asks a scenario file or adapter code for anything.
  */
-export async function cellContextFromConfig(config: Record<string, unknown>): Promise<CellContext> {
-  const { scenarios, faults, adapters } = config as unknown as RecordedConfig;
-  const metas: CellMeta[] = [];
-  const recoveryKnobs = new Map<string, string>();
-  for (const scenarioEntry of scenarios) {
-    // An entry may be a path to a scenario file: cells are named by the scenario's name, as in the history.
-    const scenario = loadScenario(scenarioEntry);
-    const plan = planRun(scenario);
-    for (const fault of faults) {
-      for (const { name, knobs } of adapters) {
-        const id = cellId(scenario.name, name, fault);
-        metas.push({
-          ...{ id, scenario: scenario.name, adapter: name, fault, knobs, plan },
-          // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
-          requireCompensationOnFailure: plan.rollsBackOnFailure,
-        });
-        const adapter = await loadAdapter(name).catch(() => undefined);
-        if (adapter) recoveryKnobs.set(id, adapter.recoveryKnob(knobs));
-      }
-    }
-  }
-  return { metas, recoveryKnobs };
+export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
+  const plans = new Map(config.scenarioDefinitions.map((scenario) => [scenario.name, planRun(scenario)]));
+  const adapters = new Map(config.adapters.map((adapter) => [adapter.name, adapter]));
+  return config.cells.map((cell) => {
+    const plan = plans.get(cell.scenario);
+    const adapter = adapters.get(cell.adapter);
+    if (!plan || !adapter)
+      throw new InputError(`config.json: cell ${cell.id} names a scenario or adapter it does not record`);
+    return {
+      id: cell.id,
+      scenario: cell.scenario,
+      adapter: cell.adapter,
+      fault: cell.fault,
+      knobs: adapter.knobs,
+      plan,
+      // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
+      requireCompensationOnFailure: plan.rollsBackOnFailure,
+      governedBy: adapter.topology.recovery.governedBy,
+    };
+  });
 }
 
 /**
@@ -58,20 +42,12 @@ export async function cellContextFromConfig(config: Record<string, unknown>): Pr
  */
 export async function computeResults(
   runDir: string,
-  config: Record<string, unknown>,
+  config: RecordedConfig,
   createdAt = new Date().toISOString(),
 ): Promise<Results> {
   const historyPath = join(runDir, 'history.jsonl');
   if (!existsSync(historyPath)) await mergeHistoryParts(join(runDir, 'history.d'), historyPath);
-  const { metas, recoveryKnobs } = await cellContextFromConfig(config);
-  const cells = await analyzeHistoryFile(historyPath, metas);
-  for (const cell of cells) {
-    const knob = recoveryKnobs.get(cell.id);
-    for (const fault of cell.faults) {
-      const by = knob === undefined ? undefined : governedBy(fault, knob);
-      if (by !== undefined) fault.governedBy = by;
-    }
-  }
+  const cells = await analyzeHistoryFile(historyPath, cellMetasFromConfig(config));
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION, node: process.version },
@@ -85,14 +61,27 @@ export function writeResults(runDir: string, results: Results): void {
   writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-/** `faultline report DIR`: recompute from the run folder alone (config.json + history). */
-export async function recomputeResults(runDir: string): Promise<Results> {
+/** A run folder's config.json, validated: a broken one is named, not a stack trace. */
+export function readRecordedConfig(runDir: string): RecordedConfig {
   const configPath = join(runDir, 'config.json');
   if (!existsSync(configPath)) throw new InputError(`${runDir} is not a run folder: no config.json`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${configPath}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = RecordedConfigSchema.safeParse(data);
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error, configPath));
+  return data as RecordedConfig;
+}
+
+/** `faultline report DIR`: recompute from the run folder alone (config.json + history). */
+export async function recomputeResults(runDir: string): Promise<Results> {
+  const config = readRecordedConfig(runDir);
   if (!existsSync(join(runDir, 'history.jsonl')) && !existsSync(join(runDir, 'history.d'))) {
     throw new InputError(`${runDir} holds no history (history.jsonl or history.d/)`);
   }
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
   // Keep the original timestamp, so a rebuild reproduces the original files byte for byte.
   const previous = join(runDir, 'results.json');
   const createdAt = existsSync(previous)

@@ -1,24 +1,30 @@
-import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { WorkerConfig } from '../../adapters/types.js';
 import { InfrastructureError } from '../../core/errors.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
-import { type ManagedProcess, spawnManaged, stopManaged } from '../processes.js';
-import { nodeArgsFor } from './node.js';
-import type { WorkerLaunch } from './worker-main.js';
+import type { WorkerRoleDeclaration } from '../../core/topology.js';
+import {
+  WORKER_CONFIG_ENV,
+  WORKER_PROTOCOL_VERSION,
+  type WorkerConfig,
+} from '../../scenarios/worker-protocol.js';
+import { type ManagedProcess, signalProcess, spawnManaged, stopManaged } from '../processes.js';
+import { commandLine } from './command.js';
+import { awaitWorkerStart, sizeOf } from './readiness.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+/** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
+const STOP_GRACE_MS = 10_000;
 
 export interface SupervisorOptions {
-  /** Worker processes to keep running. */
+  /** Worker processes per role. */
   count: number;
-  /** Everything a worker needs except its own id and history file. */
-  config: Omit<WorkerConfig, 'workerId' | 'historyPath'>;
-  workerModule: string;
+  /** The adapter's worker roles: how each is started and what a kill of one means. */
+  roles: readonly WorkerRoleDeclaration[];
+  /** Everything a worker's config holds but its identity. */
+  config: Omit<WorkerConfig, 'protocol' | 'workerId' | 'role' | 'historyPath'>;
   runDir: string;
-  /** The harness's history, for worker-start / worker-exit. */
+  /** The harness's history, for worker-exit. */
   history: HistoryWriter;
   /** Restart a worker that died this long after its death, as a container orchestrator would; null: never. */
   restartDelayMs: number | null;
@@ -26,12 +32,18 @@ export interface SupervisorOptions {
 
 interface Slot {
   id: string;
+  role: WorkerRoleDeclaration;
+  configPath: string;
+  historyPath: string;
   process: ManagedProcess | null;
 }
 
 /**
- * Keeps N worker processes of one adapter running. Workers are real OS processes
- * so chaos can SIGKILL them; a killed worker is restarted after a delay.
+ * Keeps N worker processes of each of an adapter's roles running, in any language: each
+ * is started from its declared command line with its config in a file (the worker
+ * protocol, adapters/README.md), is ready when its own history says `worker-start`, and
+ * is restarted after a delay when it dies. Workers are real OS processes in their own
+ * process group, so chaos can SIGKILL them (or their whole pool).
  */
 export class Supervisor {
   private readonly slots: Slot[];
@@ -39,52 +51,78 @@ export class Supervisor {
   private readonly restarts = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: SupervisorOptions) {
-    const prefix = options.config.adapter;
-    this.slots = Array.from({ length: options.count }, (_, i) => ({
-      id: `${prefix}-w${i + 1}`,
-      process: null,
-    }));
+    const { adapter, cell } = options.config;
+    const configDir = join(options.runDir, 'workers', cell.replaceAll('/', '_'));
+    mkdirSync(configDir, { recursive: true });
+    this.slots = options.roles.flatMap((role) =>
+      Array.from({ length: options.count }, (_, i) => {
+        const id = role.role === 'worker' ? `${adapter}-w${i + 1}` : `${adapter}-${role.role}-w${i + 1}`;
+        return {
+          id,
+          role,
+          configPath: join(configDir, `${id}.json`),
+          historyPath: join(options.runDir, 'history.d', `worker-${id}.jsonl`),
+          process: null,
+        };
+      }),
+    );
+    for (const slot of this.slots) this.writeConfig(slot);
   }
 
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.launch(slot)));
   }
 
-  workerIds(): string[] {
-    return this.slots.map((s) => s.id);
+  /** Worker ids in slot order; of one role when given. */
+  ids(role?: string): string[] {
+    return this.slots.filter((s) => role === undefined || s.role.role === role).map((s) => s.id);
   }
 
-  /** Pids of workers running now, by id. */
-  running(): Map<string, number> {
-    return new Map(this.slots.filter((s) => s.process).map((s) => [s.id, s.process!.pid]));
+  /** Signals the named workers (their process or group, as their role declares); returns those reached. */
+  signal(ids: readonly string[], signal: NodeJS.Signals): string[] {
+    const reached: string[] = [];
+    for (const slot of this.slots) {
+      if (!ids.includes(slot.id) || slot.process === null) continue;
+      signalProcess(slot.process.pid, slot.role.killScope === 'group', signal);
+      reached.push(slot.id);
+    }
+    return reached;
   }
 
-  /** Sends a signal to the named workers (all when none named). */
-  kill(signal: NodeJS.Signals, ids: readonly string[] = this.workerIds()): void {
-    for (const slot of this.slots) if (ids.includes(slot.id)) slot.process?.kill(signal);
+  /** The main pid of a running worker (pool children are its children). */
+  pidOf(id: string): number | undefined {
+    return this.slots.find((s) => s.id === id)?.process?.pid;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
-    await Promise.all(this.slots.map((s) => (s.process ? stopManaged(s.process, 10_000) : undefined)));
+    await Promise.all(this.slots.map((s) => (s.process ? stopManaged(s.process, STOP_GRACE_MS) : undefined)));
+  }
+
+  private writeConfig(slot: Slot): void {
+    const config: WorkerConfig = {
+      ...this.options.config,
+      protocol: WORKER_PROTOCOL_VERSION,
+      workerId: slot.id,
+      role: slot.role.role,
+      historyPath: slot.historyPath,
+    };
+    writeFileSync(slot.configPath, `${JSON.stringify(config, null, 2)}\n`);
   }
 
   private async launch(slot: Slot): Promise<void> {
     const { config, runDir, history } = this.options;
-    const launch: WorkerLaunch = {
-      ...config,
-      workerId: slot.id,
-      historyPath: join(runDir, 'history.d', `worker-${slot.id}.jsonl`),
-      workerModule: this.options.workerModule,
-    };
-    const proc = spawnManaged(`worker ${slot.id}`, process.execPath, nodeArgsFor(WORKER_MAIN), {
-      env: { ...process.env, FAULTLINE_WORKER_CONFIG: JSON.stringify(launch) },
-      logFile: join(runDir, 'logs', `${slot.id}.log`),
-      ipc: true,
+    const { program, args, env } = commandLine(slot.role.command);
+    const offset = sizeOf(slot.historyPath);
+    const logFile = join(runDir, 'logs', `${slot.id}.log`);
+    const proc = spawnManaged(`worker ${slot.id}`, program, args, {
+      env: { ...process.env, ...env, [WORKER_CONFIG_ENV]: slot.configPath },
+      logFile,
+      stdinPipe: true,
+      group: true,
     });
     slot.process = proc;
-    history.append({ type: 'worker-start', cell: config.cell, worker: slot.id, pid: proc.pid });
     proc.exited.then(({ code, signal }) => {
       history.append({
         type: 'worker-exit',
@@ -97,7 +135,29 @@ export class Supervisor {
       if (slot.process === proc) slot.process = null;
       this.scheduleRestart(slot);
     });
-    await waitForReady(proc, slot.id, runDir);
+    await this.awaitReady(slot, proc, offset, logFile);
+  }
+
+  private async awaitReady(slot: Slot, proc: ManagedProcess, offset: number, logFile: string): Promise<void> {
+    const stop = new AbortController();
+    const timer = setTimeout(
+      () => stop.abort(new Error(`no worker-start within ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
+    void proc.exited.then(({ code, signal }) =>
+      stop.abort(new Error(`exited (code ${code}, signal ${signal})`)),
+    );
+    try {
+      await awaitWorkerStart(slot.historyPath, offset, stop.signal);
+    } catch (error) {
+      proc.kill('SIGKILL');
+      const reason =
+        stop.signal.reason instanceof Error ? stop.signal.reason.message : (error as Error).message;
+      throw new InfrastructureError(`worker ${slot.id} did not start: ${reason}; see ${logFile}`);
+    } finally {
+      clearTimeout(timer);
+      stop.abort();
+    }
   }
 
   private scheduleRestart(slot: Slot): void {
@@ -108,22 +168,5 @@ export class Supervisor {
       if (!this.stopping) this.launch(slot).catch(() => this.scheduleRestart(slot));
     }, delay);
     this.restarts.add(timer);
-  }
-}
-
-async function waitForReady(proc: ManagedProcess, id: string, runDir: string): Promise<void> {
-  const ready = once(proc.child, 'message');
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS).unref(),
-  );
-  const died = proc.exited.then(({ code, signal }) => {
-    throw new Error(`exited (code ${code}, signal ${signal})`);
-  });
-  try {
-    await Promise.race([ready, died, timeout]);
-  } catch (error) {
-    proc.kill('SIGKILL');
-    const log = join(runDir, 'logs', `${id}.log`);
-    throw new InfrastructureError(`worker ${id} did not start: ${(error as Error).message}; see ${log}`);
   }
 }

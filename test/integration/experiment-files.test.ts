@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment, readExperimentFile } from '../../harness/config/load-experiment.js';
-import { resolveExperiment } from '../../harness/runner/experiment-run.js';
+import { resolveExperiment } from '../../harness/runner/resolve.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/faultline.js');

@@ -14,9 +14,11 @@ import { addToxic, createLink, removeToxic, resetAll, setLinkEnabled } from '../
 import { InfrastructureError } from '../../core/errors.js';
 import type { HostPort, ServiceEndpoints } from '../../core/services.js';
 import { managedProcesses } from '../../harness/processes.js';
-import { LocalServicesProvider, redisCommand } from '../../harness/services/local.js';
+import { serviceDefinition } from '../../harness/services/kinds/index.js';
+import { redisCommand } from '../../harness/services/kinds/redis.js';
+import { LocalServicesProvider } from '../../harness/services/local.js';
 import { freePort, waitUntil } from '../../harness/services/ports.js';
-import { REPO_ROOT, toolPath, toolPaths } from '../../harness/tools.js';
+import { REPO_ROOT } from '../../harness/tools.js';
 
 const SERVICE_COMMANDS = ['redis-server', 'temporal', 'server'];
 const dirs: string[] = [];
@@ -72,17 +74,17 @@ afterAll(() => {
 
 describe('tools', () => {
   it('finds all three binaries (else: run `npm run setup`)', () => {
-    const paths = toolPaths();
-    expect(paths.temporal).toContain('.tools');
-    expect(paths.toxiproxy).toContain('.tools');
+    expect(serviceDefinition('temporal').binary()).toContain('.tools');
+    expect(serviceDefinition('toxiproxy').binary()).toContain('.tools');
+    expect(serviceDefinition('redis').binary()).toMatch(/redis-server$/);
   });
 
   it('names the setup command when a binary is missing', () => {
     const path = process.env.PATH;
     process.env.PATH = '';
     try {
-      expect(() => toolPath('redis')).toThrow(/run `npm run setup`/);
-      expect(() => toolPath('redis')).toThrow(InfrastructureError);
+      expect(() => serviceDefinition('redis').binary()).toThrow(/run `npm run setup`/);
+      expect(() => serviceDefinition('redis').binary()).toThrow(InfrastructureError);
     } finally {
       process.env.PATH = path;
     }
@@ -125,7 +127,9 @@ describe('LocalServicesProvider: all three services', () => {
     const temporal = endpoints.temporal!;
     const connection = await Connection.connect({ address: `${temporal.host}:${temporal.port}` });
     try {
-      const ns = await connection.workflowService.describeNamespace({ namespace: temporal.namespace });
+      const ns = await connection.workflowService.describeNamespace({
+        namespace: temporal.options!.namespace!,
+      });
       expect(ns.namespaceInfo?.name).toBe('default');
     } finally {
       await connection.close();

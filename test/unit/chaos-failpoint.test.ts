@@ -2,15 +2,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  armChaosFailpoints,
-  armFailpointFile,
-  disarmFailpoints,
-  failpointSpecs,
-  unfiredFailpoints,
-} from '../../chaos/failpoint.js';
+import { armFailpointFile, disarmFailpoints, unfiredFailpoints } from '../../chaos/failpoint.js';
+import { faultKind } from '../../chaos/registry.js';
 import { planFaults } from '../../chaos/schedule.js';
 import { HistoryWriter } from '../../core/history/writer.js';
+import { armFailpoints } from '../../scenarios/failpoints.js';
 
 /** Failpoints as a worker arms them, with a crash that only counts instead of SIGKILL. */
 function worker(markerDir: string, nth: number, workerId = 'w1', at?: number) {
@@ -27,10 +23,13 @@ function worker(markerDir: string, nth: number, workerId = 'w1', at?: number) {
     ],
     { seed: 1, windowMs: 1000, runs: 10, workers: 1, salt: 'x' },
   );
-  const specs = failpointSpecs(planned, markerDir);
+  const specs = planned.map((fault) => faultKind('failpoint').workerFailpoint!(fault, markerDir));
   let crashes = 0;
-  const unfired = (ids: string[]) => unfiredFailpoints(specs, ids);
-  const arm = () => armChaosFailpoints(specs, { history, cell: 'c', workerId, crash: () => crashes++ });
+  const unfired = (ids: string[]) =>
+    unfiredFailpoints(specs, ids).map(
+      (u) => `${u.faultId} (${u.spec.point} ${u.spec.stepId}) in ${u.workers.join(', ')}`,
+    );
+  const arm = () => armFailpoints(specs, { history, cell: 'c', workerId, crash: () => crashes++ });
   const events = () =>
     readFileSync(history.path, 'utf8')
       .trim()
@@ -60,6 +59,7 @@ describe('failpoints armed in a worker', () => {
       fault: 'failpoint',
       target: 'w1',
       params: { point: 'after-effect', step: 'persist', runId: 'r2', attempt: 1, nth: 2 },
+      killed: ['w1'],
     });
     expect(start.faultId).toMatch(/^f1:w1:\d+$/);
   });

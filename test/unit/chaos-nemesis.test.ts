@@ -4,33 +4,45 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Nemesis } from '../../chaos/nemesis.js';
+import type { ChaosCell } from '../../chaos/ports.js';
 import { parseSchedule, planFaults } from '../../chaos/schedule.js';
 import { now } from '../../core/clock.js';
 import { InfrastructureError } from '../../core/errors.js';
 import { HistoryWriter } from '../../core/history/writer.js';
-import type { Environment } from '../../harness/runner/environment.js';
-import type { Supervisor } from '../../harness/supervisor/supervisor.js';
 
 /** A nemesis against fakes of the live cell: it calls them and writes fault events. */
 function setup(schedule: unknown[], restart = async (_name: string, _o?: { downMs?: number }) => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-nemesis-'));
   const history = new HistoryWriter(join(dir, 'harness.jsonl'));
   const calls: string[] = [];
-  const env = {
-    services: {},
-    provider: {
-      restart: async (name: string, o?: { downMs?: number }) => {
+  const cell: ChaosCell = {
+    cell: 'c',
+    topology: {
+      name: 'a',
+      services: ['redis'],
+      links: [{ name: 'broker', fronts: 'redis' }],
+      orchestrator: { link: 'broker', service: 'redis' },
+      workers: [],
+      recovery: { boundMs: 1000, governedBy: { lock: 1000 } },
+    },
+    workers: {
+      ids: () => ['a-w1', 'a-w2'],
+      signal: (ids, signal) => {
+        calls.push(`kill ${signal} ${ids.join(',')}`);
+        return [...ids];
+      },
+    },
+    services: {
+      restart: async (name, o) => {
         calls.push(`restart ${name} ${o?.downMs}`);
         await restart(name, o);
         calls.push(`restarted ${name}`);
       },
     },
-    world: { setFaults: (f: object) => calls.push(`world ${JSON.stringify(f)}`) },
-  } as unknown as Environment;
-  const supervisor = {
-    workerIds: () => ['a-w1', 'a-w2'],
-    kill: (signal: string, ids: string[]) => calls.push(`kill ${signal} ${ids.join(',')}`),
-  } as unknown as Supervisor;
+    world: { setFaults: (f) => calls.push(`world ${JSON.stringify(f)}`) },
+    toxiproxy: undefined,
+    chaosDir: join(dir, 'chaos'),
+  };
   const faults = planFaults(parseSchedule(schedule), {
     seed: 1,
     windowMs: 1000,
@@ -39,17 +51,20 @@ function setup(schedule: unknown[], restart = async (_name: string, _o?: { downM
     salt: 's',
   });
   const log: string[] = [];
-  const nemesis = new Nemesis({
-    ...{ cell: 'c', faults, env, history, services: ['redis'] as const },
-    ...{ markerDir: join(dir, 'chaos'), log: (l: string) => log.push(l), failpointGraceMs: 200 },
-  });
+  const nemesis = new Nemesis({ faults, history, log: (l: string) => log.push(l), failpointGraceMs: 200 });
+  const failpoints = nemesis.failpoints(cell.chaosDir);
   const events = () =>
     (existsSync(history.path) ? readFileSync(history.path, 'utf8') : '')
       .trim()
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line));
-  return { nemesis, supervisor, calls, events, log };
+  return { nemesis, cell, calls, events, log, failpoints };
+}
+
+/** Polls until `check` holds (no wall-clock bound in the assertion: a loaded machine only waits longer). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await sleep(5);
 }
 
 const brief = (e: { type: string; faultId: string; fault: string; target: string }) =>
@@ -61,15 +76,18 @@ describe('the nemesis', () => {
       { kind: 'kill', at: 10, target: 'w2' },
       { kind: 'model-errors', at: 20, duration: 40, params: { status: 429 } },
     ]);
-    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
-    await sleep(150);
+    n.nemesis.start(n.cell, now());
+    // The error burst heals itself after its duration: wait for that, then heal the rest.
+    await until(() => n.events().some((e) => e.type === 'fault-end'));
     await n.nemesis.healAll();
     expect(n.events().map(brief)).toEqual([
       'fault-start f1 kill a-w2', // instant: no fault-end
       'fault-start f2 model-errors model',
       'fault-end f2 model-errors model',
     ]);
-    const [, errors, healed] = n.events();
+    const [kill, errors, healed] = n.events();
+    expect(kill.killed).toEqual(['a-w2']); // a SIGKILL kills the steps in flight
+    // A timer never fires early: the burst lasted at least its 40 ms.
     expect(healed.t - errors.t).toBeGreaterThanOrEqual(39);
     expect(errors.params).toEqual({ rate: 1, status: 429, retryAfterSeconds: 1 });
     expect(n.calls).toEqual([
@@ -84,39 +102,52 @@ describe('the nemesis', () => {
       { kind: 'model-latency', at: 0, duration: 60_000 },
       { kind: 'kill', at: 60_000 },
     ]);
-    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    n.nemesis.start(n.cell, now());
     await sleep(30);
     await n.nemesis.healAll();
     await n.nemesis.healAll(); // again in the runner's finally: nothing left to do
-    expect(n.events().map(brief)).toEqual([
+    const events = n.events();
+    expect(events.filter((e) => e.type !== 'fault-unfired').map(brief)).toEqual([
       'fault-start f1 model-latency model',
       'fault-end f1 model-latency model',
     ]);
+    // The fault that never started is in the history too, with why.
+    expect(events.filter((e) => e.type === 'fault-unfired')).toMatchObject([
+      { faultId: 'f2', fault: 'kill', reason: 'load-ended' },
+    ]);
     expect(n.calls).toEqual(['world {"extraLatencyMs":1000}', 'world {"extraLatencyMs":0}']);
-    expect(n.log.join('\n')).toMatch(/f2 \(kill at 60000 ms\) never started/);
+    expect(n.log.join('\n')).toMatch(/f2 \(kill\) never started/);
   });
 
   it('arms a failpoint at its moment; the worker, not the nemesis, writes its fault-start', async () => {
     const n = setup([{ kind: 'failpoint', at: 20, params: { point: 'after-effect', step: 'persist' } }]);
-    const [spec] = n.nemesis.failpoints;
+    const [spec] = n.failpoints;
     expect(spec).toMatchObject({ point: 'after-effect', stepId: 'persist', nth: 1, once: true });
-    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    n.nemesis.start(n.cell, now());
     expect(existsSync(spec!.armedFile!)).toBe(false);
-    await sleep(60);
-    expect(existsSync(spec!.armedFile!)).toBe(true);
+    await until(() => existsSync(spec!.armedFile!));
     const healing = now();
     await n.nemesis.healAll();
     // Armed but not fired: healAll gave the workers a bounded while to reach the point.
     expect(now() - healing).toBeGreaterThanOrEqual(200);
     expect(n.log[0]).toMatch(/waiting up to 200 ms for failpoint f1/);
     expect(existsSync(join(spec!.markerDir!, 'disarmed'))).toBe(true);
-    expect(n.events()).toEqual([]);
-    expect(n.log.join('\n')).toMatch(/failpoint f1 \(after-effect persist\) in a-w1, a-w2 never fired/);
+    // No fault-start (the workers write their own when they fire), but the history says it never fired.
+    expect(n.events()).toMatchObject([
+      {
+        type: 'fault-unfired',
+        faultId: 'f1',
+        fault: 'failpoint',
+        reason: 'not-reached',
+        workers: ['a-w1', 'a-w2'],
+      },
+    ]);
+    expect(n.log.join('\n')).toMatch(/failpoint f1 \(after-effect persist\) never fired in a-w1, a-w2/);
   });
 
   it('waits for a backend restart under way; its fault-end marks the server back', async () => {
     const n = setup([{ kind: 'backend-restart', at: 0, params: { downMs: 80 } }], (_, o) => sleep(o?.downMs));
-    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    n.nemesis.start(n.cell, now());
     await sleep(20);
     await n.nemesis.healAll();
     expect(n.calls).toEqual(['restart redis 80', 'restarted redis']);
@@ -132,7 +163,7 @@ describe('the nemesis', () => {
     const n = setup([{ kind: 'backend-restart', at: 0 }], async () => {
       throw new Error('redis did not come back');
     });
-    n.nemesis.start({ supervisor: n.supervisor, startedAt: now() });
+    n.nemesis.start(n.cell, now());
     await sleep(20);
     await expect(n.nemesis.healAll()).rejects.toThrow(InfrastructureError);
     expect(n.events().map((e) => e.type)).toEqual(['fault-start', 'fault-end']);

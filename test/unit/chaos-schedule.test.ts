@@ -4,24 +4,35 @@ import {
   checkFaults,
   drainTimeoutFor,
   faultCatalog,
-  governedBy,
+  killsMidStep,
   planCellFaults,
-  recoveryBoundMs,
 } from '../../chaos/index.js';
-import { namedEntries, parseSchedule, pickWorkers, planFaults } from '../../chaos/schedule.js';
+import { namedEntries, parseSchedule, planFaults } from '../../chaos/schedule.js';
+import { pickWorkers } from '../../chaos/timing.js';
 import { seededRng } from '../../core/random.js';
-import type { FaultOccurrenceResult } from '../../core/results.js';
+import type { AdapterTopology } from '../../core/topology.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';
 import { parseExperiment } from '../../harness/config/load-experiment.js';
+import { chaosSettings } from '../../harness/runner/resolve.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 
 const plan = planRun(loadScenario('rag-ingest'));
-const experiment = (extra: Partial<ExperimentInput> = {}) =>
+const parsed = (extra: Partial<ExperimentInput> = {}) =>
   parseExperiment(
     { scenarios: ['rag-ingest'], adapters: [{ name: 'bullmq' }], load: { runs: 200, workers: 2 }, ...extra },
     'test',
   );
+const experiment = (extra: Partial<ExperimentInput> = {}) => chaosSettings(parsed(extra));
+const topology = (name: string, link: string, service: string): AdapterTopology => ({
+  name,
+  services: [service],
+  links: [{ name: link, fronts: service }],
+  orchestrator: { link, service },
+  workers: [],
+  recovery: { boundMs: 60_000, governedBy: {} },
+});
+const bullmq = topology('bullmq', 'broker', 'redis');
 const ctx = { seed: 1, windowMs: 10_000, runs: 200, workers: 4, effectStep: 'persist', salt: 't' };
 
 describe('fault schedules from the seed', () => {
@@ -130,51 +141,62 @@ describe('named faults', () => {
 
 describe('faults in an experiment', () => {
   it('runs a faultSchedule as the cell fault "schedule"', () => {
-    const e = experiment({ faultSchedule: [{ kind: 'kill', at: 1000 }] });
+    const e = parsed({ faultSchedule: [{ kind: 'kill', at: 1000 }] });
     expect(e.faults).toEqual(['schedule']);
-    expect(planCellFaults('schedule', e, plan, 5000)[0]).toMatchObject({ kind: 'kill', atMs: 1000 });
-    expect(experiment().faults).toEqual(['none']);
+    expect(planCellFaults('schedule', chaosSettings(e), plan, 5000)[0]).toMatchObject({
+      kind: 'kill',
+      atMs: 1000,
+    });
+    expect(parsed().faults).toEqual(['none']);
   });
 
   it('rejects bad schedules and "schedule" without one, naming the field', () => {
-    expect(() => experiment({ faults: ['none', 'schedule'] })).toThrow(
+    expect(() => parsed({ faults: ['none', 'schedule'] })).toThrow(
       /faults\[1\]: "schedule" needs a faultSchedule/,
     );
-    expect(() => experiment({ faultSchedule: [{ kind: 'partition', duration: 0 }] })).toThrow(
+    expect(() => parsed({ faultSchedule: [{ kind: 'partition', duration: 0 }] })).toThrow(
       /faultSchedule\[0\]\.duration/,
     );
   });
 
   it('refuses network faults the workers cannot be reached by', () => {
-    const bullmq = { name: 'bullmq', services: ['redis'] as const };
-    expect(() => checkFaults(experiment({ faults: ['network-partition'] }), [bullmq])).not.toThrow();
-    expect(() =>
-      checkFaults(experiment({ faults: ['network-partition'], proxyWorkers: false }), [bullmq]),
-    ).toThrow(/proxyWorkers/);
-    const onServer = experiment({ faultSchedule: [{ kind: 'partition', target: 'server' }] });
-    expect(() => checkFaults(onServer, [bullmq])).toThrow(/bullmq has no "server" link/);
-    expect(() => checkFaults(experiment({ faults: ['earthquake'] }), [bullmq])).toThrow(/unknown fault/);
+    expect(() => checkFaults(['network-partition'], experiment(), [bullmq])).not.toThrow();
+    expect(() => checkFaults(['network-partition'], experiment({ proxyWorkers: false }), [bullmq])).toThrow(
+      /proxyWorkers/,
+    );
+    const onServer = parsed({ faultSchedule: [{ kind: 'partition', target: 'server' }] });
+    expect(() => checkFaults(onServer.faults, chaosSettings(onServer), [bullmq])).toThrow(
+      /adapter bullmq has no "server" link; its links: orchestrator, world, broker/,
+    );
+    // The same schedule is fine for an adapter that declares that link.
+    const temporal = topology('temporal', 'server', 'temporal');
+    expect(() => checkFaults(onServer.faults, chaosSettings(onServer), [temporal])).not.toThrow();
+    expect(() => checkFaults(['earthquake'], experiment(), [bullmq])).toThrow(/unknown fault/);
+  });
+
+  it('refuses a backend restart of a service the adapter does not use', () => {
+    const e = parsed({ faultSchedule: [{ kind: 'backend-restart', target: 'temporal' }] });
+    expect(() => checkFaults(e.faults, chaosSettings(e), [bullmq])).toThrow(
+      /adapter bullmq does not use "temporal"; its services: backend, redis/,
+    );
   });
 });
 
-describe('recovery knobs', () => {
+describe('recovery facts', () => {
   it('raises the drain for faults that kill workers mid-step, to the recovery bound plus a margin', () => {
-    const knob = 'lockDuration=30000, stalledInterval=30000';
-    expect(recoveryBoundMs(knob)).toBe(60_000);
-    expect(recoveryBoundMs('startToCloseTimeout=3s')).toBe(3000);
     const kill = planCellFaults('worker-kill', experiment(), plan, 10_000);
-    expect(drainTimeoutFor(kill, knob, 60_000)).toBe(75_000);
-    expect(drainTimeoutFor(kill, 'lockDuration=2000, stalledInterval=1000', 60_000)).toBe(60_000);
+    expect(drainTimeoutFor(kill, 60_000, 60_000)).toBe(60_000 + 15_000);
+    // A bound well inside the configured drain changes nothing.
+    expect(drainTimeoutFor(kill, 3_000, 60_000)).toBe(60_000);
+    // A graceful stop kills nothing mid-step.
     const graceful = planCellFaults('worker-restart', experiment(), plan, 10_000);
-    expect(drainTimeoutFor(graceful, knob, 60_000)).toBe(60_000);
+    expect(drainTimeoutFor(graceful, 60_000, 60_000)).toBe(60_000);
   });
 
-  it('names the knob for kills and failpoints only', () => {
-    const occurrence = (kind: string, params?: Record<string, unknown>) =>
-      ({ kind, params }) as FaultOccurrenceResult;
-    expect(governedBy(occurrence('failpoint'), 'k=1')).toBe('k=1');
-    expect(governedBy(occurrence('kill', { signal: 'SIGKILL' }), 'k=1')).toBe('k=1');
-    expect(governedBy(occurrence('kill', { signal: 'SIGTERM' }), 'k=1')).toBeUndefined();
-    expect(governedBy(occurrence('partition'), 'k=1')).toBeUndefined();
+  it('defines "a kill" once, by kind: a SIGKILL and a failpoint kill mid-step, a SIGTERM or a partition do not', () => {
+    expect(killsMidStep({ kind: 'failpoint', params: {} })).toBe(true);
+    expect(killsMidStep({ kind: 'kill', params: { signal: 'SIGKILL' } })).toBe(true);
+    expect(killsMidStep({ kind: 'kill', params: { signal: 'SIGTERM' } })).toBe(false);
+    expect(killsMidStep({ kind: 'partition', params: {} })).toBe(false);
   });
 });

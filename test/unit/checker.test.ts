@@ -21,7 +21,10 @@ describe('checker on golden rag-ingest histories', () => {
     const h = new HistoryBuilder().run('r1', { at: 0 }).run('r2', { at: 100 }).run('r3', { at: 200 });
     const result = check(h);
     expect(result.verdict).toBe('pass');
-    expect(result.runs).toEqual({ submitted: 3, completed: 3, failed: 0, lost: 0, warmup: 0 });
+    expect(result.runs).toEqual({
+      ...{ submitted: 3, completed: 3, failed: 0, lost: 0, warmup: 0, refused: 0 },
+      lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+    });
     expect(result.steps).toEqual({ expectedPerRun: RAG_STEPS, completed: 3 * RAG_STEPS });
     expect(result.effects).toEqual({
       expectedPerRun: RAG_EFFECTS,
@@ -43,6 +46,7 @@ describe('checker on golden rag-ingest histories', () => {
     const result = check(h);
     expect(result.verdict).toBe('fail');
     expect(result.runs.lost).toBe(1);
+    expect(result.runs.lostBy).toEqual({ noOutcome: 1, missingEffects: 0, gaveUp: 0 });
     expect(result.anomalyCounts).toEqual({ 'lost-run': 1 });
     expect(result.anomalies[0]).toMatchObject({ kind: 'lost-run', runId: 'r2' });
   });
@@ -53,7 +57,9 @@ describe('checker on golden rag-ingest histories', () => {
     h.attempt('r2', 'notify').stepDone('r2', 'notify').runDone('r2'); // notify ran but the world never applied it
     const result = check(h);
     expect(result.verdict).toBe('fail');
-    expect(result.runs).toMatchObject({ completed: 2, lost: 1 });
+    // Completed without its effects is lost, and not also completed: the counts add up.
+    expect(result.runs).toMatchObject({ submitted: 2, completed: 1, lost: 1 });
+    expect(result.runs.lostBy).toEqual({ noOutcome: 0, missingEffects: 1, gaveUp: 0 });
     expect(result.anomalies).toEqual([
       expect.objectContaining({ kind: 'lost-run', runId: 'r2', stepId: 'notify' }),
     ]);
@@ -94,7 +100,10 @@ describe('checker on golden rag-ingest histories', () => {
     const warmOnly = new HistoryBuilder().run('w1', { at: 0, warmup: true });
     const result = check(warmOnly);
     expect(result.verdict).toBe('unknown');
-    expect(result.runs).toEqual({ submitted: 1, completed: 1, failed: 0, lost: 0, warmup: 1 });
+    expect(result.runs).toEqual({
+      ...{ submitted: 1, completed: 1, failed: 0, lost: 0, warmup: 1, refused: 0 },
+      lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+    });
   });
 
   it('counts a failed run as lost when no step of the scenario can fail', () => {
@@ -105,7 +114,9 @@ describe('checker on golden rag-ingest histories', () => {
     h.runDone('r2', 'failed');
     const result = check(h);
     expect(result.verdict).toBe('fail');
-    expect(result.runs).toMatchObject({ submitted: 2, completed: 1, failed: 1, lost: 1 });
+    // A failure the scenario does not allow is lost, not failed: completed + failed + lost = submitted.
+    expect(result.runs).toMatchObject({ submitted: 2, completed: 1, failed: 0, lost: 1 });
+    expect(result.runs.lostBy).toEqual({ noOutcome: 0, missingEffects: 0, gaveUp: 1 });
     expect(result.anomalies[0]).toMatchObject({ kind: 'lost-run', runId: 'r2' });
   });
 
@@ -300,7 +311,8 @@ const TARGET_EVENTS = 1_000_000;
  */
 function writeMillionEvents(path: string, cell: string) {
   const writer = new HistoryWriter(path);
-  const runs = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0 };
+  const lostBy = { noOutcome: 0, missingEffects: 0, gaveUp: 0 };
+  const runs = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0, lostBy };
   const counts = { applied: 0, duplicates: 0, attempts: 0, stepsCompleted: 0 };
   const plan = new HistoryBuilder().plan;
   let written = 0;
@@ -332,8 +344,10 @@ function writeMillionEvents(path: string, cell: string) {
       write({ type: 'step-done', cell, runId, stepId, worker: 'w1', attempt: 1, outcome: 'ok' });
       counts.stepsCompleted++;
     }
-    if (i % 2500 === 1249) runs.lost++;
-    else {
+    if (i % 2500 === 1249) {
+      runs.lost++;
+      lostBy.noOutcome++;
+    } else {
       write({ type: 'run-done', cell, runId, status: 'completed' });
       runs.completed++;
     }

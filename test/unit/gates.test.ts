@@ -118,8 +118,12 @@ describe('evaluateGates on the fixture', () => {
     expect(gate.status).toBe('PASS');
     expect(gate.cells.map((c) => c.cell)).not.toContain('rag-ingest/bullmq/none');
     expect(gate.cells).toHaveLength(4);
-    expect(gate.message).toContain('recovery.p95=142 ms');
-    expect(evaluateGate(parseGate('recovery.p95 < 100ms'), results).status).toBe('FAIL');
+    const observed = gate.cells.find((c) => c.cell === 'rag-ingest/bullmq/worker-kill')!.observed;
+    expect(observed).toBe(
+      results.cells.find((c) => c.id === 'rag-ingest/bullmq/worker-kill')!.faults[0]!.timeToFirstProgressMs,
+    );
+    expect(gate.message).toContain(`recovery.p95=${observed} ms`);
+    expect(evaluateGate(parseGate(`recovery.p95 < ${observed}ms`), results).status).toBe('FAIL');
   });
 
   it('is UNKNOWN, never PASS, without samples', () => {
@@ -129,7 +133,10 @@ describe('evaluateGates on the fixture', () => {
 
     const empty = loadResults();
     const cell = cellOf(empty, 'rag-ingest/temporal/none');
-    cell.runs = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0 };
+    cell.runs = {
+      ...{ submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0 },
+      lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+    };
     cell.latencyMs = { count: 0, p50: null, p90: null, p95: null, p99: null, max: null, mean: null };
     const [lost, latency] = evaluateGates(['lost{fault:none} == 0', 'latency.p99{fault:none} < 2s'], empty);
     expect(lost!.status).toBe('UNKNOWN');

@@ -96,9 +96,18 @@ export class HistoryBuilder {
     return this.push({ type: 'run-done', cell: this.cell, runId, status }, this.tick(opts.at));
   }
 
-  faultStart(faultId: string, opts: At & { fault?: string; target?: string } = {}): this {
-    const { fault = 'worker-kill', target = 'worker-1' } = opts;
-    return this.push({ type: 'fault-start', cell: this.cell, faultId, fault, target }, this.tick(opts.at));
+  /** A fault's start; `killed` names the workers whose steps in flight died with it (kills, failpoints). */
+  faultStart(faultId: string, opts: At & { fault?: string; target?: string; killed?: string[] } = {}): this {
+    const { fault = 'worker-kill', target = 'worker-1', killed } = opts;
+    const event = {
+      type: 'fault-start',
+      cell: this.cell,
+      faultId,
+      fault,
+      target,
+      ...(killed ? { killed } : {}),
+    } as const;
+    return this.push(event, this.tick(opts.at));
   }
 
   workerExit(worker: string, opts: At & { signal?: string } = {}): this {

@@ -112,22 +112,30 @@ describe('throughput windows', () => {
     const h = new HistoryBuilder();
     h.submit('r1', { at: 0 }).attempt('r1', 'ingest', { at: 10, worker: 'w1' });
     h.submit('r2', { at: 20 }).attempt('r2', 'ingest', { at: 30, worker: 'w2' });
-    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1' }).workerExit('w1', { at: 1001 });
+    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1', killed: ['w1'] }).workerExit('w1', {
+      at: 1001,
+    });
     // r2 progresses on the surviving worker right after the kill: not the killed work coming back.
     h.stepDone('r2', 'ingest', { at: 1010, worker: 'w2' });
     // The killed step runs again elsewhere once its lock expired or its timeout fired.
     h.attempt('r1', 'ingest', { at: 5990, worker: 'w2', attempt: 2 });
     h.stepDone('r1', 'ingest', { at: 6000, worker: 'w2' });
     const [fault] = await faultsOf(h);
-    expect(fault).toMatchObject({ kind: 'kill', affectedRuns: 1, timeToFirstProgressMs: 6000 - 1000 });
+    expect(fault).toMatchObject({
+      kind: 'kill',
+      affectedRuns: 1,
+      stepsInFlight: 1,
+      timeToFirstProgressMs: 6000 - 1000,
+    });
   });
 
   it('leaves recovery undecided when the killed worker had nothing open', async () => {
     const h = new HistoryBuilder();
     h.submit('r1', { at: 0 }).attempt('r1', 'ingest', { at: 10, worker: 'w2' });
-    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1' });
+    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1', killed: ['w1'] });
     h.stepDone('r1', 'ingest', { at: 1010, worker: 'w2' });
     const [fault] = await faultsOf(h);
-    expect(fault).toMatchObject({ affectedRuns: 0, timeToFirstProgressMs: null });
+    // The kill hit an idle worker: no recovery sample, and the result says so.
+    expect(fault).toMatchObject({ affectedRuns: 0, stepsInFlight: 0, timeToFirstProgressMs: null });
   });
 });

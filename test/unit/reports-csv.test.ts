@@ -15,6 +15,7 @@ import {
   csvRecords,
   FIXTURE_HISTORY,
   HTML_KNOB,
+  killOf,
   loadResults,
   tempRunDir,
 } from '../fixtures/results-small.js';
@@ -30,6 +31,7 @@ describe('summary.csv', () => {
 
   it('carries the key numbers, recovery figures included', () => {
     const wk = records.find((r) => r.cell === 'rag-ingest/bullmq/worker-kill')!;
+    const kill = killOf(results, 'bullmq');
     expect(wk).toMatchObject({
       scenario: 'rag-ingest',
       adapter: 'bullmq',
@@ -42,8 +44,8 @@ describe('summary.csv', () => {
       effectsDuplicates: '1',
       latencyP99Ms: '6300',
       faultOccurrences: '1',
-      recoveryFirstProgressMaxMs: '142',
-      recoveryThroughputMaxMs: '1400',
+      recoveryFirstProgressMaxMs: String(kill.timeToFirstProgressMs),
+      recoveryThroughputMaxMs: String(kill.timeToThroughputRecoveryMs),
       governedBy: 'lockDuration=5000',
     });
     expect(Number(wk.throughputPerSec)).toBeCloseTo(results.cells[2]!.throughputPerSec!, 10);
@@ -72,13 +74,14 @@ describe('faults.csv', () => {
       'rag-ingest/bullmq/backend-restart f1',
       'rag-ingest/temporal/backend-restart f1',
     ]);
+    const kill = killOf(loadResults(), 'bullmq');
     expect(records[0]).toMatchObject({
-      kind: 'worker-kill',
-      target: 'worker-0',
+      kind: 'kill',
+      target: 'bullmq-w0',
       startMs: '2148.75',
       durationMs: '0',
-      timeToFirstProgressMs: '142',
-      affectedRuns: '5',
+      timeToFirstProgressMs: String(kill.timeToFirstProgressMs),
+      affectedRuns: String(kill.affectedRuns),
       governedBy: 'lockDuration=5000',
       params: '{"signal":"SIGKILL"}',
     });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateGates } from '../../analysis/gates/index.js';
 import { escapeHtml } from '../../reports/format.js';
 import { renderHtml } from '../../reports/html.js';
-import { HTML_KNOB, loadResults } from '../fixtures/results-small.js';
+import { HTML_KNOB, killOf, loadResults } from '../fixtures/results-small.js';
 
 /** Every `<svg class="chart …">…</svg>` in the page. */
 function charts(html: string): string[] {
@@ -76,8 +76,13 @@ describe('report.html (static checks; the Chromium test renders it)', () => {
     expect(latency).toContain('data-series="bullmq" data-category="p99" data-value="6300"');
     expect(latency).toContain('data-series="temporal" data-category="p99" data-value="3300"');
     const recovery = charts(html).find((c) => c.includes('worker-kill: recovery times'))!;
-    expect(recovery).toContain('data-series="bullmq" data-category="first progress" data-value="142"');
-    expect(recovery).toContain('data-series="temporal" data-category="throughput at 90%" data-value="2060"');
+    const results = loadResults();
+    const first = killOf(results, 'bullmq').timeToFirstProgressMs;
+    const throughput = killOf(results, 'temporal').timeToThroughputRecoveryMs;
+    expect(recovery).toContain(`data-series="bullmq" data-category="first progress" data-value="${first}"`);
+    expect(recovery).toContain(
+      `data-series="temporal" data-category="throughput at 90%" data-value="${throughput}"`,
+    );
   });
 
   it('shows the tables, the narrative and the gates', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGates } from '../../analysis/gates/index.js';
+import { fmtMs } from '../../reports/format.js';
 import { renderMarkdown } from '../../reports/markdown.js';
 import { narrate } from '../../reports/narrative.js';
-import { cellOf, HTML_KNOB, loadResults } from '../fixtures/results-small.js';
+import { cellOf, HTML_KNOB, killOf, loadResults } from '../fixtures/results-small.js';
 
 /** The lines of one `## scenario × fault` section. */
 function section(markdown: string, title: string): string[] {
@@ -28,7 +29,8 @@ describe('report.md', () => {
     expect(wk).toContain('| duplicate effects | 1 | 0 |');
     expect(wk).toContain('| deduplicated by key | 0 | 2 |');
     expect(wk).toContain('| latency p50 / p95 / p99 | 1.08 s / 6.3 s / 6.3 s | 1.13 s / 3.3 s / 3.3 s |');
-    expect(wk).toContain('| recovery: first progress (max) | 142 ms | 28 ms |');
+    const recovery = ['bullmq', 'temporal'].map((a) => fmtMs(killOf(results, a).timeToFirstProgressMs));
+    expect(wk).toContain(`| recovery: first progress (max) | ${recovery.join(' | ')} |`);
     expect(wk).toContain('| recovery governed by | lockDuration=5000 | heartbeatTimeoutMs=2000 |');
     const none = section(markdown, 'rag-ingest × none');
     expect(none).toContain('| lost runs | 0 | 0 |');
@@ -39,7 +41,7 @@ describe('report.md', () => {
   it('says what happened in each cell', () => {
     const wk = section(markdown, 'rag-ingest × worker-kill').join('\n');
     expect(wk).toContain(
-      '- **bullmq**: 1 of 16 runs lost and 1 effect applied more than once after a worker-kill fault.',
+      '- **bullmq**: 1 of 16 runs lost and 1 effect applied more than once after a kill fault.',
     );
     expect(wk).toContain('recovery governed by lockDuration=5000.');
     expect(wk).toContain('idempotency keys blocked 2 repeated effects');
@@ -80,9 +82,10 @@ describe('narrate', () => {
   const results = loadResults();
 
   it('tells harm, its cause and what governed recovery', () => {
+    const kill = killOf(results, 'bullmq');
     expect(narrate(cellOf(results, 'rag-ingest/bullmq/worker-kill'))).toEqual([
-      '1 of 16 runs lost and 1 effect applied more than once after a worker-kill fault.',
-      'Affected runs progressed again 142 ms after the fault and throughput was back to 90% after 1.4 s; recovery governed by lockDuration=5000.',
+      '1 of 16 runs lost and 1 effect applied more than once after a kill fault.',
+      `Affected runs progressed again ${fmtMs(kill.timeToFirstProgressMs)} after the fault and throughput was back to 90% after ${fmtMs(kill.timeToThroughputRecoveryMs)}; recovery governed by lockDuration=5000.`,
     ]);
   });
 
@@ -113,7 +116,10 @@ describe('narrate', () => {
       'No affected run made progress after the fault, and throughput did not recover.',
     );
     const empty = cellOf(loadResults(), 'rag-ingest/bullmq/none');
-    empty.runs = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0 };
+    empty.runs = {
+      ...{ submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0 },
+      lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+    };
     expect(narrate(empty)).toEqual(['No run was submitted, so there is nothing to judge.']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../core/errors.js';
 import type { Results } from '../../core/results.js';
+import { fmtMs } from '../../reports/format.js';
 import {
   evaluateReadiness,
   type Readiness,
@@ -10,7 +11,7 @@ import {
   resolveReadinessOptions,
 } from '../../reports/readiness.js';
 import { type Traceability, traceabilityFromHistory } from '../../reports/traceability.js';
-import { FIXTURE_HISTORY, loadResults } from '../fixtures/results-small.js';
+import { FIXTURE_HISTORY, killOf, loadResults } from '../fixtures/results-small.js';
 
 const trace: Traceability = await traceabilityFromHistory(FIXTURE_HISTORY);
 
@@ -83,8 +84,9 @@ describe('readiness with default criteria and SLOs', () => {
     expect(criterion('bullmq', 'duplicates').evidence).toContain(
       'rag-ingest/bullmq/worker-kill: 1 duplicate effect, 0 blocked by idempotency keys',
     );
+    const recovery = fmtMs(killOf(loadResults(), 'temporal').timeToFirstProgressMs);
     expect(criterion('temporal', 'recovery').evidence).toContain(
-      'rag-ingest/temporal/worker-kill: recovery p95 28 ms over 1 occurrence, governed by heartbeatTimeoutMs=2000',
+      `rag-ingest/temporal/worker-kill: recovery p95 ${recovery} over 1 occurrence, governed by heartbeatTimeoutMs=2000`,
     );
     expect(criterion('bullmq', 'latency')).toMatchObject({
       title: 'latency p99 < 2 s on fault-free cells',

@@ -4,10 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { failsForGood } from '../../adapters/bullmq/worker.js';
 import { analyzeHistory } from '../../analysis/analyze.js';
 import { InputError } from '../../core/errors.js';
-import { cellContextFromConfig } from '../../harness/runner/recompute.js';
+import { cellMetasFromConfig } from '../../harness/runner/recompute.js';
 import { loadScenario, loadScenarioFile, parseScenario } from '../../scenarios/index.js';
 import { compensationOrder, planRun } from '../../scenarios/plan.js';
 import { HistoryBuilder } from './history-builder.js';
+
+const TOPOLOGY = {
+  name: 'bullmq',
+  services: ['redis'],
+  links: [{ name: 'broker', fronts: 'redis' }],
+  orchestrator: { link: 'broker', service: 'redis' },
+  workers: [],
+  recovery: { boundMs: 1, governedBy: {} },
+};
 
 const approval = planRun(loadScenario('approval-decision'));
 const fixture = (name: string) =>
@@ -24,11 +33,22 @@ describe('the saga rule, in one place (RunPlan.rollsBackOnFailure)', () => {
     expect(planRun(loadScenario('training-orchestration')).rollsBackOnFailure).toBe(false);
   });
 
-  it('is what the run and `faultline report` judge by (cellContextFromConfig)', async () => {
-    const { metas } = await cellContextFromConfig({
+  it('is what the run and `faultline report` judge by (cellMetasFromConfig)', () => {
+    const metas = cellMetasFromConfig({
+      seed: 1,
       scenarios: ['approval-decision', 'rag-ingest'],
       faults: ['none'],
-      adapters: [{ name: 'bullmq', knobs: {} }],
+      load: { runs: 1, ratePerSec: 1, workers: 1, drainTimeoutMs: 1, warmupRuns: 0 },
+      thresholds: [],
+      adapters: [{ name: 'bullmq', knobs: {}, topology: TOPOLOGY }],
+      scenarioDefinitions: [loadScenario('approval-decision'), loadScenario('rag-ingest')],
+      cells: ['approval-decision', 'rag-ingest'].map((scenario) => ({
+        id: `${scenario}/bullmq/none`,
+        scenario,
+        adapter: 'bullmq',
+        fault: 'none',
+        drainTimeoutMs: 1,
+      })),
     });
     expect(metas.map((m) => [m.scenario, m.requireCompensationOnFailure])).toEqual([
       ['approval-decision', true],

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * Fields every kind's schedule entry shares, so they read and validate alike.
+ *
+ * When: milliseconds after the load starts, a share of the load window ("30%"), or
+ * "random" (drawn from the seed within 10%–80% of the window).
+ */
+export const AtValue = z.union([
+  z.number().int().min(0).max(86_400_000),
+  z.string().regex(/^(\d+(\.\d+)?%|random)$/, 'expected milliseconds, a share such as "30%", or "random"'),
+]);
+export const At = AtValue.default('30%');
+export const Duration = z.number().int().positive().max(86_400_000).default(5000);
+
+/**
+ * A link: `orchestrator` (the adapter's own backend link), `world`, or a link an adapter
+ * declares (`broker`, `server`); checked against the adapter before the run.
+ */
+export const LinkTarget = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'a link name: orchestrator, world, or a link the adapter declares')
+  .default('orchestrator');
+
+/** `worker`: one drawn from the seed; `workers:N`: N of them; `workers`: all; `w2`: the second. */
+export const WorkerTarget = z
+  .string()
+  .regex(/^(worker|workers|workers:\d+|w\d+)$/, 'expected worker, workers, workers:N or wN (e.g. w1)');

@@ -1,0 +1,1 @@
+export { partition as default } from '../link-kind.js';

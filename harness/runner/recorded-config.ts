@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { AdapterTopology } from '../../core/topology.js';
+import { type Scenario, ScenarioSchema } from '../../scenarios/model.js';
+
+/**
+ * config.json: the resolved experiment, written before anything starts and embedded in
+ * results.json. With the history it is the whole truth of a run: `faultline report`
+ * rebuilds every output from the two, without scenario files or adapter code.
+ */
+export interface RecordedConfig {
+  seed: number;
+  scenarios: string[];
+  faults: string[];
+  load: { runs: number; ratePerSec: number; workers: number; drainTimeoutMs: number; warmupRuns: number };
+  thresholds: string[];
+  /** Every adapter with the knob values used and its declared topology (recovery facts included). */
+  adapters: { name: string; knobs: Record<string, unknown>; topology: AdapterTopology }[];
+  /** The scenarios as data, as they were when the run started. */
+  scenarioDefinitions: Scenario[];
+  /** The matrix, each cell with the drain it waited. */
+  cells: RecordedCell[];
+  [key: string]: unknown;
+}
+
+export interface RecordedCell {
+  id: string;
+  scenario: string;
+  adapter: string;
+  fault: string;
+  drainTimeoutMs: number;
+}
+
+const KnobValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** What reading a run folder relies on; the rest of config.json is carried along as it is. */
+export const RecordedConfigSchema = z
+  .object({
+    seed: z.number(),
+    scenarios: z.array(z.string()),
+    faults: z.array(z.string()),
+    load: z
+      .object({
+        runs: z.number(),
+        ratePerSec: z.number(),
+        workers: z.number(),
+        drainTimeoutMs: z.number(),
+        warmupRuns: z.number(),
+      })
+      .loose(),
+    thresholds: z.array(z.string()),
+    adapters: z.array(
+      z
+        .object({
+          name: z.string(),
+          knobs: z.record(z.string(), z.unknown()),
+          topology: z
+            .object({
+              recovery: z
+                .object({ boundMs: z.number(), governedBy: z.record(z.string(), KnobValue) })
+                .loose(),
+            })
+            .loose(),
+        })
+        .loose(),
+    ),
+    scenarioDefinitions: z.array(ScenarioSchema),
+    cells: z.array(
+      z.object({
+        id: z.string(),
+        scenario: z.string(),
+        adapter: z.string(),
+        fault: z.string(),
+        drainTimeoutMs: z.number(),
+      }),
+    ),
+  })
+  .loose();

