@@ -105,7 +105,7 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
         cell,
         worker: workerId,
         ...pick(call),
-        ...(checkpointed ? { resumedFromMs: fromMs, workMs } : {}),
+        ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
       });
       try {
         await doWork(step, call, workMs, fromMs, options);

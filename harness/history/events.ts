@@ -32,7 +32,10 @@ export interface AttemptEvent extends EventBase {
    * from a checkpoint an earlier attempt saved; 0 when it started from scratch.
    */
   resumedFromMs?: number;
-  /** Checkpointed steps only: the step's whole work in ms, the same for every attempt. */
+  /**
+   * Executed steps (not approvals): the work in ms this attempt sampled. For checkpointed
+   * steps it is the step's whole work, the same for every attempt.
+   */
   workMs?: number;
 }
 

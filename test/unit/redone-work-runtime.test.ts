@@ -119,13 +119,13 @@ describe('step runtime: checkpoints and resume', () => {
     expect(new Set(work).size).toBe(1);
   });
 
-  it('ignores a resume point for a step without checkpoints, and records no checkpoint fields', async () => {
+  it('ignores a resume point for a step without checkpoints: no resumedFromMs, the sampled workMs', async () => {
     const { call, saved } = recorder({ stepId: 'plain', resumeFromMs: 100 });
     await runtime().execute(call);
     expect(saved).toEqual([]);
     const [event] = attempts();
     expect(event).not.toHaveProperty('resumedFromMs');
-    expect(event).not.toHaveProperty('workMs');
+    expect(event?.workMs).toBe(5);
   });
 
   it('a checkpoint is only for work that runs in the worker', () => {
