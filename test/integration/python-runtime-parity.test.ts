@@ -239,6 +239,8 @@ function expectSameWorkerEvents(ts: Map<string, Fields[]>, py: Map<string, Field
       const { workMs: tsWork, ...tsRest } = tsEvent;
       const { workMs: pyWork, ...pyRest } = pyEvent;
       expect(pyRest, where).toEqual(tsRest);
+      // Fields in the same order too: the two writers' lines differ only in their values of t and worker.
+      expect(Object.keys(pyEvent), where).toEqual(Object.keys(tsEvent));
       if (tsWork === undefined) {
         expect(pyWork, where).toBeUndefined();
       } else {

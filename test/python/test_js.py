@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from faultline_runtime.js import number_to_string, stringify
+from support import VECTORS_PATH
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,15 @@ def test_stringify_rejects_what_is_not_json() -> None:
         stringify({1: "a"})
     with pytest.raises(TypeError):
         stringify(object())
+
+
+def test_stringify_rewrites_every_record_of_the_vectors_byte_for_byte() -> None:
+    # The vectors file holds thousands of numbers and strings as JSON.stringify wrote them,
+    # one record a line: parsing a line and writing it again must give the same bytes.
+    records = 0
+    for line in VECTORS_PATH.read_text(encoding="utf-8").splitlines():
+        text = line.strip().removesuffix(",")
+        if text.startswith("{") and text.endswith("}"):
+            assert stringify(json.loads(text)) == text
+            records += 1
+    assert records > 1000

@@ -141,13 +141,13 @@ class ChaosFailpoints:
         history: HistoryWriter,
         cell: str,
         worker_id: str,
-        crash: Callable[[], None] = _kill_self,
+        crash: Callable[[], None] | None = None,
     ) -> None:
-        """`crash` is how to die: SIGKILL of this very process; tests replace it."""
+        """`crash` is how to die: SIGKILL of this very process unless a test replaces it."""
         self._history = history
         self._cell = cell
         self._worker_id = worker_id
-        self._crash = crash
+        self._crash = crash or _kill_self
         self._lock = threading.Lock()
         # A spec this worker slot already fired (before a restart) stays quiet.
         self._live = [
@@ -206,6 +206,6 @@ def arm_chaos_failpoints(
     history: HistoryWriter,
     cell: str,
     worker_id: str,
-    crash: Callable[[], None] = _kill_self,
+    crash: Callable[[], None] | None = None,
 ) -> FailpointHook:
     return ChaosFailpoints(specs, history=history, cell=cell, worker_id=worker_id, crash=crash)

@@ -71,14 +71,10 @@ def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = Non
     history = HistoryWriter(config.history_path)
     plan = plan_run(config.scenario)
     world = WorldClient(config.world.host, config.world.port)
-    if crash is None:
-        failpoint = arm_chaos_failpoints(
-            config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id
-        )
-    else:
-        failpoint = arm_chaos_failpoints(
-            config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
-        )
+    # Each firing is recorded as a fault-start in this worker's history, right before it dies.
+    failpoint = arm_chaos_failpoints(
+        config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
+    )
     runtime = StepRuntime(
         cell=config.cell,
         worker_id=config.worker_id,
