@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Faultline needs to start its real backends: node_modules, redis-server,
-# the Temporal CLI (dev server) and the Toxiproxy server. Idempotent: each step is
+# the Temporal CLI (dev server) and the Toxiproxy server; and the Python virtualenv
+# (.tools/venv) for the Python step runtime and workers. Idempotent: each step is
 # skipped when its result is already there, so `npm test` / `npm run compare` can call
 # it every time (with --quiet-if-ready it says nothing when nothing is missing).
 #
@@ -108,6 +109,25 @@ install_node_modules() {
   touch node_modules/.package-lock.json
 }
 
+# The Python step runtime and workers (Celery, Temporal's Python SDK), with the Python
+# dev tools, in .tools/venv. The marker is written last: a half-finished install has
+# none, so the next run tries again.
+VENV_MARKER=.tools/venv/.requirements-installed
+install_python_venv() {
+  command -v python3 >/dev/null || { echo "setup: python3 (3.11 or newer) is needed" >&2; return 1; }
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "setup: python3 is $(python3 --version 2>&1 | cut -d' ' -f2); the Python runtime needs 3.11 or newer" >&2
+    return 1
+  }
+  # Debian splits venv's pip bootstrap (ensurepip) into its own package.
+  if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv || return 1
+  fi
+  python3 -m venv .tools/venv || return 1
+  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt || return 1
+  touch "$VENV_MARKER"
+}
+
 did=0
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -140,6 +160,14 @@ if [ ! -x .tools/bin/server ]; then
   did=1
 else
   present "toxiproxy server"
+fi
+
+if [ ! -f "$VENV_MARKER" ] || [ requirements.txt -nt "$VENV_MARKER" ]; then
+  say "installing the Python venv into .tools/venv (pip install -r requirements.txt)"
+  step "python venv (pip install -r requirements.txt)" install_python_venv
+  did=1
+else
+  present "python venv"
 fi
 
 if [ "$with_browser" = 1 ]; then

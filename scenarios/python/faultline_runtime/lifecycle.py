@@ -1,0 +1,182 @@
+"""What every Python worker entry point does around its adapter's own code.
+
+    config = load_config_or_exit()          # FAULTLINE_WORKER_CONFIG_FILE, exit 2 if bad
+    worker = build_worker(config)           # history, world client, failpoints, runtime
+    exit_when_stdin_closes()                # the harness is gone: so is the worker
+    on_sigterm(worker, adapter_shutdown)    # finish in-flight steps, then exit
+    ... start the orchestrator's worker, then:
+    announce_ready(worker)                  # worker-start in this worker's history
+
+The harness starts every worker with a pipe on its stdin and never writes to it: EOF on
+that pipe means the harness exited (or was killed), and a worker must not outlive it
+(the Node workers watch their IPC channel for the same reason).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from faultline_runtime.config import ConfigError, WorkerConfig, load_worker_config
+from faultline_runtime.failpoints import arm_chaos_failpoints
+from faultline_runtime.history import HistoryWriter
+from faultline_runtime.plan import RunPlan, plan_run
+from faultline_runtime.runtime import StepRuntime
+from faultline_runtime.world import WorldClient
+
+EXIT_OK = 0
+EXIT_SHUTDOWN_FAILED = 1
+EXIT_BAD_CONFIG = 2  # the project's exit code for bad input or config
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Everything an adapter's worker needs: its config, the plan and the step runtime."""
+
+    config: WorkerConfig
+    plan: RunPlan
+    history: HistoryWriter
+    world: WorldClient
+    runtime: StepRuntime
+
+
+def _exit(code: int) -> None:
+    # os._exit from any thread, without waiting for the orchestrator's own threads; the
+    # history needs no flushing (one write(2) per line), stdio does.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def load_config_or_exit(path: str | None = None) -> WorkerConfig:
+    """The worker config, or a one-line reason on stderr and exit code 2."""
+    try:
+        return load_worker_config(path)
+    except ConfigError as error:
+        print(f"worker: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_CONFIG) from None
+
+
+def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = None) -> Worker:
+    """The shared step runtime with this worker's history, world link and failpoints.
+
+    `crash` replaces the failpoints' SIGKILL (tests only)."""
+    history = HistoryWriter(config.history_path)
+    plan = plan_run(config.scenario)
+    world = WorldClient(config.world.host, config.world.port)
+    # Each firing is recorded as a fault-start in this worker's history, right before it dies.
+    failpoint = arm_chaos_failpoints(
+        config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
+    )
+    runtime = StepRuntime(
+        cell=config.cell,
+        worker_id=config.worker_id,
+        plan=plan,
+        world=world,
+        history=history,
+        idempotent_effects=config.idempotent_effects,
+        failpoint=failpoint,
+    )
+    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime)
+
+
+def announce_ready(worker: Worker) -> None:
+    """Appends worker-start to the worker's history: call it once the worker takes steps."""
+    worker.history.append(
+        {
+            "type": "worker-start",
+            "cell": worker.config.cell,
+            "worker": worker.config.worker_id,
+            "pid": os.getpid(),
+        }
+    )
+
+
+def _harness_gone() -> None:
+    print(
+        "worker: stdin reached EOF: the harness is gone (or started this worker without a stdin pipe);"
+        " exiting",
+        file=sys.stderr,
+    )
+    _exit(EXIT_OK)
+
+
+def exit_when_stdin_closes(on_eof: Callable[[], None] = _harness_gone) -> threading.Thread:
+    """Starts the watchdog: a daemon thread that reads stdin until EOF, then calls
+    `on_eof` (default: exit 0 at once, like a Node worker whose IPC channel closed)."""
+
+    def watch() -> None:
+        # A closed or broken stdin (OSError, ValueError) means the harness is gone too.
+        with contextlib.suppress(OSError, ValueError):
+            fd = sys.stdin.buffer.fileno() if sys.stdin is not None else -1
+            while fd >= 0 and os.read(fd, 65536):
+                pass  # the harness writes nothing; whatever comes is ignored
+        on_eof()
+
+    thread = threading.Thread(target=watch, name="faultline-stdin-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+class GracefulShutdown:
+    """SIGTERM = finish in-flight steps, then exit, as in an orchestrator's rolling restart.
+
+    `shutdown` is the adapter's own graceful stop (Celery's warm shutdown, Temporal's
+    `worker.shutdown()`): it stops taking new steps and returns once its work is done.
+    Then the runtime's own count of running steps must reach zero (at most `drain_timeout_s`),
+    and the process exits 0, or 1 when `shutdown` raised. Runs on its own thread: the
+    adapter's stop may block, which a signal handler must not."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        shutdown: Callable[[], None],
+        *,
+        drain_timeout_s: float | None = None,
+        exit: Callable[[int], None] = _exit,
+    ) -> None:
+        self._worker = worker
+        self._shutdown = shutdown
+        self._drain_timeout_s = drain_timeout_s
+        self._exit = exit
+        self._started = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def begin(self) -> None:
+        """Starts the shutdown (again: ignored). Callable from a signal handler or any thread."""
+        if self._started.is_set():
+            return
+        self._started.set()
+        self.thread = threading.Thread(target=self._run, name="faultline-graceful-shutdown")
+        self.thread.start()
+
+    def _run(self) -> None:
+        code = EXIT_OK
+        try:
+            self._shutdown()
+        except Exception as error:
+            print(f"worker: graceful shutdown failed: {error}", file=sys.stderr)
+            code = EXIT_SHUTDOWN_FAILED
+        self._worker.runtime.wait_idle(self._drain_timeout_s)
+        self._exit(code)
+
+
+def on_sigterm(
+    worker: Worker, shutdown: Callable[[], None], *, drain_timeout_s: float | None = None
+) -> GracefulShutdown:
+    """Installs the SIGTERM handler (main thread only). An adapter whose orchestrator
+    handles SIGTERM itself calls `GracefulShutdown(...).begin()` from that hook instead."""
+    graceful = GracefulShutdown(worker, shutdown, drain_timeout_s=drain_timeout_s)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        graceful.begin()
+
+    signal.signal(signal.SIGTERM, handler)
+    return graceful
