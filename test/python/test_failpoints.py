@@ -70,6 +70,7 @@ def test_crashes_at_the_nth_matching_point_after_writing_a_fault_start(tmp_path:
         "fault": "failpoint",
         "target": "w1",
         "params": {"point": "after-effect", "step": "persist", "runId": "r2", "attempt": 1, "nth": 2},
+        "killed": ["w1"],
     }
     hook("after-effect", call("r3"))  # the count went past nth
     assert w.crashes == 1
