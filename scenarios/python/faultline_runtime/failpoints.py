@@ -1,4 +1,4 @@
-"""Failpoints, the worker side (harness/supervisor/failpoints.ts armFailpoints and
+"""Failpoints, the worker side (scenarios/failpoints.ts armFailpoints and
 chaos/failpoint.ts armChaosFailpoints): the worker SIGKILLs itself at a named point of
 the step runtime ("died right after charging the card").
 

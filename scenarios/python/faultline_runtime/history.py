@@ -1,4 +1,4 @@
-"""The worker's history file: one JSON line per event (harness/history/writer.ts).
+"""The worker's history file: one JSON line per event (core/history/writer.ts).
 
 Each line goes out in a single write(2) on a descriptor opened with O_APPEND: once the
 call returns the line is in the kernel's page cache and survives a SIGKILL of this

@@ -1,4 +1,4 @@
-"""Seeded random streams, bit for bit those of harness/random.ts.
+"""Seeded random streams, bit for bit those of core/random.ts.
 
 JavaScript does this arithmetic on 32-bit integers (`>>> 0`, `Math.imul`); Python's
 integers are unbounded, so every step is masked back to 32 bits. Values are kept
@@ -25,7 +25,7 @@ def _imul(a: int, b: int) -> int:
 
 
 def seeded_rng(seed: int) -> Rng:
-    """mulberry32, as harness/random.ts seededRng: same seed, same sequence."""
+    """mulberry32, as core/random.ts seededRng: same seed, same sequence."""
     state = seed & _MASK  # `seed >>> 0`
 
     def next_value() -> float:
@@ -45,7 +45,7 @@ def _part(part: str | float) -> str:
 
 
 def derive_seed(*parts: str | float) -> int:
-    """harness/random.ts deriveSeed: FNV-1a over the code points of the parts joined by
+    """core/random.ts deriveSeed: FNV-1a over the code points of the parts joined by
     U+0000, then murmur3's finalizer (so ids that differ in one character get unrelated
     streams)."""
     h = 0x811C9DC5

@@ -1,4 +1,4 @@
-"""Work durations drawn from a step's distribution, as harness/random.ts sampleDuration.
+"""Work durations drawn from a step's distribution, as scenarios/sampling.ts sampleDuration.
 
 Draws are consumed in the same order and number as the reference, so the streams stay
 aligned. Python's libm and V8's fdlibm may round log/exp/cos differently in the last

@@ -1,4 +1,4 @@
-"""How a worker reaches the world: its HTTP API (harness/world/client.ts, protocol.ts).
+"""How a worker reaches the world: its HTTP API (scenarios/world-client.ts, core/world-protocol.ts).
 
 Blocking and thread-safe: each thread keeps one keep-alive connection of its own
 (http.client connections are not thread-safe), which suits Celery's thread pool and
@@ -21,7 +21,7 @@ DEFAULT_TIMEOUT_S = 30.0
 """A real HTTP client gives up eventually; a blackholed link must not hang a step forever."""
 
 
-# The wire shapes, field for field (and in order) as harness/world/protocol.ts has them.
+# The wire shapes, field for field (and in order) as core/world-protocol.ts has them.
 class WorkRequest(TypedDict):
     cell: str
     runId: str
