@@ -64,10 +64,14 @@ def load_config_or_exit(path: str | None = None) -> WorkerConfig:
         raise SystemExit(EXIT_BAD_CONFIG) from None
 
 
-def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = None) -> Worker:
+def build_worker(
+    config: WorkerConfig, *, crash: Callable[[], None] | None = None, attempt_pid: bool = False
+) -> Worker:
     """The shared step runtime with this worker's history, world link and failpoints.
 
-    `crash` replaces the failpoints' SIGKILL (tests only)."""
+    `crash` replaces the failpoints' SIGKILL of this process (tests; a worker whose kill
+    hits its whole process group). `attempt_pid`: `attempt` events carry the pid of the
+    process running the step (workers with pool children)."""
     history = HistoryWriter(config.history_path)
     plan = plan_run(config.scenario)
     world = WorldClient(config.world.host, config.world.port)
@@ -83,6 +87,7 @@ def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = Non
         history=history,
         idempotent_effects=config.idempotent_effects,
         failpoint=failpoint,
+        attempt_pid=attempt_pid,
     )
     return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime)
 
