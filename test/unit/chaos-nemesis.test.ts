@@ -31,6 +31,8 @@ function setup(schedule: unknown[], restart = async (_name: string, _o?: { downM
         calls.push(`kill ${signal} ${ids.join(',')}`);
         return [...ids];
       },
+      poolChildren: () => [],
+      signalPoolChild: () => false,
     },
     services: {
       restart: async (name, o) => {
