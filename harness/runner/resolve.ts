@@ -117,7 +117,7 @@ export function topologyOf(adapter: AnyAdapter, knobs: Record<string, unknown>):
     services: adapter.services,
     links: adapter.links,
     orchestrator: adapter.orchestrator,
-    workers: adapter.workers,
+    workers: typeof adapter.workers === 'function' ? adapter.workers(knobs) : adapter.workers,
     recovery: adapter.recovery(knobs),
   };
 }
