@@ -1,0 +1,44 @@
+import type { AdapterDefinition } from '../types.js';
+import { CeleryDriver } from './driver.js';
+import { type CeleryKnobs, CeleryKnobsSchema, restoreSweepSeconds } from './knobs.js';
+import { PYTHON_DIR } from './python.js';
+
+const adapter: AdapterDefinition<CeleryKnobs> = {
+  name: 'celery',
+  description:
+    'Job queue: Celery on Redis with Python workers, a run as a canvas (chain of step tasks, chords for fan-in)',
+  services: ['redis'],
+  links: [{ name: 'broker', fronts: 'redis' }],
+  orchestrator: { link: 'broker', service: 'redis' },
+  workers: (k) => [
+    {
+      role: 'worker',
+      command: { runtime: 'python', module: 'faultline_celery.worker', pythonPath: [PYTHON_DIR] },
+      // A Celery worker is a main process and its pool: a deploy or a lost node takes them all.
+      killScope: 'group',
+      poolChildren: k.pool === 'prefork',
+    },
+  ],
+  knobs: CeleryKnobsSchema,
+  // A dead worker's unacknowledged messages (every reserved one; the running ones too with
+  // acks_late) go back to the queue once their visibility timeout passed, at the next sweep
+  // of some live worker for such messages. Running tasks acknowledged early (acks_late off)
+  // never come back: governedBy says which case holds.
+  recovery: (k) => {
+    const interval = k.broker_transport_options.unacked_restore_interval;
+    const throttle = k.broker_transport_options.unacked_restore_throttle;
+    return {
+      boundMs: Math.round((k.visibility_timeout + restoreSweepSeconds(k)) * 1000),
+      governedBy: {
+        visibility_timeout: k.visibility_timeout,
+        unacked_restore_interval: typeof interval === 'number' ? interval : 10,
+        unacked_restore_throttle: typeof throttle === 'number' ? throttle : 10,
+        acks_late: k.acks_late,
+        task_reject_on_worker_lost: k.task_reject_on_worker_lost,
+      },
+    };
+  },
+  createDriver: (ctx) => new CeleryDriver(ctx),
+};
+
+export default adapter;
