@@ -37,7 +37,7 @@ from celery import Celery, states
 
 from faultline_celery.app import make_app
 from faultline_celery.canvas import Segment, Task, final_task, segments
-from faultline_celery.keys import failure_id, task_id
+from faultline_celery.keys import failure_id, key_prefix, queue_name, task_id
 from faultline_celery.knobs import KnobError, parse_knobs
 from faultline_celery.signatures import RunCanvas
 from faultline_runtime.model import parse_scenario
@@ -224,8 +224,27 @@ def main(argv: list[str]) -> int:
     for line in sys.stdin:
         if line.strip():
             submitter.handle(json.loads(line))
+    with contextlib.suppress(Exception):
+        held = broker_state(app, str(config["cell"]))
+        print(f"submitter: at the end the broker holds {held}", file=sys.stderr)
     sys.stdout.flush()
     os._exit(0)
+
+
+def broker_state(app: Celery, cell: str) -> dict[str, object]:
+    """What kombu's Redis transport still holds for the cell: for the log, when runs were lost."""
+    client: Any = app.backend.client
+    prefix = key_prefix(cell)
+    unacked = client.hgetall(f"{prefix}unacked")
+    held = []
+    for raw in unacked.values():
+        message = json.loads(raw)[0]
+        held.append(message.get("headers", {}).get("id"))
+    return {
+        "queued": client.llen(f"{prefix}{queue_name(cell)}"),
+        "unacked": held,
+        "unacked_mutex": client.get(f"{prefix}unacked_mutex") is not None,
+    }
 
 
 if __name__ == "__main__":

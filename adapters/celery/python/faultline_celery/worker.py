@@ -18,9 +18,11 @@ tasks run each step through the shared step runtime.
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 from celery import signals
+from celery.exceptions import SecurityWarning
 
 from faultline_celery.app import make_app
 from faultline_celery.knobs import CeleryKnobs, KnobError, parse_knobs
@@ -46,6 +48,9 @@ def knobs_or_exit(config: WorkerConfig) -> CeleryKnobs:
 
 
 def main() -> int:
+    # Containers and this harness often run as root; Celery warns at every start (it refuses
+    # only pickle as root, which the adapter does not use).
+    warnings.filterwarnings("ignore", category=SecurityWarning)
     config = load_config_or_exit()
     knobs = knobs_or_exit(config)
     broker = config.endpoints.get(BROKER_LINK)
