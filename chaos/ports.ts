@@ -11,6 +11,8 @@ export interface WorkerControl {
   ids(role?: string): readonly string[];
   /** Signals those workers (their process or process group, as the adapter declares); returns those reached. */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[];
+  /** Steps each running worker has in flight now, by worker id. */
+  inFlight(): ReadonlyMap<string, number>;
 }
 
 export interface ServiceControl {

@@ -10,6 +10,7 @@ import {
 } from '../../scenarios/worker-protocol.js';
 import { type ManagedProcess, signalProcess, spawnManaged, stopManaged } from '../processes.js';
 import { commandLine } from './command.js';
+import { InFlightTracker } from './in-flight.js';
 import { awaitWorkerStart, sizeOf } from './readiness.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -36,6 +37,7 @@ interface Slot {
   configPath: string;
   historyPath: string;
   process: ManagedProcess | null;
+  inFlight: InFlightTracker;
 }
 
 /**
@@ -51,18 +53,22 @@ export class Supervisor {
   private readonly restarts = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: SupervisorOptions) {
-    const { adapter, cell } = options.config;
+    const { adapter, cell, scenario } = options.config;
+    const approvals = new Set(scenario.steps.filter((s) => s.kind === 'approval').map((s) => s.id));
+    const isApproval = (stepId: string) => approvals.has(stepId.split('#')[0]!);
     const configDir = join(options.runDir, 'workers', cell.replaceAll('/', '_'));
     mkdirSync(configDir, { recursive: true });
     this.slots = options.roles.flatMap((role) =>
       Array.from({ length: options.count }, (_, i) => {
         const id = role.role === 'worker' ? `${adapter}-w${i + 1}` : `${adapter}-${role.role}-w${i + 1}`;
+        const historyPath = join(options.runDir, 'history.d', `worker-${id}.jsonl`);
         return {
           id,
           role,
           configPath: join(configDir, `${id}.json`),
-          historyPath: join(options.runDir, 'history.d', `worker-${id}.jsonl`),
+          historyPath,
           process: null,
+          inFlight: new InFlightTracker(historyPath, isApproval),
         };
       }),
     );
@@ -87,6 +93,11 @@ export class Supervisor {
       reached.push(slot.id);
     }
     return reached;
+  }
+
+  /** Steps each running worker has in flight now, by worker id (from the workers' own histories). */
+  inFlight(): Map<string, number> {
+    return new Map(this.slots.filter((s) => s.process !== null).map((s) => [s.id, s.inFlight.count()]));
   }
 
   /** The main pid of a running worker (pool children are its children). */
