@@ -4,7 +4,7 @@ import { evaluateGates, type GateResult } from '../analysis/gates/evaluate.js';
 import { type CellSelector, type Gate, gatesFromConfig } from '../analysis/gates/parse.js';
 import { InputError } from '../core/errors.js';
 import type { Results } from '../core/results.js';
-import { loadScenario } from '../scenarios/index.js';
+import type { Scenario } from '../scenarios/model.js';
 import { renderCiSummary } from './ci-summary.js';
 import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';
 import { faultsCsv, summaryCsv, writeRunsCsv } from './csv.js';
@@ -138,14 +138,8 @@ export async function rebuildReports(
   return { ...(await writeReports(runDir, results, options)), results };
 }
 
-/** Scenarios of the results whose definition has an approval step; unknown scenarios are skipped. */
+/** Scenarios of the run whose definition (as config.json recorded it) has an approval step. */
 export function approvalScenarios(results: Results): string[] {
-  const names = [...new Set(results.cells.map((c) => c.scenario))];
-  return names.filter((name) => {
-    try {
-      return loadScenario(name).steps.some((step) => step.kind === 'approval');
-    } catch {
-      return false;
-    }
-  });
+  const definitions = (results.config.scenarioDefinitions ?? []) as Scenario[];
+  return definitions.filter((s) => s.steps.some((step) => step.kind === 'approval')).map((s) => s.name);
 }
