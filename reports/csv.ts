@@ -137,7 +137,10 @@ export interface RunRow {
   doneAt: number | null;
   /** The first run-done's status, or `unfinished` when the history has none (the checker calls that lost). */
   status: 'completed' | 'failed' | 'unfinished';
-  /** doneAt − intendedAt (DESIGN.md's latency), for runs with both. */
+  /**
+   * doneAt − intendedAt (DESIGN.md's latency), for non-warm-up runs with both: warm-up
+   * runs are no latency sample (as in results.json), though they keep their other fields.
+   */
   latencyMs: number | null;
   attempts: number;
   /** Applied effects (not blocked by an idempotency key), duplicates included. */
@@ -191,7 +194,7 @@ export async function collectRunRows(
     }
   }
   for (const row of runs.values()) {
-    if (row.doneAt !== null && row.intendedAt !== null) {
+    if (!row.warmup && row.doneAt !== null && row.intendedAt !== null) {
       row.latencyMs = Math.round((row.doneAt - row.intendedAt) * 1000) / 1000;
     }
   }
