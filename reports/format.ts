@@ -1,3 +1,4 @@
+import type { MetricDefinition, MetricUnit } from '../analysis/metrics/catalog.js';
 import type { CellResult, Results } from '../core/results.js';
 import { governedByText } from '../core/topology.js';
 
@@ -17,6 +18,26 @@ export function fmtMs(ms: number | null | undefined): string {
 export function fmtNum(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
   return String(round(value));
+}
+
+/** A metric value as its unit reads: times as fmtMs, counts, ratios and rates as fmtNum. */
+export function fmtMetric(unit: MetricUnit, value: number | null | undefined): string {
+  return unit === 'ms' ? fmtMs(value) : fmtNum(value);
+}
+
+/** A catalog metric's value in a cell, formatted by its unit; a dash without samples. */
+export function metricText(metric: MetricDefinition, cell: CellResult): string {
+  return fmtMetric(metric.unit, metric.read(cell));
+}
+
+/**
+ * A column heading for a metric: its gate name, with its unit where the formatted
+ * value does not carry one (times do; counts and ratios have none), e.g. `throughput (runs/s)`.
+ */
+export function metricHeading(metric: MetricDefinition): string {
+  return metric.unit === 'ms' || metric.unit === 'count' || metric.unit === 'ratio'
+    ? metric.name
+    : `${metric.name} (${metric.unit})`;
 }
 
 function round(value: number): number {
@@ -87,15 +108,6 @@ export function knobSets(results: Results): KnobSet[] {
     sets.push({ adapter: cell.adapter, knobs: cell.knobs, cell: cell.id, variant: same.length > 0 });
   }
   return sets;
-}
-
-/** Largest non-null value of a fault-occurrence field in a cell, or null. */
-export function maxOf(
-  cell: CellResult,
-  field: 'timeToFirstProgressMs' | 'timeToThroughputRecoveryMs',
-): number | null {
-  const values = cell.faults.map((f) => f[field]).filter((v): v is number => v !== null);
-  return values.length === 0 ? null : Math.max(...values);
 }
 
 /** The knobs that governed recovery in a cell, e.g. ["lockDuration=30000"]. */

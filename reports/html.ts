@@ -1,4 +1,5 @@
 import type { GateResult } from '../analysis/gates/evaluate.js';
+import { metric } from '../analysis/metrics/catalog.js';
 import type { CellResult, Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
 import {
@@ -10,7 +11,6 @@ import {
   groupCells,
   knobSets,
   knobText,
-  maxOf,
   unique,
 } from './format.js';
 import { narrate } from './narrative.js';
@@ -86,17 +86,18 @@ function harmChart(
   const faults = groups.map((g) => g.fault);
   const cellOf = (adapter: string, fault: string) =>
     groups.find((g) => g.fault === fault)?.cells.find((c) => c.adapter === adapter);
+  const valuesOf = (name: 'lost' | 'duplicates', adapter: string) =>
+    faults.map((f) => {
+      const cell = cellOf(adapter, f);
+      return cell === undefined ? null : metric(name).read(cell);
+    });
   const bars = adapters.flatMap((adapter) => [
-    {
-      name: `${adapter} lost`,
-      color: color(adapter),
-      values: faults.map((f) => cellOf(adapter, f)?.runs.lost ?? null),
-    },
+    { name: `${adapter} lost`, color: color(adapter), values: valuesOf('lost', adapter) },
     {
       name: `${adapter} duplicates`,
       color: color(adapter),
       opacity: 0.35,
-      values: faults.map((f) => cellOf(adapter, f)?.effects.duplicates ?? null),
+      values: valuesOf('duplicates', adapter),
     },
   ]);
   return barChart({
@@ -159,7 +160,7 @@ function recoveryChart(title: string, cells: CellResult[], color: (a: string) =>
     groups: cells.map((c) => ({
       name: c.adapter,
       color: color(c.adapter),
-      values: [maxOf(c, 'timeToFirstProgressMs'), maxOf(c, 'timeToThroughputRecoveryMs')],
+      values: [metric('recovery.max').read(c), metric('throughputRecovery.max').read(c)],
     })),
   });
 }

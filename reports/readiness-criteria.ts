@@ -1,6 +1,5 @@
-import { recoveryStat } from '../analysis/gates/evaluate.js';
-import type { RecoveryStat } from '../analysis/gates/parse.js';
-import type { CellResult, LatencySummary } from '../core/results.js';
+import { isFaultCell, type LatencyStat, metric, type RecoveryStat } from '../analysis/metrics/catalog.js';
+import type { CellResult } from '../core/results.js';
 import { fmtMs, governedBy, plural } from './format.js';
 import type { Traceability } from './traceability.js';
 
@@ -36,7 +35,7 @@ export interface CriteriaSettings {
   restartFaults: string[];
   maxDuplicates: number;
   recovery: { stat: RecoveryStat; sloMs: number };
-  latency: { stat: Exclude<keyof LatencySummary, 'count'>; sloMs: number; cells: 'baseline' | 'all' };
+  latency: { stat: LatencyStat; sloMs: number; cells: 'baseline' | 'all' };
   approvalScenarios: string[];
 }
 
@@ -64,7 +63,7 @@ export function hasFault(cell: CellResult, fault: string): boolean {
   return cell.fault === fault || cell.faults.some((f) => f.kind === fault);
 }
 
-const faulted = (cell: CellResult) => cell.fault !== 'none' || cell.faults.length > 0;
+const faulted = isFaultCell;
 const ran = (cell: CellResult) => cell.runs.submitted > 0;
 
 function decide(failed: boolean, unknown: boolean): ReadinessStatus {
@@ -119,7 +118,7 @@ export function recovery({ cells, settings }: CriterionInput): CriterionResult {
         `${c.id}: ${f.kind} ${f.id} affected ${plural(f.affectedRuns, 'run')} and none progressed after it`,
       );
     }
-    const value = recoveryStat(c, 'timeToFirstProgressMs', stat);
+    const value = metric(`recovery.${stat}`).read(c);
     if (value === null) {
       if (stuck.length === 0)
         evidence.push(`${c.id}: no recovery sample (${plural(c.faults.length, 'fault occurrence')})`);
@@ -146,7 +145,7 @@ export function latency({ cells, settings }: CriterionInput): CriterionResult {
   let unknown = judged.length === 0;
   if (unknown) evidence.push(`no ${settings.latency.cells === 'baseline' ? 'fault-free ' : ''}cell`);
   for (const c of judged) {
-    const value = c.latencyMs[stat];
+    const value = metric(`latency.${stat}`).read(c);
     if (value === null) {
       unknown = true;
       evidence.push(`${c.id}: no completed run, no latency sample`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LATENCY_STATS, RECOVERY_STATS } from '../analysis/metrics/catalog.js';
 import { describeZodError, InputError } from '../core/errors.js';
 import type { Results } from '../core/results.js';
 import { mdCell, mdTable, unique } from './format.js';
@@ -40,14 +41,14 @@ export const ReadinessOptionsSchema = z
     maxDuplicates: z.number().int().min(0).default(0),
     recovery: z
       .object({
-        stat: z.enum(['p50', 'p90', 'p95', 'p99', 'max']).default('p95'),
+        stat: z.enum(RECOVERY_STATS).default('p95'),
         sloMs: z.number().positive().default(30_000),
       })
       .strict()
       .default({ stat: 'p95', sloMs: 30_000 }),
     latency: z
       .object({
-        stat: z.enum(['p50', 'p90', 'p95', 'p99', 'max', 'mean']).default('p99'),
+        stat: z.enum(LATENCY_STATS).default('p99'),
         sloMs: z.number().positive().default(2000),
         /** baseline: only fault-free cells (latency under faults is the recovery criterion's business). */
         cells: z.enum(['baseline', 'all']).default('baseline'),
