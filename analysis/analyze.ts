@@ -4,13 +4,14 @@ import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
-import { runLatencySummary } from './metrics/latency.js';
+import { encodeLatencies, runLatencyHistogram, summarizeHistogram } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
 import { createRedoneWorkFold } from './metrics/redone-work.js';
 import {
   completionTimes,
   firstSubmitAt,
   steadyStateThroughputPerSec,
+  steadyStateWindow,
   throughputSeries,
 } from './metrics/throughput.js';
 
@@ -78,6 +79,7 @@ export function createCellAnalysis(
       const runs = () => checker.runs.runs.values();
       const hasEvents = Number.isFinite(startedAt);
       const completions = completionTimes(runs());
+      const latencies = runLatencyHistogram(runs());
       // The time axis starts at the first submit; a cell that submitted nothing falls back to its first event.
       const originAt = firstSubmitAt(runs()) ?? (hasEvents ? startedAt : 0);
       return {
@@ -93,8 +95,10 @@ export function createCellAnalysis(
         steps: check.steps,
         effects: check.effects,
         attempts: check.attempts,
-        latencyMs: runLatencySummary(runs()),
+        latencyMs: summarizeHistogram(latencies),
+        latencyHistogram: encodeLatencies(latencies),
         throughputPerSec: steadyStateThroughputPerSec(runs()),
+        throughputWindow: steadyStateWindow(runs()),
         throughputSeries: throughputSeries(completions, originAt),
         verdict: check.verdict,
         anomalyCounts: check.anomalyCounts,

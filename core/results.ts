@@ -99,8 +99,16 @@ export interface CellResult {
   /** retryAmplification = attempts / planned step instances of the submitted runs (DESIGN.md). */
   attempts: { total: number; duplicates: number; retryAmplification: number | null };
   latencyMs: LatencySummary;
+  /**
+   * The steady-state latencies themselves, as HdrHistogram's compressed base64 encoding of
+   * microsecond values: what intervals, pooled repeats and aggregated runs are computed from.
+   * Null without samples.
+   */
+  latencyHistogram: string | null;
   /** Completed runs per second between the first and last steady-state completion. */
   throughputPerSec: number | null;
+  /** The window throughput was measured over: completed runs and its span; null without two completions. */
+  throughputWindow: { completed: number; spanMs: number } | null;
   throughputSeries: ThroughputPoint[];
   verdict: Verdict;
   /** Counts per anomaly kind (all of them), and up to a few examples each. */

@@ -1,4 +1,9 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from 'hdr-histogram-js';
 import type { HistoryEvent } from '../../core/history/events.js';
 import type { LatencySummary } from '../../core/results.js';
 import type { RunPlan } from '../../scenarios/plan.js';
@@ -56,13 +61,51 @@ export function runLatencyMs(run: RunState): number | null {
   return run.doneAt - run.intendedAt;
 }
 
-export function runLatencySummary(runs: Iterable<RunState>): LatencySummary {
+/** The steady-state runs' latencies as an HdrHistogram (µs), for the summary and the encoding results keep. */
+export function runLatencyHistogram(runs: Iterable<RunState>): Histogram {
   const histogram = latencyHistogram();
   for (const run of runs) {
     const ms = runLatencyMs(run);
     if (ms !== null) recordLatencyMs(histogram, ms);
   }
-  return summarizeHistogram(histogram);
+  return histogram;
+}
+
+export function runLatencySummary(runs: Iterable<RunState>): LatencySummary {
+  return summarizeHistogram(runLatencyHistogram(runs));
+}
+
+/**
+ * The whole latency distribution, compact: HdrHistogram's compressed base64 encoding (µs
+ * values). Results carry it so intervals, pooled repeats and aggregated runs are computed
+ * from results alone; null without samples.
+ */
+export function encodeLatencies(histogram: Histogram): string | null {
+  return histogram.totalCount === 0 ? null : encodeIntoCompressedBase64(histogram);
+}
+
+interface RecordedValues {
+  recordedValuesIterator: {
+    reset(): void;
+    hasNext(): boolean;
+    next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+  };
+}
+
+/** Distinct latencies in ms and their counts, from an encoded histogram (or several, pooled). */
+export function decodeLatencies(encoded: readonly (string | null)[]): [number, number][] {
+  const pooled = latencyHistogram();
+  for (const e of encoded) if (e !== null) pooled.add(decodeFromCompressedBase64(e));
+  const pairs: [number, number][] = [];
+  // The JS histogram iterates its recorded values, but its type declarations omit the iterator.
+  const it = (pooled as unknown as RecordedValues).recordedValuesIterator;
+  if (typeof it?.reset !== 'function') throw new Error('hdr-histogram-js no longer iterates recorded values');
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    pairs.push([v.valueIteratedTo / MICROS_PER_MS, v.countAtValueIteratedTo]);
+  }
+  return pairs;
 }
 
 export interface StepTimings {
