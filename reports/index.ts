@@ -18,7 +18,6 @@ import {
   renderReadinessJson,
   renderReadinessMarkdown,
 } from './readiness.js';
-import { traceabilityFromHistory } from './traceability.js';
 
 export { appendStepSummary, renderCiSummary } from './ci-summary.js';
 export {
@@ -39,7 +38,6 @@ export {
   renderReadinessMarkdown,
   resolveReadinessOptions,
 } from './readiness.js';
-export { traceabilityFromHistory } from './traceability.js';
 
 /** The files writeReports writes into the run folder. */
 export const REPORT_FILES = [
@@ -95,8 +93,7 @@ export async function writeReports(
     results,
     options.gateSelector,
   );
-  const traceability = await traceabilityFromHistory(historyPath);
-  const readiness = evaluateReadiness(results, traceability, {
+  const readiness = evaluateReadiness(results, {
     approvalScenarios: approvalScenarios(results),
     ...options.readiness,
   });

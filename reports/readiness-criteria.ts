@@ -1,7 +1,6 @@
 import { isFaultCell, type LatencyStat, metric, type RecoveryStat } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
 import { fmtMs, governedBy, plural } from './format.js';
-import type { Traceability } from './traceability.js';
 
 /**
  * The production-readiness criteria, each a pure function from the cells of one
@@ -42,7 +41,6 @@ export interface CriteriaSettings {
 export interface CriterionInput {
   scenario: string;
   cells: CellResult[];
-  traceability: Traceability | null;
   settings: CriteriaSettings;
 }
 
@@ -211,14 +209,13 @@ export function humanInTheLoop({ scenario, cells, settings }: CriterionInput): C
   return result('human-in-the-loop', title, decide(failed, unknown), evidence);
 }
 
-export function traceability({ cells, traceability: trace }: CriterionInput): CriterionResult {
+export function traceability({ cells }: CriterionInput): CriterionResult {
   const title = "every effect carries its run's correlation id";
-  if (trace === null) return result('traceability', title, 'UNKNOWN', ['history.jsonl was not read']);
   const evidence: string[] = [];
   let effects = 0;
   let failed = false;
   for (const c of cells) {
-    const t = trace[c.id];
+    const t = c.observability;
     if (t === undefined || t.effects === 0) continue;
     effects += t.effects;
     const bad = t.missing + t.mismatched;

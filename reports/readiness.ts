@@ -11,7 +11,6 @@ import {
   type CriterionResult,
   type ReadinessStatus,
 } from './readiness-criteria.js';
-import type { Traceability } from './traceability.js';
 
 export {
   CRITERIA,
@@ -91,13 +90,9 @@ export function overallStatus(statuses: readonly ReadinessStatus[]): ReadinessSt
   return 'PASS';
 }
 
-/**
- * Judges every scenario × adapter of the results. `traceability` comes from the
- * history (traceability.ts); null leaves that criterion UNKNOWN.
- */
+/** Judges every scenario × adapter of the results. */
 export function evaluateReadiness(
   results: Results,
-  traceability: Traceability | null,
   options: ReadinessOptionsInput | ReadinessOptions = {},
 ): Readiness {
   const resolved = resolveReadinessOptions(options);
@@ -109,7 +104,7 @@ export function evaluateReadiness(
     )) {
       const cells = results.cells.filter((c) => c.scenario === scenario && c.adapter === adapter);
       const criteria = resolved.criteria.map((id: CriterionId) =>
-        CRITERION_FUNCTIONS[id]({ scenario, cells, traceability, settings }),
+        CRITERION_FUNCTIONS[id]({ scenario, cells, settings }),
       );
       entries.push({
         scenario,

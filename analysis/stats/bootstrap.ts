@@ -77,10 +77,15 @@ function replicate(
 }
 
 /** The percentile interval of replicate values. */
-export function percentileInterval(values: number[], level = CONFIDENCE, method = 'Poisson bootstrap'): Interval | null {
+export function percentileInterval(
+  values: number[],
+  level = CONFIDENCE,
+  method = 'Poisson bootstrap',
+): Interval | null {
   if (values.length < 2) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * (sorted.length - 1))))]!;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * (sorted.length - 1))))]!;
   const tail = (1 - level) / 2;
   return { low: at(tail), high: at(1 - tail), level, method };
 }
@@ -111,7 +116,11 @@ export function quantileDifferenceInterval(
  * Interval for a throughput: `completed` runs in a window of `spanMs`. Each completed run is
  * drawn a Poisson(1) number of times, so the replicate count is Poisson(completed).
  */
-export function rateInterval(completed: number, spanMs: number, seedParts: (string | number)[]): Interval | null {
+export function rateInterval(
+  completed: number,
+  spanMs: number,
+  seedParts: (string | number)[],
+): Interval | null {
   if (!(spanMs > 0) || completed < 2) return null;
   const single = weighted([[1, completed]]);
   const reps = replicate(single, (counts) => counts[0]! / (spanMs / 1000), [...seedParts, 'rate']);

@@ -27,6 +27,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       scenario: cell.scenario,
       adapter: cell.adapter,
       fault: cell.fault,
+      ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
       knobs: adapter.knobs,
       plan,
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { binomialCdf, binomialInterval, logGamma, rateDifferenceInterval } from '../../analysis/stats/binomial.js';
+import {
+  binomialCdf,
+  binomialInterval,
+  logGamma,
+  rateDifferenceInterval,
+} from '../../analysis/stats/binomial.js';
 import {
   quantileDifferenceInterval,
   quantileInterval,
