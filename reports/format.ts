@@ -1,4 +1,5 @@
 import type { MetricDefinition, MetricUnit } from '../analysis/metrics/catalog.js';
+import { poolRepeats } from '../analysis/pool.js';
 import type { CellResult, Results } from '../core/results.js';
 import { governedByText } from '../core/topology.js';
 
@@ -75,7 +76,8 @@ export interface CellGroup {
 /** Scenario × fault groups, each with its adapters side by side, in results order. */
 export function groupCells(results: Results): CellGroup[] {
   const groups: CellGroup[] = [];
-  for (const cell of results.cells) {
+  // Repeats of a cell (`--repeat`, `faultline aggregate`) are shown pooled: one column per adapter.
+  for (const cell of poolRepeats(results.cells)) {
     let group = groups.find((g) => g.scenario === cell.scenario && g.fault === cell.fault);
     if (group === undefined) {
       group = { scenario: cell.scenario, fault: cell.fault, cells: [] };
@@ -124,9 +126,21 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-/** Markdown table cell text: no line breaks, pipes escaped, HTML characters as entities. */
+/**
+ * Markdown table cell text: no line breaks, and the characters Markdown would read as
+ * markup or HTML backslash-escaped (CommonMark), so `<script>` shows as text in any
+ * renderer and a plain-text reader sees no HTML entities.
+ */
 export function mdCell(text: string): string {
-  return escapeHtml(text).replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
+  return text.replace(/[\\`*_[\]<>|#!~]/g, (ch) => `\\${ch}`).replace(/\r?\n/g, ' ');
+}
+
+/** GitHub's anchor for a Markdown heading: lower case, punctuation but `-` and `_` dropped, spaces as `-`. */
+export function mdSlug(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 /**

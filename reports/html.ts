@@ -13,6 +13,8 @@ import {
   knobText,
   unique,
 } from './format.js';
+import { buildGlance } from './glance.js';
+import { renderGlanceHtml, sectionId } from './glance-render.js';
 import { narrate } from './narrative.js';
 import { barChart, lineChart, PALETTE } from './svg.js';
 
@@ -36,12 +38,18 @@ th{background:#f1f4f7}.verdict-PASS,.status-PASS{color:#1d7a3e;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #e3e8ee;background:#fff;max-width:100%;height:auto}
 .chart-title{font-weight:600;font-size:13px}.tick,.legend text,.no-data,.bar-value,.band-label{font-size:11px;fill:#4a5560}.axis-label{font-size:11px;fill:#4a5560}
 .grid{stroke:#e9edf1}.meta{color:#4a5560}code{background:#f1f4f7;padding:0 3px}
+.glance td{min-width:160px}.glance .mark{font-weight:700}.glance-pass .mark{color:#1d7a3e}.glance-fail .mark{color:#b3261e}
+.glance-not-measured{color:#6b7580}.evidence{font-size:12px;color:#4a5560}
 `;
 
 export function renderHtml(results: Results, options: HtmlOptions = {}): string {
   const adapters = adaptersOf(results);
   const color = (adapter: string) => PALETTE[Math.max(0, adapters.indexOf(adapter)) % PALETTE.length]!;
-  const body: string[] = [`<h1>Faultline report</h1>`, header(results)];
+  const body: string[] = [
+    `<h1>Faultline report</h1>`,
+    header(results),
+    renderGlanceHtml(buildGlance(results)),
+  ];
   if (options.gates !== undefined) body.push(gatesTable(options.gates));
   for (const scenario of unique(results.cells.map((c) => c.scenario))) {
     const groups = groupCells(results).filter((g) => g.scenario === scenario);
@@ -147,7 +155,7 @@ function groupSection(group: CellGroup, color: (a: string) => string): string {
     .map((c) => `<li><strong>${esc(c.adapter)}</strong>: ${esc(narrate(c).join(' '))}</li>`)
     .join('');
   return (
-    `<h3 id="${esc(group.scenario)}--${esc(group.fault)}">${esc(title)}</h3>${summaryTable(group.cells)}` +
+    `<h3 id="${esc(sectionId(title))}">${esc(title)}</h3>${summaryTable(group.cells)}` +
     `<ul class="narrative">${narrative}</ul><div class="charts">${charts.join('')}</div>`
   );
 }

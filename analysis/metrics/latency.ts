@@ -84,6 +84,13 @@ export function encodeLatencies(histogram: Histogram): string | null {
   return histogram.totalCount === 0 ? null : encodeIntoCompressedBase64(histogram);
 }
 
+/** Encoded latency distributions added into one histogram. */
+export function poolLatencies(encoded: readonly (string | null)[]): Histogram {
+  const pooled = latencyHistogram();
+  for (const e of encoded) if (e !== null) pooled.add(decodeFromCompressedBase64(e));
+  return pooled;
+}
+
 interface RecordedValues {
   recordedValuesIterator: {
     reset(): void;
@@ -94,8 +101,7 @@ interface RecordedValues {
 
 /** Distinct latencies in ms and their counts, from an encoded histogram (or several, pooled). */
 export function decodeLatencies(encoded: readonly (string | null)[]): [number, number][] {
-  const pooled = latencyHistogram();
-  for (const e of encoded) if (e !== null) pooled.add(decodeFromCompressedBase64(e));
+  const pooled = poolLatencies(encoded);
   const pairs: [number, number][] = [];
   // The JS histogram iterates its recorded values, but its type declarations omit the iterator.
   const it = (pooled as unknown as RecordedValues).recordedValuesIterator;

@@ -126,3 +126,29 @@ export function rateInterval(
   const reps = replicate(single, (counts) => counts[0]! / (spanMs / 1000), [...seedParts, 'rate']);
   return percentileInterval(reps);
 }
+
+/** Interval for the mean of a weighted sample (e.g. redone work per interrupted step). */
+export function meanInterval(data: Weighted, seedParts: (string | number)[]): Interval | null {
+  if (data.counts.reduce((t, c) => t + c, 0) < 2) return null;
+  const reps = replicate(
+    data,
+    (counts) => {
+      let n = 0;
+      let sum = 0;
+      for (let i = 0; i < counts.length; i++) {
+        n += counts[i]!;
+        sum += counts[i]! * data.values[i]!;
+      }
+      return n === 0 ? null : sum / n;
+    },
+    [...seedParts, 'mean'],
+  );
+  return percentileInterval(reps);
+}
+
+/** Interval for a count over a fixed denominator (e.g. attempts per planned step): the count is Poisson-resampled. */
+export function ratioInterval(count: number, denominator: number, seedParts: (string | number)[]): Interval | null {
+  if (!(denominator > 0) || count < 1) return null;
+  const reps = replicate(weighted([[1, count]]), (counts) => counts[0]! / denominator, [...seedParts, 'ratio']);
+  return percentileInterval(reps);
+}
