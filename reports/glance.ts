@@ -418,7 +418,7 @@ function sentence(adapter: string, rows: GlanceRow[]): string {
     parts.push(`redid ${state.figure.replace(/ over .*/, '')} of work per interrupted step`);
   const retry = get('retry-amplification');
   if (retry.status !== 'not-measured')
-    parts.push(`made ${retry.figure.replace(/ \(.*\)$/, '')} attempts per planned step`);
+    parts.push(`had a retry amplification of ${retry.figure.replace(/ \(.*\)$/, '')}`);
   const latency = get('latency');
   if (latency.status !== 'not-measured') parts.push(`ran fault-free at ${latency.figure}`);
   if (parts.length === 0) return `${adapter}: nothing was measured.`;
