@@ -1,5 +1,7 @@
 import { isFaultCell, type LatencyStat, metric, type RecoveryStat } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
+import { criticalPathMs } from '../scenarios/critical-path.js';
+import type { Scenario } from '../scenarios/model.js';
 import { fmtMs, governedBy, plural } from './format.js';
 
 /**
@@ -34,7 +36,7 @@ export interface CriteriaSettings {
   restartFaults: string[];
   maxDuplicates: number;
   recovery: { stat: RecoveryStat; sloMs: number };
-  latency: { stat: LatencyStat; sloMs: number; cells: 'baseline' | 'all' };
+  latency: { stat: LatencyStat; sloMs?: number; overheadMs: number; cells: 'baseline' | 'all' };
   approvalScenarios: string[];
 }
 
@@ -42,6 +44,10 @@ export interface CriterionInput {
   scenario: string;
   cells: CellResult[];
   settings: CriteriaSettings;
+  /** The scenario as config.json recorded it: its SLO and critical path. */
+  definition?: Scenario;
+  /** The human approver's delay, part of an approval scenario's ideal duration. */
+  approvalDelayMs?: number;
 }
 
 const result = (
@@ -134,8 +140,39 @@ export function recovery({ cells, settings }: CriterionInput): CriterionResult {
   return result('recovery', title, decide(failed, measured === 0), evidence);
 }
 
-export function latency({ cells, settings }: CriterionInput): CriterionResult {
-  const { stat, sloMs } = settings.latency;
+/**
+ * The latency a scenario owes: one objective for all when the settings give one, else the
+ * scenario's own `slo`, else its critical path (ideal fault-free duration) plus what
+ * orchestration may add — so a 3 s training step is not failed against a 2 s objective.
+ */
+export function latencyObjective(
+  settings: CriteriaSettings['latency'],
+  definition: Scenario | undefined,
+  approvalDelayMs: number,
+): { sloMs: number; why: string } | null {
+  if (settings.sloMs !== undefined) return { sloMs: settings.sloMs, why: 'the objective set' };
+  if (definition?.slo) return { sloMs: definition.slo.latencyP99Ms, why: "the scenario's own objective" };
+  if (!definition) return null;
+  const path = criticalPathMs(definition, approvalDelayMs);
+  return {
+    sloMs: path + settings.overheadMs,
+    why: `critical path ${fmtMs(path)} + ${fmtMs(settings.overheadMs)}`,
+  };
+}
+
+export function latency({
+  cells,
+  settings,
+  definition,
+  approvalDelayMs = 50,
+}: CriterionInput): CriterionResult {
+  const { stat } = settings.latency;
+  const objective = latencyObjective(settings.latency, definition, approvalDelayMs);
+  if (objective === null)
+    return result('latency', `latency ${stat} within the scenario's objective`, 'UNKNOWN', [
+      'the scenario definition is not recorded: no objective to judge by',
+    ]);
+  const { sloMs } = objective;
   const scope = settings.latency.cells === 'baseline' ? 'fault-free cells' : 'all cells';
   const judged = cells.filter((c) => settings.latency.cells === 'all' || !faulted(c));
   const evidence: string[] = [];
@@ -154,7 +191,7 @@ export function latency({ cells, settings }: CriterionInput): CriterionResult {
   }
   return result(
     'latency',
-    `latency ${stat} < ${fmtMs(sloMs)} on ${scope}`,
+    `latency ${stat} < ${fmtMs(sloMs)} (${objective.why}) on ${scope}`,
     decide(failed, unknown),
     evidence,
   );
