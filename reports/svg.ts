@@ -18,7 +18,7 @@ import {
  * carrying data-* attributes and a <title> tooltip. Every string is escaped.
  */
 
-export { type Band, PALETTE, seriesColor } from './svg-frame.js';
+export { type Band, seriesColor } from './svg-frame.js';
 
 export interface LineSeries {
   name: string;
