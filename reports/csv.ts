@@ -190,7 +190,11 @@ export function runsCsv(rows: readonly RunRow[]): string {
 
 /** Streams history.jsonl into runs.csv; returns the number of runs written. */
 export async function writeRunsCsv(historyPath: string, outPath: string): Promise<number> {
-  const rows = await collectRunRows(readEvents(historyPath));
+  return writeRunRowsCsv(await collectRunRows(readEvents(historyPath)), outPath);
+}
+
+/** Streams run rows (collectRunRows) into runs.csv; returns the number of runs written. */
+export async function writeRunRowsCsv(rows: readonly RunRow[], outPath: string): Promise<number> {
   const csv = stringify({ header: true, columns: [...RUN_COLUMNS], cast: CAST });
   const writing = pipeline(csv, createWriteStream(outPath));
   for (const row of rows) {

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { evaluateGates, type GateResult } from '../analysis/gates/evaluate.js';
 import { type CellSelector, type Gate, gatesFromConfig } from '../analysis/gates/parse.js';
 import { InputError } from '../core/errors.js';
+import { readEvents } from '../core/history/reader.js';
 import type { Results } from '../core/results.js';
 import type { Scenario } from '../scenarios/model.js';
 import { renderCiSummary } from './ci-summary.js';
 import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';
-import { faultsCsv, summaryCsv, writeRunsCsv } from './csv.js';
+import { collectRunRows, faultsCsv, summaryCsv, writeRunRowsCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -27,7 +28,7 @@ export {
   renderComparisonMarkdown,
   type Tolerance,
 } from './compare.js';
-export { collectRunRows, faultsCsv, runsCsv, summaryCsv, writeRunsCsv } from './csv.js';
+export { collectRunRows, faultsCsv, runsCsv, summaryCsv, writeRunRowsCsv, writeRunsCsv } from './csv.js';
 export { renderHtml } from './html.js';
 export { renderJunit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
@@ -77,7 +78,8 @@ export interface WrittenReports {
 
 /**
  * Writes every report of a run into `runDir` from its results and its
- * history.jsonl (runs.csv and traceability stream it). Deterministic: the same
+ * history.jsonl (traceability streams it; it is folded once into a row per run for
+ * runs.csv and the run-level charts of report.html). Deterministic: the same
  * results and history give byte-identical files.
  */
 export async function writeReports(
@@ -99,16 +101,17 @@ export async function writeReports(
   });
   const comparison =
     options.baseline === undefined ? undefined : compareResults(options.baseline, results, options.tolerance);
+  const runs = await collectRunRows(readEvents(historyPath));
   const files: Record<string, string> = {};
   const write = (name: string, content: string) => {
     files[name] = join(runDir, name);
     writeFileSync(files[name], content);
   };
   write('report.md', renderMarkdown(results, { gates }));
-  write('report.html', renderHtml(results, { gates }));
+  write('report.html', renderHtml(results, { gates, runs }));
   write('summary.csv', summaryCsv(results));
   files['runs.csv'] = join(runDir, 'runs.csv');
-  await writeRunsCsv(historyPath, files['runs.csv']);
+  await writeRunRowsCsv(runs, files['runs.csv']);
   write('faults.csv', faultsCsv(results));
   write(
     'junit.xml',

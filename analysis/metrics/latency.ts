@@ -32,19 +32,32 @@ export function toThreeDigits(ms: number): number {
   return ms === 0 ? 0 : Number(ms.toPrecision(3));
 }
 
+/**
+ * A latency percentile (0..100) in ms: the top of its HdrHistogram bucket
+ * (conservative), never past the exact max, to 3 significant digits.
+ */
+export function latencyAtPercentile(histogram: Histogram, percentile: number): number {
+  return toThreeDigits(
+    Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / MICROS_PER_MS,
+  );
+}
+
+/** The largest recorded latency in ms, to 3 significant digits. */
+export function latencyMaxMs(histogram: Histogram): number {
+  return toThreeDigits(histogram.maxValue / MICROS_PER_MS);
+}
+
 export function summarizeHistogram(histogram: Histogram): LatencySummary {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, p50: null, p90: null, p95: null, p99: null, max: null, mean: null };
-  // A quantile is the top of its HdrHistogram bucket (conservative); never let it pass the exact max.
-  const at = (percentile: number) =>
-    toThreeDigits(Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / MICROS_PER_MS);
+  const at = (percentile: number) => latencyAtPercentile(histogram, percentile);
   return {
     count,
     p50: at(50),
     p90: at(90),
     p95: at(95),
     p99: at(99),
-    max: toThreeDigits(histogram.maxValue / MICROS_PER_MS),
+    max: latencyMaxMs(histogram),
     mean: toThreeDigits(histogram.mean / MICROS_PER_MS),
   };
 }
