@@ -8,7 +8,7 @@ import type { Results } from '../core/results.js';
 import type { Scenario } from '../scenarios/model.js';
 import { renderCiSummary } from './ci-summary.js';
 import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';
-import { collectRunRows, faultsCsv, summaryCsv, writeRunRowsCsv } from './csv.js';
+import { collectRunRows, faultsCsv, type RunRow, summaryCsv, writeRunRowsCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -62,6 +62,8 @@ export interface WriteReportsOptions {
   /** With a baseline, also writes comparison.md and adds a regression testcase to junit.xml. */
   baseline?: Results;
   tolerance?: Tolerance | number;
+  /** The run rows, when they do not come from the folder's own history (faultline aggregate). */
+  runs?: readonly RunRow[];
   /** How junit.xml shows an UNKNOWN gate (see junit.ts); default error. */
   unknownAs?: 'error' | 'skipped';
 }
@@ -88,7 +90,7 @@ export async function writeReports(
   options: WriteReportsOptions = {},
 ): Promise<WrittenReports> {
   const historyPath = join(runDir, 'history.jsonl');
-  if (!existsSync(historyPath))
+  if (options.runs === undefined && !existsSync(historyPath))
     throw new InputError(`${historyPath} not found: reports are built from the history`);
   const gates = evaluateGates(
     options.gates ?? gatesFromConfig(results.config),
@@ -101,7 +103,7 @@ export async function writeReports(
   });
   const comparison =
     options.baseline === undefined ? undefined : compareResults(options.baseline, results, options.tolerance);
-  const runs = await collectRunRows(readEvents(historyPath));
+  const runs = options.runs ?? (await collectRunRows(readEvents(historyPath)));
   const files: Record<string, string> = {};
   const write = (name: string, content: string) => {
     files[name] = join(runDir, name);
@@ -143,3 +145,5 @@ export function approvalScenarios(results: Results): string[] {
   const definitions = (results.config.scenarioDefinitions ?? []) as Scenario[];
   return definitions.filter((s) => s.steps.some((step) => step.kind === 'approval')).map((s) => s.name);
 }
+
+export { type AggregateSource, aggregateResults } from './aggregate.js';
