@@ -4,15 +4,17 @@ import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
-import { runLatencySummary } from './metrics/latency.js';
+import { encodeLatencies, runLatencyHistogram, summarizeHistogram } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
 import { createRedoneWorkFold } from './metrics/redone-work.js';
 import {
   completionTimes,
   firstSubmitAt,
   steadyStateThroughputPerSec,
+  steadyStateWindow,
   throughputSeries,
 } from './metrics/throughput.js';
+import { createTraceabilityFold } from './metrics/traceability.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed
@@ -27,6 +29,8 @@ export interface CellMeta {
   scenario: string;
   adapter: string;
   fault: string;
+  /** Which repeat of the cell (1-based), when the experiment repeats cells. */
+  repeat?: number;
   knobs: Record<string, unknown>;
   plan: RunPlan;
   /** The adapter's recovery facts: the knobs credited with recovery from a kill. */
@@ -56,6 +60,7 @@ export function createCellAnalysis(
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
+  const traceability = createTraceabilityFold();
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
@@ -71,6 +76,7 @@ export function createCellAnalysis(
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
       redoneWork.add(event);
+      traceability.add(event);
       checker.add(event);
     },
     result() {
@@ -78,6 +84,8 @@ export function createCellAnalysis(
       const runs = () => checker.runs.runs.values();
       const hasEvents = Number.isFinite(startedAt);
       const completions = completionTimes(runs());
+      const latencies = runLatencyHistogram(runs());
+      const redone = redoneWork.result();
       // The time axis starts at the first submit; a cell that submitted nothing falls back to its first event.
       const originAt = firstSubmitAt(runs()) ?? (hasEvents ? startedAt : 0);
       return {
@@ -85,6 +93,7 @@ export function createCellAnalysis(
         scenario: cell.scenario,
         adapter: cell.adapter,
         fault: cell.fault,
+        ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
         knobs: cell.knobs,
         // A cell with no events at all has no time span; 0 keeps results.json numeric (its verdict is 'unknown').
         startedAt: hasEvents ? startedAt : 0,
@@ -93,14 +102,22 @@ export function createCellAnalysis(
         steps: check.steps,
         effects: check.effects,
         attempts: check.attempts,
-        latencyMs: runLatencySummary(runs()),
+        latencyMs: summarizeHistogram(latencies),
+        latencyHistogram: encodeLatencies(latencies),
         throughputPerSec: steadyStateThroughputPerSec(runs()),
+        throughputWindow: steadyStateWindow(runs()),
         throughputSeries: throughputSeries(completions, originAt),
         verdict: check.verdict,
         anomalyCounts: check.anomalyCounts,
         anomalies: check.anomalies,
         faults: withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
-        redoneWorkMs: redoneWork.result(),
+        redoneWorkMs: redone?.totalMs ?? null,
+        ...(redone ? { redoneWorkPerStepMs: redone.perStepMs } : {}),
+        observability: {
+          ...traceability.result(),
+          completedRuns: check.runs.completed,
+          completeHistories: check.completeHistories,
+        },
         ...(world ? { world } : {}),
         drainTimeoutMs,
       };

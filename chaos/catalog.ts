@@ -50,7 +50,9 @@ export const NAMED_FAULTS: FaultDefinition[] = [
     name: 'child-kill',
     description:
       'SIGKILL one pool child of one worker at 30% of the load, as the OOM killer does (pool adapters)',
-    entries: () => [{ kind: 'child-kill', at: '30%', target: 'worker', params: { signal: 'SIGKILL' } }],
+    entries: () => [
+      { kind: 'child-kill', at: '30%', target: 'worker', params: { signal: 'SIGKILL', busy: true } },
+    ],
   },
   {
     name: 'worker-kill-random',

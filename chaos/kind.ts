@@ -77,6 +77,12 @@ export interface PlannedFault {
  * and fault-end after `heal` (or once `inject` resolves, for faults with no heal).
  */
 export interface Injector {
+  /**
+   * Waits for the fault's moment after its planned time, when it has one (a kill waits for
+   * a worker with steps in flight); resolves false when the wait was given up (the load
+   * ended first). Target and killed are read after it.
+   */
+  ready?(stop: AbortSignal): Promise<boolean>;
   /** The concrete target, as written in fault-start (e.g. `broker`, `bullmq-w2`, `redis`). */
   target: string;
   inject(): Promise<void>;

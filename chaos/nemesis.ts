@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { now } from '../core/clock.js';
 import { InfrastructureError } from '../core/errors.js';
+import type { FaultUnfiredEvent } from '../core/history/events.js';
 import type { HistoryWriter } from '../core/history/writer.js';
 import type { FailpointSpec } from '../scenarios/failpoints.js';
 import { disarmFailpoints, isArmed, prepareMarkerDir, unfiredFailpoints } from './failpoint.js';
@@ -44,6 +45,8 @@ export class Nemesis implements CellFaults {
   #failpoints: FailpointSpec[] = [];
   #cell: ChaosCell | null = null;
   #healing = false;
+  /** Aborted by healAll: faults still waiting for their moment (a kill for a busy worker) give up. */
+  readonly #stop = new AbortController();
   #firedAny = false;
   #error: Error | null = null;
 
@@ -77,6 +80,7 @@ export class Nemesis implements CellFaults {
 
   async healAll(): Promise<void> {
     this.#healing = true;
+    this.#stop.abort();
     const cell = this.#cell;
     for (const [timer, fault] of this.#timers) {
       clearTimeout(timer);
@@ -129,11 +133,13 @@ export class Nemesis implements CellFaults {
     cell: ChaosCell,
     faultId: string,
     fault: string,
-    reason: 'load-ended' | 'not-reached',
+    reason: FaultUnfiredEvent['reason'],
     workers?: string[],
   ): void {
     if (reason === 'load-ended')
       this.options.log(`  fault ${faultId} (${fault}) never started: the load ended first`);
+    if (reason === 'idle-workers')
+      this.options.log(`  fault ${faultId} (${fault}) never found a worker with steps in flight`);
     this.options.history.append({
       type: 'fault-unfired',
       cell: cell.cell,
@@ -152,6 +158,10 @@ export class Nemesis implements CellFaults {
       injector = faultKind(fault.kind).injector(fault, cell);
     } catch (error) {
       this.#fail(error as Error);
+      return;
+    }
+    if (injector.ready && !(await injector.ready(this.#stop.signal))) {
+      this.#unfired(cell, fault.id, fault.kind, 'idle-workers');
       return;
     }
     this.#firedAny = true;

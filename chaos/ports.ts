@@ -15,6 +15,8 @@ export interface WorkerControl {
    * which stops its own pool gracefully (as Kubernetes and systemd's KillMode=mixed do).
    */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[];
+  /** Steps each running worker has in flight now, by worker id. */
+  inFlight(): ReadonlyMap<string, number>;
   /** A running worker's pool children (its main process's children), with the step each has in flight. */
   poolChildren(id: string): PoolChild[];
   /** Signals one pool child of the worker; false when that pid is not (or no longer) one of them. */

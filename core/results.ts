@@ -70,6 +70,8 @@ export interface CellResult {
   scenario: string;
   adapter: string;
   fault: string;
+  /** Which repeat of scenario × adapter × fault (1-based), when the experiment repeats cells; reports pool them. */
+  repeat?: number;
   /** Every adapter knob's value as used. */
   knobs: Record<string, unknown>;
   startedAt: number;
@@ -99,8 +101,16 @@ export interface CellResult {
   /** retryAmplification = attempts / planned step instances of the submitted runs (DESIGN.md). */
   attempts: { total: number; duplicates: number; retryAmplification: number | null };
   latencyMs: LatencySummary;
+  /**
+   * The steady-state latencies themselves, as HdrHistogram's compressed base64 encoding of
+   * microsecond values: what intervals, pooled repeats and aggregated runs are computed from.
+   * Null without samples.
+   */
+  latencyHistogram: string | null;
   /** Completed runs per second between the first and last steady-state completion. */
   throughputPerSec: number | null;
+  /** The window throughput was measured over: completed runs and its span; null without two completions. */
+  throughputWindow: { completed: number; spanMs: number } | null;
   throughputSeries: ThroughputPoint[];
   verdict: Verdict;
   /** Counts per anomaly kind (all of them), and up to a few examples each. */
@@ -114,10 +124,33 @@ export interface CellResult {
    * Absent in results written before it existed.
    */
   redoneWorkMs?: number | null;
+  /** Redone work (ms) of each interrupted checkpointed step (one per run and step that ran more than once). */
+  redoneWorkPerStepMs?: number[];
+  /** What the history lets an auditor follow: correlated effects, complete run histories. */
+  observability: Observability;
   /** How busy the world (simulated APIs) was: a cell bound by the harness says so here. */
   world?: { requests: number; cpuUtilisation: number | null };
   /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */
   drainTimeoutMs: number | null;
+}
+
+/**
+ * The seed's "observability and governance", measured: effects that carry their run's
+ * correlation id, and completed runs whose history shows an attempt and an ok step-done
+ * for every planned step (an audit trail with no hole).
+ */
+export interface Observability {
+  effects: number;
+  /** Effects whose correlationId equals their runId. */
+  correlated: number;
+  /** Effects sent without a correlation id. */
+  missing: number;
+  /** Effects whose correlation id names another run. */
+  mismatched: number;
+  /** A few of the uncorrelated effects, for evidence. */
+  examples: string[];
+  completedRuns: number;
+  completeHistories: number;
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */

@@ -1,34 +1,37 @@
+import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
-import { DASH, fmtMs, fmtNum, governedBy, maxOf } from './format.js';
+import { DASH, fmtNum, governedBy, metricText } from './format.js';
+
+type CellRow = [label: string, value: (cell: CellResult) => string];
+
+/** One catalog metric: its label, its value formatted by its unit. */
+const row = (name: MetricName): CellRow => {
+  const m = metric(name);
+  return [m.label, (c) => metricText(m, c)];
+};
+
+/** Several catalog metrics in one row, `a / b / c`, each formatted by its unit. */
+const rowOf = (label: string, names: MetricName[]): CellRow => {
+  const metrics = names.map(metric);
+  return [label, (c) => metrics.map((m) => metricText(m, c)).join(' / ')];
+};
 
 /** Rows of the side-by-side table: a label and how a cell fills it. */
-export const CELL_ROWS: [string, (cell: CellResult) => string][] = [
+export const CELL_ROWS: CellRow[] = [
   ['verdict', (c) => c.verdict.toUpperCase()],
-  [
-    'runs submitted / completed / failed',
-    (c) => `${c.runs.submitted} / ${c.runs.completed} / ${c.runs.failed}`,
-  ],
-  ['lost runs', (c) => String(c.runs.lost)],
-  ['duplicate effects', (c) => String(c.effects.duplicates)],
-  ['deduplicated by key', (c) => String(c.effects.deduplicated)],
-  ['effects applied / compensated', (c) => `${c.effects.applied} / ${c.effects.compensated}`],
-  ['retry amplification', (c) => fmtNum(c.attempts.retryAmplification)],
-  ['work redone after checkpoints', (c) => (c.redoneWorkMs == null ? DASH : fmtMs(c.redoneWorkMs))],
-  [
-    'latency p50 / p95 / p99',
-    (c) => [c.latencyMs.p50, c.latencyMs.p95, c.latencyMs.p99].map(fmtMs).join(' / '),
-  ],
-  ['latency max', (c) => fmtMs(c.latencyMs.max)],
-  ['throughput (runs/s)', (c) => fmtNum(c.throughputPerSec)],
-  ['fault occurrences', (c) => String(c.faults.length)],
-  [
-    'recovery: first progress (max)',
-    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToFirstProgressMs')) : DASH),
-  ],
-  [
-    'recovery: throughput at 90% (max)',
-    (c) => (c.faults.length ? fmtMs(maxOf(c, 'timeToThroughputRecoveryMs')) : DASH),
-  ],
+  rowOf('runs submitted / completed / failed', ['submitted', 'completed', 'failed']),
+  row('lost'),
+  row('duplicates'),
+  row('deduplicated'),
+  rowOf('effects applied / compensated', ['applied', 'compensated']),
+  row('retryAmplification'),
+  row('redoneWork'),
+  rowOf('latency p50 / p95 / p99', ['latency.p50', 'latency.p95', 'latency.p99']),
+  row('latency.max'),
+  row('throughput'),
+  row('faultOccurrences'),
+  row('recovery.max'),
+  row('throughputRecovery.max'),
   [
     'world (simulated APIs): requests, CPU',
     (c) =>

@@ -1,8 +1,12 @@
 import { appendFileSync } from 'node:fs';
 import type { GateResult } from '../analysis/gates/evaluate.js';
+import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { Results } from '../core/results.js';
 import { type Comparison, renderComparisonMarkdown } from './compare.js';
-import { fmtMs, fmtNum, mdCell, mdCode, mdTable } from './format.js';
+import { mdCell, mdCode, mdTable, metricHeading, metricText } from './format.js';
+
+/** The catalog metrics of the per-cell lines, headed by their gate names. */
+const CELL_METRICS: readonly MetricName[] = ['lost', 'duplicates', 'latency.p99', 'throughput'];
 
 /**
  * The short Markdown summary `faultline ci` prints and, on GitHub Actions, appends
@@ -19,15 +23,13 @@ export function renderCiSummary(
     const rows = gates.map((g) => [mdCode(g.gate.expression), `**${g.status}**`, mdCell(g.message)]);
     out.push(mdTable(['gate', 'status', 'evidence'], rows), '');
   }
+  const metrics = CELL_METRICS.map(metric);
   const cells = results.cells.map((c) => [
     mdCell(c.id),
     c.verdict.toUpperCase(),
-    String(c.runs.lost),
-    String(c.effects.duplicates),
-    fmtMs(c.latencyMs.p99),
-    fmtNum(c.throughputPerSec),
+    ...metrics.map((m) => metricText(m, c)),
   ]);
-  out.push(mdTable(['cell', 'verdict', 'lost', 'duplicates', 'latency p99', 'runs/s'], cells), '');
+  out.push(mdTable(['cell', 'verdict', ...metrics.map(metricHeading)], cells), '');
   if (comparison !== undefined) out.push(renderComparisonMarkdown(comparison).replace(/^# /, '### '));
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -1,7 +1,6 @@
-import { metricValue } from '../analysis/gates/evaluate.js';
-import { type GateMetric, isTimeMetric } from '../analysis/gates/parse.js';
+import { METRICS, type MetricCatalog, type MetricUnit } from '../analysis/metrics/catalog.js';
 import type { Results, Verdict } from '../core/results.js';
-import { fmtMs, fmtNum, mdCell, mdTable } from './format.js';
+import { fmtMetric, fmtNum, mdCell, mdTable } from './format.js';
 
 /**
  * Baseline comparison (`faultline compare BASELINE CURRENT`): per cell (matched by
@@ -9,40 +8,40 @@ import { fmtMs, fmtNum, mdCell, mdTable } from './format.js';
  * the baseline by more than the tolerance: max(relative × |baseline|, absolute).
  * With a baseline of 0 (lost, duplicates) any increase beyond the absolute
  * tolerance (default 0) regresses. A cell whose verdict went from pass to fail
- * regresses too. Metric values are those of the gates (evaluate.ts).
+ * regresses too. The compared metrics, their values and their worse direction are
+ * the metric catalog's (the ones it marks compared).
  */
 
 export interface ComparedMetric {
-  metric: GateMetric;
-  /** Which direction is worse. */
+  metric: string;
+  /** Which direction is worse: the opposite of the catalog's better. */
   worse: 'higher' | 'lower';
+  unit: MetricUnit;
 }
 
-export const COMPARED_METRICS: readonly ComparedMetric[] = [
-  { metric: 'lost', worse: 'higher' },
-  { metric: 'duplicates', worse: 'higher' },
-  { metric: 'failed', worse: 'higher' },
-  { metric: 'anomalies', worse: 'higher' },
-  { metric: 'retryAmplification', worse: 'higher' },
-  { metric: 'latency.p50', worse: 'higher' },
-  { metric: 'latency.p95', worse: 'higher' },
-  { metric: 'latency.p99', worse: 'higher' },
-  { metric: 'throughput', worse: 'lower' },
-  { metric: 'recovery.p95', worse: 'higher' },
-  { metric: 'throughputRecovery.p95', worse: 'higher' },
-];
+/** The metrics a catalog marks compared, in catalog order. */
+export function comparedMetrics(catalog: MetricCatalog = METRICS): ComparedMetric[] {
+  return catalog.metrics.flatMap((m): ComparedMetric[] => {
+    if (!m.compared || m.better === 'neither') return [];
+    return [{ metric: m.name, worse: m.better === 'lower' ? 'higher' : 'lower', unit: m.unit }];
+  });
+}
+
+export const COMPARED_METRICS: readonly ComparedMetric[] = comparedMetrics();
 
 export interface Tolerance {
   /** Fraction of the baseline value, e.g. 0.1 for 10%. */
   relative: number;
   /** Per-metric absolute slack in the metric's unit (ms for times), e.g. { 'latency.p99': 50 }. */
-  absolute?: Partial<Record<GateMetric, number>>;
+  absolute?: Partial<Record<string, number>>;
 }
 
 export type MetricStatus = 'regression' | 'improvement' | 'unchanged' | 'unknown';
 
 export interface MetricDelta {
-  metric: GateMetric;
+  metric: string;
+  /** The metric's unit (from the catalog), for formatting. */
+  unit: MetricUnit;
   baseline: number | null;
   current: number | null;
   /** current − baseline; null when either side has no samples. */
@@ -72,16 +71,19 @@ export function compareResults(
   baseline: Results,
   current: Results,
   tolerance: Tolerance | number = 0.1,
+  catalog: MetricCatalog = METRICS,
 ): Comparison {
   const tol: Tolerance = typeof tolerance === 'number' ? { relative: tolerance } : tolerance;
+  const compared = comparedMetrics(catalog);
   const base = new Map(baseline.cells.map((c) => [c.id, c]));
   const cells: CellComparison[] = [];
   for (const cur of current.cells) {
     const old = base.get(cur.id);
     if (old === undefined) continue;
-    const metrics = COMPARED_METRICS.map(({ metric, worse }) =>
-      delta(metric, worse, metricValue(old, metric), metricValue(cur, metric), tol),
-    );
+    const metrics = compared.map((m) => {
+      const { read } = catalog.get(m.metric);
+      return delta(m, read(old), read(cur), tol);
+    });
     const regressed = old.verdict === 'pass' && cur.verdict === 'fail';
     cells.push({
       cell: cur.id,
@@ -103,14 +105,13 @@ export function compareResults(
 }
 
 function delta(
-  metric: GateMetric,
-  worse: 'higher' | 'lower',
+  { metric, worse, unit }: ComparedMetric,
   baseline: number | null,
   current: number | null,
   tol: Tolerance,
 ): MetricDelta {
   if (baseline === null || current === null) {
-    return { metric, baseline, current, delta: null, relative: null, status: 'unknown' };
+    return { metric, unit, baseline, current, delta: null, relative: null, status: 'unknown' };
   }
   const d = current - baseline;
   const slack = Math.max(tol.relative * Math.abs(baseline), tol.absolute?.[metric] ?? 0);
@@ -119,6 +120,7 @@ function delta(
     worsening > slack ? 'regression' : -worsening > slack ? 'improvement' : 'unchanged';
   return {
     metric,
+    unit,
     baseline,
     current,
     delta: d,
@@ -132,14 +134,10 @@ export function comparisonExitCode(comparison: Comparison): 0 | 1 {
   return comparison.regressions > 0 ? 1 : 0;
 }
 
-function fmtValue(metric: GateMetric, value: number | null): string {
-  return isTimeMetric(metric) ? fmtMs(value) : fmtNum(value);
-}
-
 function fmtChange(m: MetricDelta): string {
   if (m.delta === null) return '–';
   const sign = m.delta > 0 ? '+' : '';
-  const abs = isTimeMetric(m.metric) ? `${sign}${fmtMs(m.delta)}` : `${sign}${fmtNum(m.delta)}`;
+  const abs = `${sign}${fmtMetric(m.unit, m.delta)}`;
   return m.relative === null ? abs : `${abs} (${sign}${fmtNum(m.relative * 100)}%)`;
 }
 
@@ -166,8 +164,8 @@ export function renderComparisonMarkdown(comparison: Comparison): string {
       rows.push([
         mdCell(cell.cell),
         m.metric,
-        fmtValue(m.metric, m.baseline),
-        fmtValue(m.metric, m.current),
+        fmtMetric(m.unit, m.baseline),
+        fmtMetric(m.unit, m.current),
         fmtChange(m),
         status,
       ]);

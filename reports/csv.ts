@@ -2,7 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import { recoveryStat } from '../analysis/gates/evaluate.js';
+import { METRICS, type MetricCatalog } from '../analysis/metrics/catalog.js';
+import type { OccurrenceField } from '../analysis/metrics/occurrence-stats.js';
 import type { HistoryEvent } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellResult, FaultOccurrenceResult, Results } from '../core/results.js';
@@ -34,85 +35,67 @@ function table<T>(columns: Column<T>[], items: T[]): string {
   );
 }
 
-const SUMMARY: Column<CellResult>[] = [
-  ['cell', (c) => c.id],
-  ['scenario', (c) => c.scenario],
-  ['adapter', (c) => c.adapter],
-  ['fault', (c) => c.fault],
-  ['verdict', (c) => c.verdict],
-  ['runsSubmitted', (c) => c.runs.submitted],
-  ['runsCompleted', (c) => c.runs.completed],
-  ['runsFailed', (c) => c.runs.failed],
-  ['runsLost', (c) => c.runs.lost],
-  ['runsWarmup', (c) => c.runs.warmup],
-  ['stepsCompleted', (c) => c.steps.completed],
-  ['effectsApplied', (c) => c.effects.applied],
-  ['effectsDuplicates', (c) => c.effects.duplicates],
-  ['effectsDeduplicated', (c) => c.effects.deduplicated],
-  ['effectsCompensated', (c) => c.effects.compensated],
-  ['attempts', (c) => c.attempts.total],
-  ['duplicateAttempts', (c) => c.attempts.duplicates],
-  ['retryAmplification', (c) => c.attempts.retryAmplification],
-  ['redoneWorkMs', (c) => c.redoneWorkMs ?? null],
-  ['latencyCount', (c) => c.latencyMs.count],
-  ['latencyP50Ms', (c) => c.latencyMs.p50],
-  ['latencyP90Ms', (c) => c.latencyMs.p90],
-  ['latencyP95Ms', (c) => c.latencyMs.p95],
-  ['latencyP99Ms', (c) => c.latencyMs.p99],
-  ['latencyMaxMs', (c) => c.latencyMs.max],
-  ['latencyMeanMs', (c) => c.latencyMs.mean],
-  ['throughputPerSec', (c) => c.throughputPerSec],
-  ['faultOccurrences', (c) => c.faults.length],
-  ['recoveryFirstProgressP50Ms', (c) => recoveryStat(c, 'timeToFirstProgressMs', 'p50')],
-  ['recoveryFirstProgressP95Ms', (c) => recoveryStat(c, 'timeToFirstProgressMs', 'p95')],
-  ['recoveryFirstProgressMaxMs', (c) => recoveryStat(c, 'timeToFirstProgressMs', 'max')],
-  ['recoveryThroughputP95Ms', (c) => recoveryStat(c, 'timeToThroughputRecoveryMs', 'p95')],
-  ['recoveryThroughputMaxMs', (c) => recoveryStat(c, 'timeToThroughputRecoveryMs', 'max')],
-  ['affectedRuns', (c) => c.faults.reduce((sum, f) => sum + f.affectedRuns, 0)],
-  ['affectedRunsMaxDelayMs', (c) => maxOrNull(c.faults.map((f) => f.affectedRunsMaxDelayMs))],
-  ['governedBy', (c) => governedBy(c).join('; ')],
-  ['anomalies', (c) => JSON.stringify(c.anomalyCounts)],
-  ['knobs', (c) => JSON.stringify(c.knobs)],
-];
-export const SUMMARY_COLUMNS = SUMMARY.map(([name]) => name);
+/**
+ * summary.csv: who the cell is, then every catalog metric with a CSV column (in
+ * catalog order, read through the catalog), then what needs more than a number.
+ */
+function summaryColumns(catalog: MetricCatalog): Column<CellResult>[] {
+  const columns: Column<CellResult>[] = [
+    ['cell', (c) => c.id],
+    ['scenario', (c) => c.scenario],
+    ['adapter', (c) => c.adapter],
+    ['fault', (c) => c.fault],
+    ['verdict', (c) => c.verdict],
+    ...catalog.metrics.flatMap((m): Column<CellResult>[] => (m.csv === null ? [] : [[m.csv, m.read]])),
+    ['governedBy', (c) => governedBy(c).join('; ')],
+    // Every anomaly kind's count; the `anomalies` metric is the sum of the verdict-failing ones.
+    ['anomalies', (c) => JSON.stringify(c.anomalyCounts)],
+    ['knobs', (c) => JSON.stringify(c.knobs)],
+  ];
+  const names = columns.map(([name]) => name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined)
+    throw new Error(`summary.csv: column "${repeated}" twice (a metric's csv name)`);
+  return columns;
+}
+export const SUMMARY_COLUMNS = summaryColumns(METRICS).map(([name]) => name);
 
 /** summary.csv: a row per cell with its key numbers, recovery figures included. */
-export function summaryCsv(results: Results): string {
-  return table(SUMMARY, results.cells);
+export function summaryCsv(results: Results, catalog: MetricCatalog = METRICS): string {
+  return table(summaryColumns(catalog), results.cells);
 }
 
 type Occurrence = { cell: CellResult; fault: FaultOccurrenceResult };
-const FAULTS: Column<Occurrence>[] = [
-  ['cell', (o) => o.cell.id],
-  ['scenario', (o) => o.cell.scenario],
-  ['adapter', (o) => o.cell.adapter],
-  ['fault', (o) => o.cell.fault],
-  ['faultId', (o) => o.fault.id],
-  ['kind', (o) => o.fault.kind],
-  ['target', (o) => o.fault.target],
-  ['startMs', (o) => o.fault.startMs],
-  ['endMs', (o) => o.fault.endMs],
-  ['durationMs', (o) => Math.round((o.fault.endMs - o.fault.startMs) * 1000) / 1000],
-  ['timeToFirstProgressMs', (o) => o.fault.timeToFirstProgressMs],
-  ['timeToThroughputRecoveryMs', (o) => o.fault.timeToThroughputRecoveryMs],
-  ['affectedRuns', (o) => o.fault.affectedRuns],
-  ['affectedRunsMaxDelayMs', (o) => o.fault.affectedRunsMaxDelayMs],
-  ['governedBy', (o) => (o.fault.governedBy ? governedByText(o.fault.governedBy) : undefined)],
-  ['params', (o) => (o.fault.params === undefined ? '' : JSON.stringify(o.fault.params))],
-];
-export const FAULT_COLUMNS = FAULTS.map(([name]) => name);
+/**
+ * faults.csv: who the occurrence is, what and when, then the occurrence fields the
+ * catalog's metrics are stats over (in catalog order), then governing knobs and params.
+ */
+function faultColumns(catalog: MetricCatalog): Column<Occurrence>[] {
+  const fields = [...new Set(catalog.metrics.flatMap((m) => (m.occurrenceField ? [m.occurrenceField] : [])))];
+  return [
+    ['cell', (o) => o.cell.id],
+    ['scenario', (o) => o.cell.scenario],
+    ['adapter', (o) => o.cell.adapter],
+    ['fault', (o) => o.cell.fault],
+    ['faultId', (o) => o.fault.id],
+    ['kind', (o) => o.fault.kind],
+    ['target', (o) => o.fault.target],
+    ['startMs', (o) => o.fault.startMs],
+    ['endMs', (o) => o.fault.endMs],
+    ['durationMs', (o) => Math.round((o.fault.endMs - o.fault.startMs) * 1000) / 1000],
+    ...fields.map((field: OccurrenceField): Column<Occurrence> => [field, (o) => o.fault[field]]),
+    ['governedBy', (o) => (o.fault.governedBy ? governedByText(o.fault.governedBy) : undefined)],
+    ['params', (o) => (o.fault.params === undefined ? '' : JSON.stringify(o.fault.params))],
+  ];
+}
+export const FAULT_COLUMNS = faultColumns(METRICS).map(([name]) => name);
 
 /** faults.csv: a row per fault occurrence (startMs/endMs relative to the cell's first submit). */
-export function faultsCsv(results: Results): string {
+export function faultsCsv(results: Results, catalog: MetricCatalog = METRICS): string {
   return table(
-    FAULTS,
+    faultColumns(catalog),
     results.cells.flatMap((cell) => cell.faults.map((fault) => ({ cell, fault }))),
   );
-}
-
-function maxOrNull(values: (number | null)[]): number | null {
-  const present = values.filter((v): v is number => v !== null);
-  return present.length === 0 ? null : Math.max(...present);
 }
 
 export const RUN_COLUMNS = [
@@ -137,7 +120,10 @@ export interface RunRow {
   doneAt: number | null;
   /** The first run-done's status, or `unfinished` when the history has none (the checker calls that lost). */
   status: 'completed' | 'failed' | 'unfinished';
-  /** doneAt − intendedAt (DESIGN.md's latency), for runs with both. */
+  /**
+   * doneAt − intendedAt (DESIGN.md's latency), for non-warm-up runs with both: warm-up
+   * runs are no latency sample (as in results.json), though they keep their other fields.
+   */
   latencyMs: number | null;
   attempts: number;
   /** Applied effects (not blocked by an idempotency key), duplicates included. */
@@ -191,7 +177,7 @@ export async function collectRunRows(
     }
   }
   for (const row of runs.values()) {
-    if (row.doneAt !== null && row.intendedAt !== null) {
+    if (!row.warmup && row.doneAt !== null && row.intendedAt !== null) {
       row.latencyMs = Math.round((row.doneAt - row.intendedAt) * 1000) / 1000;
     }
   }
@@ -204,7 +190,11 @@ export function runsCsv(rows: readonly RunRow[]): string {
 
 /** Streams history.jsonl into runs.csv; returns the number of runs written. */
 export async function writeRunsCsv(historyPath: string, outPath: string): Promise<number> {
-  const rows = await collectRunRows(readEvents(historyPath));
+  return writeRunRowsCsv(await collectRunRows(readEvents(historyPath)), outPath);
+}
+
+/** Streams run rows (collectRunRows) into runs.csv; returns the number of runs written. */
+export async function writeRunRowsCsv(rows: readonly RunRow[], outPath: string): Promise<number> {
   const csv = stringify({ header: true, columns: [...RUN_COLUMNS], cast: CAST });
   const writing = pipeline(csv, createWriteStream(outPath));
   for (const row of rows) {

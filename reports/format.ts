@@ -1,3 +1,5 @@
+import type { MetricDefinition, MetricUnit } from '../analysis/metrics/catalog.js';
+import { poolRepeats } from '../analysis/pool.js';
 import type { CellResult, Results } from '../core/results.js';
 import { governedByText } from '../core/topology.js';
 
@@ -17,6 +19,26 @@ export function fmtMs(ms: number | null | undefined): string {
 export function fmtNum(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
   return String(round(value));
+}
+
+/** A metric value as its unit reads: times as fmtMs, counts, ratios and rates as fmtNum. */
+export function fmtMetric(unit: MetricUnit, value: number | null | undefined): string {
+  return unit === 'ms' ? fmtMs(value) : fmtNum(value);
+}
+
+/** A catalog metric's value in a cell, formatted by its unit; a dash without samples. */
+export function metricText(metric: MetricDefinition, cell: CellResult): string {
+  return fmtMetric(metric.unit, metric.read(cell));
+}
+
+/**
+ * A column heading for a metric: its gate name, with its unit where the formatted
+ * value does not carry one (times do; counts and ratios have none), e.g. `throughput (runs/s)`.
+ */
+export function metricHeading(metric: MetricDefinition): string {
+  return metric.unit === 'ms' || metric.unit === 'count' || metric.unit === 'ratio'
+    ? metric.name
+    : `${metric.name} (${metric.unit})`;
 }
 
 function round(value: number): number {
@@ -54,7 +76,8 @@ export interface CellGroup {
 /** Scenario × fault groups, each with its adapters side by side, in results order. */
 export function groupCells(results: Results): CellGroup[] {
   const groups: CellGroup[] = [];
-  for (const cell of results.cells) {
+  // Repeats of a cell (`--repeat`, `faultline aggregate`) are shown pooled: one column per adapter.
+  for (const cell of poolRepeats(results.cells)) {
     let group = groups.find((g) => g.scenario === cell.scenario && g.fault === cell.fault);
     if (group === undefined) {
       group = { scenario: cell.scenario, fault: cell.fault, cells: [] };
@@ -89,15 +112,6 @@ export function knobSets(results: Results): KnobSet[] {
   return sets;
 }
 
-/** Largest non-null value of a fault-occurrence field in a cell, or null. */
-export function maxOf(
-  cell: CellResult,
-  field: 'timeToFirstProgressMs' | 'timeToThroughputRecoveryMs',
-): number | null {
-  const values = cell.faults.map((f) => f[field]).filter((v): v is number => v !== null);
-  return values.length === 0 ? null : Math.max(...values);
-}
-
 /** The knobs that governed recovery in a cell, e.g. ["lockDuration=30000"]. */
 export function governedBy(cell: CellResult): string[] {
   return unique(cell.faults.flatMap((f) => (f.governedBy ? [governedByText(f.governedBy)] : [])));
@@ -112,9 +126,21 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-/** Markdown table cell text: no line breaks, pipes escaped, HTML characters as entities. */
+/**
+ * Markdown table cell text: no line breaks, and the characters Markdown would read as
+ * markup or HTML backslash-escaped (CommonMark), so `<script>` shows as text in any
+ * renderer and a plain-text reader sees no HTML entities.
+ */
 export function mdCell(text: string): string {
-  return escapeHtml(text).replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
+  return text.replace(/[\\`*_[\]<>|#!~]/g, (ch) => `\\${ch}`).replace(/\r?\n/g, ' ');
+}
+
+/** GitHub's anchor for a Markdown heading: lower case, punctuation but `-` and `_` dropped, spaces as `-`. */
+export function mdSlug(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 /**

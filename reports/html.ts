@@ -1,20 +1,24 @@
 import type { GateResult } from '../analysis/gates/evaluate.js';
+import { metric } from '../analysis/metrics/catalog.js';
 import type { CellResult, Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
+import type { RunRow } from './csv.js';
 import {
   adaptersOf,
   type CellGroup,
   DASH,
   escapeHtml as esc,
-  fmtMs,
   groupCells,
   knobSets,
   knobText,
-  maxOf,
   unique,
 } from './format.js';
+import { buildGlance } from './glance.js';
+import { renderGlanceHtml, sectionId } from './glance-render.js';
+import { cellFaultBands, groupRunCharts } from './group-run-charts.js';
 import { narrate } from './narrative.js';
-import { barChart, lineChart, PALETTE } from './svg.js';
+import { rowsByCell } from './run-series.js';
+import { barChart, lineChart, seriesColor } from './svg.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, no network).
@@ -25,6 +29,12 @@ import { barChart, lineChart, PALETTE } from './svg.js';
 
 export interface HtmlOptions {
   gates?: readonly GateResult[];
+  /**
+   * One row per run (collectRunRows, as for runs.csv): the run-level charts (latency
+   * over time, percentiles, per-run timelines) are drawn from them; without them the
+   * page has the charts results.json alone can draw.
+   */
+  runs?: readonly RunRow[];
 }
 
 const CSS = `
@@ -34,14 +44,23 @@ table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d6dde4;paddi
 th{background:#f1f4f7}.verdict-PASS,.status-PASS{color:#1d7a3e;font-weight:600}
 .verdict-FAIL,.status-FAIL{color:#b3261e;font-weight:600}.verdict-UNKNOWN,.status-UNKNOWN{color:#8a6d00;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #e3e8ee;background:#fff;max-width:100%;height:auto}
-.chart-title{font-weight:600;font-size:13px}.tick,.legend text,.no-data,.bar-value,.band-label{font-size:11px;fill:#4a5560}.axis-label{font-size:11px;fill:#4a5560}
+.chart-title{font-weight:600;font-size:13px}.tick,.legend text,.no-data,.bar-value,.band-label,.chart-note{font-size:11px;fill:#4a5560}.axis-label{font-size:11px;fill:#4a5560}
 .grid{stroke:#e9edf1}.meta{color:#4a5560}code{background:#f1f4f7;padding:0 3px}
+.glance td{min-width:160px}.glance .mark{font-weight:700}.glance-pass .mark{color:#1d7a3e}.glance-fail .mark{color:#b3261e}
+.glance-not-measured{color:#6b7580}.evidence{font-size:12px;color:#4a5560}
 `;
 
 export function renderHtml(results: Results, options: HtmlOptions = {}): string {
   const adapters = adaptersOf(results);
-  const color = (adapter: string) => PALETTE[Math.max(0, adapters.indexOf(adapter)) % PALETTE.length]!;
-  const body: string[] = [`<h1>Faultline report</h1>`, header(results)];
+  // One colour per adapter for the whole page, in results order.
+  const color = (adapter: string) => seriesColor(adapters.indexOf(adapter));
+  const byCell = options.runs === undefined ? undefined : rowsByCell(options.runs);
+  const rowsOf = byCell === undefined ? undefined : (cellId: string) => byCell.get(cellId) ?? [];
+  const body: string[] = [
+    `<h1>Faultline report</h1>`,
+    header(results),
+    renderGlanceHtml(buildGlance(results)),
+  ];
   if (options.gates !== undefined) body.push(gatesTable(options.gates));
   for (const scenario of unique(results.cells.map((c) => c.scenario))) {
     const groups = groupCells(results).filter((g) => g.scenario === scenario);
@@ -49,7 +68,7 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
       `<h2>Scenario ${esc(scenario)}</h2>`,
       `<div class="charts">${harmChart(scenario, groups, adapters, color)}</div>`,
     );
-    for (const group of groups) body.push(groupSection(group, color));
+    for (const group of groups) body.push(groupSection(group, color, rowsOf));
   }
   body.push(knobsSection(results));
   return [
@@ -86,17 +105,18 @@ function harmChart(
   const faults = groups.map((g) => g.fault);
   const cellOf = (adapter: string, fault: string) =>
     groups.find((g) => g.fault === fault)?.cells.find((c) => c.adapter === adapter);
+  const valuesOf = (name: 'lost' | 'duplicates', adapter: string) =>
+    faults.map((f) => {
+      const cell = cellOf(adapter, f);
+      return cell === undefined ? null : metric(name).read(cell);
+    });
   const bars = adapters.flatMap((adapter) => [
-    {
-      name: `${adapter} lost`,
-      color: color(adapter),
-      values: faults.map((f) => cellOf(adapter, f)?.runs.lost ?? null),
-    },
+    { name: `${adapter} lost`, color: color(adapter), values: valuesOf('lost', adapter) },
     {
       name: `${adapter} duplicates`,
       color: color(adapter),
       opacity: 0.35,
-      values: faults.map((f) => cellOf(adapter, f)?.effects.duplicates ?? null),
+      values: valuesOf('duplicates', adapter),
     },
   ]);
   return barChart({
@@ -107,7 +127,11 @@ function harmChart(
   });
 }
 
-function groupSection(group: CellGroup, color: (a: string) => string): string {
+function groupSection(
+  group: CellGroup,
+  color: (a: string) => string,
+  rowsOf: ((cellId: string) => readonly RunRow[]) | undefined,
+): string {
   const title = `${group.scenario} × ${group.fault}`;
   const throughput = lineChart({
     title: `${title}: throughput over time`,
@@ -119,15 +143,7 @@ function groupSection(group: CellGroup, color: (a: string) => string): string {
       // A bucket holds the completions of [second, second + 1): plot it at its middle.
       points: c.throughputSeries.map((p) => ({ x: p.second + 0.5, y: p.completed })),
     })),
-    bands: group.cells.flatMap((c) =>
-      c.faults.map((f) => ({
-        from: f.startMs / 1000,
-        to: Math.max(f.endMs, f.startMs) / 1000,
-        color: color(c.adapter),
-        kind: f.kind,
-        label: `${c.adapter}: ${f.kind} on ${f.target} (${f.id}) ${fmtMs(f.startMs)}–${fmtMs(f.endMs)}`,
-      })),
-    ),
+    bands: group.cells.flatMap((c) => cellFaultBands(c, color(c.adapter))),
   });
   const stats = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
   const latency = barChart({
@@ -142,12 +158,18 @@ function groupSection(group: CellGroup, color: (a: string) => string): string {
   });
   const charts = [throughput, latency];
   if (group.cells.some((c) => c.faults.length > 0)) charts.push(recoveryChart(title, group.cells, color));
+  const runCharts = rowsOf === undefined ? undefined : groupRunCharts(group, rowsOf, color);
+  if (runCharts !== undefined) charts.push(...runCharts.compare);
+  const timelines =
+    runCharts === undefined || runCharts.timelines.length === 0
+      ? ''
+      : `<div class="charts timelines">${runCharts.timelines.join('')}</div>`;
   const narrative = group.cells
     .map((c) => `<li><strong>${esc(c.adapter)}</strong>: ${esc(narrate(c).join(' '))}</li>`)
     .join('');
   return (
-    `<h3 id="${esc(group.scenario)}--${esc(group.fault)}">${esc(title)}</h3>${summaryTable(group.cells)}` +
-    `<ul class="narrative">${narrative}</ul><div class="charts">${charts.join('')}</div>`
+    `<h3 id="${esc(sectionId(title))}">${esc(title)}</h3>${summaryTable(group.cells)}` +
+    `<ul class="narrative">${narrative}</ul><div class="charts">${charts.join('')}</div>${timelines}`
   );
 }
 
@@ -159,7 +181,7 @@ function recoveryChart(title: string, cells: CellResult[], color: (a: string) =>
     groups: cells.map((c) => ({
       name: c.adapter,
       color: color(c.adapter),
-      values: [maxOf(c, 'timeToFirstProgressMs'), maxOf(c, 'timeToThroughputRecoveryMs')],
+      values: [metric('recovery.max').read(c), metric('throughputRecovery.max').read(c)],
     })),
   });
 }

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { evaluateGates, type GateResult } from '../analysis/gates/evaluate.js';
 import { type CellSelector, type Gate, gatesFromConfig } from '../analysis/gates/parse.js';
 import { InputError } from '../core/errors.js';
+import { readEvents } from '../core/history/reader.js';
 import type { Results } from '../core/results.js';
-import { loadScenario } from '../scenarios/index.js';
+import type { Scenario } from '../scenarios/model.js';
 import { renderCiSummary } from './ci-summary.js';
 import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';
-import { faultsCsv, summaryCsv, writeRunsCsv } from './csv.js';
+import { collectRunRows, faultsCsv, type RunRow, summaryCsv, writeRunRowsCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -18,7 +19,6 @@ import {
   renderReadinessJson,
   renderReadinessMarkdown,
 } from './readiness.js';
-import { traceabilityFromHistory } from './traceability.js';
 
 export { appendStepSummary, renderCiSummary } from './ci-summary.js';
 export {
@@ -28,7 +28,7 @@ export {
   renderComparisonMarkdown,
   type Tolerance,
 } from './compare.js';
-export { collectRunRows, faultsCsv, runsCsv, summaryCsv, writeRunsCsv } from './csv.js';
+export { collectRunRows, faultsCsv, runsCsv, summaryCsv, writeRunRowsCsv, writeRunsCsv } from './csv.js';
 export { renderHtml } from './html.js';
 export { renderJunit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
@@ -39,7 +39,6 @@ export {
   renderReadinessMarkdown,
   resolveReadinessOptions,
 } from './readiness.js';
-export { traceabilityFromHistory } from './traceability.js';
 
 /** The files writeReports writes into the run folder. */
 export const REPORT_FILES = [
@@ -63,6 +62,8 @@ export interface WriteReportsOptions {
   /** With a baseline, also writes comparison.md and adds a regression testcase to junit.xml. */
   baseline?: Results;
   tolerance?: Tolerance | number;
+  /** The run rows, when they do not come from the folder's own history (faultline aggregate). */
+  runs?: readonly RunRow[];
   /** How junit.xml shows an UNKNOWN gate (see junit.ts); default error. */
   unknownAs?: 'error' | 'skipped';
 }
@@ -79,7 +80,8 @@ export interface WrittenReports {
 
 /**
  * Writes every report of a run into `runDir` from its results and its
- * history.jsonl (runs.csv and traceability stream it). Deterministic: the same
+ * history.jsonl (traceability streams it; it is folded once into a row per run for
+ * runs.csv and the run-level charts of report.html). Deterministic: the same
  * results and history give byte-identical files.
  */
 export async function writeReports(
@@ -88,30 +90,30 @@ export async function writeReports(
   options: WriteReportsOptions = {},
 ): Promise<WrittenReports> {
   const historyPath = join(runDir, 'history.jsonl');
-  if (!existsSync(historyPath))
+  if (options.runs === undefined && !existsSync(historyPath))
     throw new InputError(`${historyPath} not found: reports are built from the history`);
   const gates = evaluateGates(
     options.gates ?? gatesFromConfig(results.config),
     results,
     options.gateSelector,
   );
-  const traceability = await traceabilityFromHistory(historyPath);
-  const readiness = evaluateReadiness(results, traceability, {
+  const readiness = evaluateReadiness(results, {
     approvalScenarios: approvalScenarios(results),
     ...options.readiness,
   });
   const comparison =
     options.baseline === undefined ? undefined : compareResults(options.baseline, results, options.tolerance);
+  const runs = options.runs ?? (await collectRunRows(readEvents(historyPath)));
   const files: Record<string, string> = {};
   const write = (name: string, content: string) => {
     files[name] = join(runDir, name);
     writeFileSync(files[name], content);
   };
   write('report.md', renderMarkdown(results, { gates }));
-  write('report.html', renderHtml(results, { gates }));
+  write('report.html', renderHtml(results, { gates, runs }));
   write('summary.csv', summaryCsv(results));
   files['runs.csv'] = join(runDir, 'runs.csv');
-  await writeRunsCsv(historyPath, files['runs.csv']);
+  await writeRunRowsCsv(runs, files['runs.csv']);
   write('faults.csv', faultsCsv(results));
   write(
     'junit.xml',
@@ -138,14 +140,10 @@ export async function rebuildReports(
   return { ...(await writeReports(runDir, results, options)), results };
 }
 
-/** Scenarios of the results whose definition has an approval step; unknown scenarios are skipped. */
+/** Scenarios of the run whose definition (as config.json recorded it) has an approval step. */
 export function approvalScenarios(results: Results): string[] {
-  const names = [...new Set(results.cells.map((c) => c.scenario))];
-  return names.filter((name) => {
-    try {
-      return loadScenario(name).steps.some((step) => step.kind === 'approval');
-    } catch {
-      return false;
-    }
-  });
+  const definitions = (results.config.scenarioDefinitions ?? []) as Scenario[];
+  return definitions.filter((s) => s.steps.some((step) => step.kind === 'approval')).map((s) => s.name);
 }
+
+export { type AggregateSource, aggregateResults } from './aggregate.js';

@@ -2,6 +2,8 @@ import type { GateResult } from '../analysis/gates/evaluate.js';
 import type { Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
 import { configText, DASH, groupCells, knobSets, knobText, mdCell, mdCode, mdTable } from './format.js';
+import { buildGlance } from './glance.js';
+import { renderGlanceMarkdown } from './glance-render.js';
 import { narrate } from './narrative.js';
 
 /**
@@ -14,7 +16,13 @@ export interface MarkdownOptions {
 }
 
 export function renderMarkdown(results: Results, options: MarkdownOptions = {}): string {
-  const out: string[] = ['# Faultline report', '', header(results), ''];
+  const out: string[] = [
+    '# Faultline report',
+    '',
+    header(results),
+    '',
+    ...renderGlanceMarkdown(buildGlance(results)),
+  ];
   for (const group of groupCells(results)) {
     out.push(`## ${mdCell(group.scenario)} × ${mdCell(group.fault)}`, '');
     const rows = CELL_ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);

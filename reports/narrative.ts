@@ -1,5 +1,6 @@
+import { metric } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
-import { fmtMs, fmtNum, governedBy, maxOf, plural } from './format.js';
+import { fmtMs, fmtNum, governedBy, plural } from './format.js';
 
 /**
  * One or two plain sentences saying what happened in a cell, for people who will
@@ -68,8 +69,8 @@ function secondSentence(cell: CellResult): string | null {
     const rate = cell.throughputPerSec === null ? '' : ` at ${fmtNum(cell.throughputPerSec)} runs/s`;
     return `Latency p50 ${fmtMs(p50)}, p99 ${fmtMs(p99)}${rate}.`;
   }
-  const progress = maxOf(cell, 'timeToFirstProgressMs');
-  const throughput = maxOf(cell, 'timeToThroughputRecoveryMs');
+  const progress = metric('recovery.max').read(cell);
+  const throughput = metric('throughputRecovery.max').read(cell);
   const governed = governedBy(cell);
   const by = governed.length > 0 ? `; recovery governed by ${governed.join(', ')}` : '';
   if (progress === null && throughput === null) {

@@ -1,8 +1,8 @@
-import { recoveryStat } from '../analysis/gates/evaluate.js';
-import type { RecoveryStat } from '../analysis/gates/parse.js';
-import type { CellResult, LatencySummary } from '../core/results.js';
+import { isFaultCell, type LatencyStat, metric, type RecoveryStat } from '../analysis/metrics/catalog.js';
+import type { CellResult } from '../core/results.js';
+import { criticalPathMs } from '../scenarios/critical-path.js';
+import type { Scenario } from '../scenarios/model.js';
 import { fmtMs, governedBy, plural } from './format.js';
-import type { Traceability } from './traceability.js';
 
 /**
  * The production-readiness criteria, each a pure function from the cells of one
@@ -36,15 +36,18 @@ export interface CriteriaSettings {
   restartFaults: string[];
   maxDuplicates: number;
   recovery: { stat: RecoveryStat; sloMs: number };
-  latency: { stat: Exclude<keyof LatencySummary, 'count'>; sloMs: number; cells: 'baseline' | 'all' };
+  latency: { stat: LatencyStat; sloMs?: number; overheadMs: number; cells: 'baseline' | 'all' };
   approvalScenarios: string[];
 }
 
 export interface CriterionInput {
   scenario: string;
   cells: CellResult[];
-  traceability: Traceability | null;
   settings: CriteriaSettings;
+  /** The scenario as config.json recorded it: its SLO and critical path. */
+  definition?: Scenario;
+  /** The human approver's delay, part of an approval scenario's ideal duration. */
+  approvalDelayMs?: number;
 }
 
 const result = (
@@ -64,7 +67,7 @@ export function hasFault(cell: CellResult, fault: string): boolean {
   return cell.fault === fault || cell.faults.some((f) => f.kind === fault);
 }
 
-const faulted = (cell: CellResult) => cell.fault !== 'none' || cell.faults.length > 0;
+const faulted = isFaultCell;
 const ran = (cell: CellResult) => cell.runs.submitted > 0;
 
 function decide(failed: boolean, unknown: boolean): ReadinessStatus {
@@ -119,7 +122,7 @@ export function recovery({ cells, settings }: CriterionInput): CriterionResult {
         `${c.id}: ${f.kind} ${f.id} affected ${plural(f.affectedRuns, 'run')} and none progressed after it`,
       );
     }
-    const value = recoveryStat(c, 'timeToFirstProgressMs', stat);
+    const value = metric(`recovery.${stat}`).read(c);
     if (value === null) {
       if (stuck.length === 0)
         evidence.push(`${c.id}: no recovery sample (${plural(c.faults.length, 'fault occurrence')})`);
@@ -137,8 +140,39 @@ export function recovery({ cells, settings }: CriterionInput): CriterionResult {
   return result('recovery', title, decide(failed, measured === 0), evidence);
 }
 
-export function latency({ cells, settings }: CriterionInput): CriterionResult {
-  const { stat, sloMs } = settings.latency;
+/**
+ * The latency a scenario owes: one objective for all when the settings give one, else the
+ * scenario's own `slo`, else its critical path (ideal fault-free duration) plus what
+ * orchestration may add — so a 3 s training step is not failed against a 2 s objective.
+ */
+export function latencyObjective(
+  settings: CriteriaSettings['latency'],
+  definition: Scenario | undefined,
+  approvalDelayMs: number,
+): { sloMs: number; why: string } | null {
+  if (settings.sloMs !== undefined) return { sloMs: settings.sloMs, why: 'the objective set' };
+  if (definition?.slo) return { sloMs: definition.slo.latencyP99Ms, why: "the scenario's own objective" };
+  if (!definition) return null;
+  const path = criticalPathMs(definition, approvalDelayMs);
+  return {
+    sloMs: path + settings.overheadMs,
+    why: `critical path ${fmtMs(path)} + ${fmtMs(settings.overheadMs)}`,
+  };
+}
+
+export function latency({
+  cells,
+  settings,
+  definition,
+  approvalDelayMs = 50,
+}: CriterionInput): CriterionResult {
+  const { stat } = settings.latency;
+  const objective = latencyObjective(settings.latency, definition, approvalDelayMs);
+  if (objective === null)
+    return result('latency', `latency ${stat} within the scenario's objective`, 'UNKNOWN', [
+      'the scenario definition is not recorded: no objective to judge by',
+    ]);
+  const { sloMs } = objective;
   const scope = settings.latency.cells === 'baseline' ? 'fault-free cells' : 'all cells';
   const judged = cells.filter((c) => settings.latency.cells === 'all' || !faulted(c));
   const evidence: string[] = [];
@@ -146,7 +180,7 @@ export function latency({ cells, settings }: CriterionInput): CriterionResult {
   let unknown = judged.length === 0;
   if (unknown) evidence.push(`no ${settings.latency.cells === 'baseline' ? 'fault-free ' : ''}cell`);
   for (const c of judged) {
-    const value = c.latencyMs[stat];
+    const value = metric(`latency.${stat}`).read(c);
     if (value === null) {
       unknown = true;
       evidence.push(`${c.id}: no completed run, no latency sample`);
@@ -157,7 +191,7 @@ export function latency({ cells, settings }: CriterionInput): CriterionResult {
   }
   return result(
     'latency',
-    `latency ${stat} < ${fmtMs(sloMs)} on ${scope}`,
+    `latency ${stat} < ${fmtMs(sloMs)} (${objective.why}) on ${scope}`,
     decide(failed, unknown),
     evidence,
   );
@@ -212,14 +246,13 @@ export function humanInTheLoop({ scenario, cells, settings }: CriterionInput): C
   return result('human-in-the-loop', title, decide(failed, unknown), evidence);
 }
 
-export function traceability({ cells, traceability: trace }: CriterionInput): CriterionResult {
+export function traceability({ cells }: CriterionInput): CriterionResult {
   const title = "every effect carries its run's correlation id";
-  if (trace === null) return result('traceability', title, 'UNKNOWN', ['history.jsonl was not read']);
   const evidence: string[] = [];
   let effects = 0;
   let failed = false;
   for (const c of cells) {
-    const t = trace[c.id];
+    const t = c.observability;
     if (t === undefined || t.effects === 0) continue;
     effects += t.effects;
     const bad = t.missing + t.mismatched;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { LATENCY_STATS, RECOVERY_STATS } from '../analysis/metrics/catalog.js';
 import { describeZodError, InputError } from '../core/errors.js';
 import type { Results } from '../core/results.js';
+import type { Scenario } from '../scenarios/model.js';
 import { mdCell, mdTable, unique } from './format.js';
 import {
   CRITERIA,
@@ -10,7 +12,6 @@ import {
   type CriterionResult,
   type ReadinessStatus,
 } from './readiness-criteria.js';
-import type { Traceability } from './traceability.js';
 
 export {
   CRITERIA,
@@ -40,20 +41,23 @@ export const ReadinessOptionsSchema = z
     maxDuplicates: z.number().int().min(0).default(0),
     recovery: z
       .object({
-        stat: z.enum(['p50', 'p90', 'p95', 'p99', 'max']).default('p95'),
+        stat: z.enum(RECOVERY_STATS).default('p95'),
         sloMs: z.number().positive().default(30_000),
       })
       .strict()
       .default({ stat: 'p95', sloMs: 30_000 }),
     latency: z
       .object({
-        stat: z.enum(['p50', 'p90', 'p95', 'p99', 'max', 'mean']).default('p99'),
-        sloMs: z.number().positive().default(2000),
+        stat: z.enum(LATENCY_STATS).default('p99'),
+        /** One objective for every scenario; without it, each scenario's own (its `slo`, or its critical path plus overheadMs). */
+        sloMs: z.number().positive().optional(),
+        /** What orchestration may add to a scenario's critical path (its ideal fault-free duration). */
+        overheadMs: z.number().min(0).default(2000),
         /** baseline: only fault-free cells (latency under faults is the recovery criterion's business). */
         cells: z.enum(['baseline', 'all']).default('baseline'),
       })
       .strict()
-      .default({ stat: 'p99', sloMs: 2000, cells: 'baseline' }),
+      .default({ stat: 'p99', overheadMs: 2000, cells: 'baseline' }),
     /** Scenarios with an approval step (human-in-the-loop is UNKNOWN for the others). */
     approvalScenarios: z.array(z.string().min(1)).default([]),
   })
@@ -90,16 +94,16 @@ export function overallStatus(statuses: readonly ReadinessStatus[]): ReadinessSt
   return 'PASS';
 }
 
-/**
- * Judges every scenario × adapter of the results. `traceability` comes from the
- * history (traceability.ts); null leaves that criterion UNKNOWN.
- */
+/** Judges every scenario × adapter of the results. */
 export function evaluateReadiness(
   results: Results,
-  traceability: Traceability | null,
   options: ReadinessOptionsInput | ReadinessOptions = {},
 ): Readiness {
   const resolved = resolveReadinessOptions(options);
+  const definitions = new Map(
+    ((results.config.scenarioDefinitions ?? []) as Scenario[]).map((s) => [s.name, s]),
+  );
+  const approvalDelayMs = (results.config.approver as { delayMs?: number } | undefined)?.delayMs ?? 50;
   const settings: CriteriaSettings = resolved;
   const entries: ReadinessEntry[] = [];
   for (const scenario of unique(results.cells.map((c) => c.scenario))) {
@@ -108,7 +112,13 @@ export function evaluateReadiness(
     )) {
       const cells = results.cells.filter((c) => c.scenario === scenario && c.adapter === adapter);
       const criteria = resolved.criteria.map((id: CriterionId) =>
-        CRITERION_FUNCTIONS[id]({ scenario, cells, traceability, settings }),
+        CRITERION_FUNCTIONS[id]({
+          scenario,
+          cells,
+          settings,
+          definition: definitions.get(scenario),
+          approvalDelayMs,
+        }),
       );
       entries.push({
         scenario,

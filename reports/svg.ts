@@ -1,4 +1,16 @@
 import { escapeHtml as esc } from './format.js';
+import {
+  type Band,
+  chartOpen,
+  faultBands,
+  type LegendItem,
+  label,
+  legend,
+  legendHeight,
+  M,
+  num,
+  PW,
+} from './svg-frame.js';
 
 /**
  * Minimal inline SVG charts for report.html: a line chart with shaded bands and a
@@ -6,22 +18,12 @@ import { escapeHtml as esc } from './format.js';
  * carrying data-* attributes and a <title> tooltip. Every string is escaped.
  */
 
-export const PALETTE = ['#1f6fb4', '#d1495b', '#2e9e5b', '#8e5bb8', '#e08a1e', '#6b4f3a'];
+export { type Band, seriesColor } from './svg-frame.js';
 
 export interface LineSeries {
   name: string;
   color: string;
   points: { x: number; y: number }[];
-}
-
-export interface Band {
-  from: number;
-  to: number;
-  color: string;
-  /** Short text drawn on the band (the fault kind). */
-  kind: string;
-  /** Tooltip. */
-  label: string;
 }
 
 export interface BarGroup {
@@ -33,11 +35,9 @@ export interface BarGroup {
   opacity?: number;
 }
 
-const W = 640;
-const H = 260;
-const M = { top: 28, right: 16, bottom: 52, left: 56 };
-const PW = W - M.left - M.right;
-const PH = H - M.top - M.bottom;
+const PH = 180;
+/** Where the legend's first row starts, below the tick labels and the x axis label. */
+const LEGEND_TOP = M.top + PH + 40;
 
 /** A round number at or above `max`, so axis ticks fall on readable values. */
 export function niceMax(max: number): number {
@@ -47,20 +47,8 @@ export function niceMax(max: number): number {
   return step * magnitude;
 }
 
-function num(value: number): string {
-  return String(Number(value.toFixed(2)));
-}
-
-function label(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
-}
-
-function open(kind: string, title: string, desc: string): string {
-  return (
-    `<svg class="chart chart-${kind}" role="img" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
-    `xmlns="http://www.w3.org/2000/svg"><title>${esc(title)}</title><desc>${esc(desc)}</desc>` +
-    `<text class="chart-title" x="${M.left}" y="16">${esc(title)}</text>`
-  );
+function open(kind: string, title: string, desc: string, legendItems: LegendItem[]): string {
+  return chartOpen({ kind, title, desc, height: LEGEND_TOP + legendHeight(legendItems) + 4 });
 }
 
 function yAxis(yMax: number, yLabel: string): string {
@@ -90,24 +78,19 @@ export function lineChart(opts: {
   const yMax = niceMax(Math.max(1, ...ys));
   const sx = (x: number) => M.left + (x / xMax) * PW;
   const sy = (y: number) => M.top + PH - (y / yMax) * PH;
-  const parts = [open('line', opts.title, `${opts.yLabel} by ${opts.xLabel}`), yAxis(yMax, opts.yLabel)];
-  for (const band of opts.bands ?? []) {
-    const x = sx(band.from);
-    const width = Math.max(2, sx(band.to) - x);
-    parts.push(
-      `<rect class="fault-window" x="${num(x)}" y="${M.top}" width="${num(width)}" height="${PH}" ` +
-        `fill="${esc(band.color)}" fill-opacity="0.18" data-from="${num(band.from)}" data-to="${num(band.to)}">` +
-        `<title>${esc(band.label)}</title></rect>` +
-        `<text class="band-label" x="${num(x + 3)}" y="${M.top + 10}" fill="${esc(band.color)}">${esc(band.kind)}</text>`,
-    );
-  }
+  const items = opts.series.map((s) => ({ name: s.name, color: s.color }));
+  const parts = [
+    open('line', opts.title, `${opts.yLabel} by ${opts.xLabel}`, items),
+    yAxis(yMax, opts.yLabel),
+    faultBands(opts.bands ?? [], sx, { top: M.top, height: PH, left: M.left, right: M.left + PW }),
+  ];
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(
       `<text class="tick" x="${num(sx(f * xMax))}" y="${M.top + PH + 16}" text-anchor="middle">${esc(label(f * xMax))}</text>`,
     );
   }
   parts.push(
-    `<text class="axis-label" x="${M.left + PW / 2}" y="${H - 22}" text-anchor="middle">${esc(opts.xLabel)}</text>`,
+    `<text class="axis-label" x="${M.left + PW / 2}" y="${M.top + PH + 30}" text-anchor="middle">${esc(opts.xLabel)}</text>`,
   );
   opts.series.forEach((s) => {
     const coords = s.points.map((p) => `${num(sx(p.x))},${num(sy(p.y))}`).join(' ');
@@ -121,7 +104,7 @@ export function lineChart(opts: {
     }
     parts.push('</g>');
   });
-  parts.push(legend(opts.series.map((s) => ({ name: s.name, color: s.color }))), '</svg>');
+  parts.push(legend(items, LEGEND_TOP), '</svg>');
   return parts.join('');
 }
 
@@ -138,7 +121,7 @@ export function barChart(opts: {
   const slot = PW / Math.max(1, opts.categories.length);
   const barW = Math.max(4, (slot * 0.8) / Math.max(1, opts.groups.length));
   const parts = [
-    open('bar', opts.title, `${opts.yLabel} per ${opts.categories.join(', ')}`),
+    open('bar', opts.title, `${opts.yLabel} per ${opts.categories.join(', ')}`, opts.groups),
     yAxis(yMax, opts.yLabel),
   ];
   opts.categories.forEach((category, ci) => {
@@ -165,19 +148,6 @@ export function barChart(opts: {
       );
     });
   });
-  parts.push(legend(opts.groups), '</svg>');
+  parts.push(legend(opts.groups, LEGEND_TOP), '</svg>');
   return parts.join('');
-}
-
-function legend(items: { name: string; color: string; opacity?: number }[]): string {
-  return items
-    .map((item, i) => {
-      const x = M.left + i * 150;
-      return (
-        `<g class="legend"><rect x="${x}" y="${H - 12}" width="10" height="10" fill="${esc(item.color)}" ` +
-        `fill-opacity="${item.opacity ?? 1}" stroke="${esc(item.color)}"/>` +
-        `<text x="${x + 14}" y="${H - 3}">${esc(item.name)}</text></g>`
-      );
-    })
-    .join('');
 }

@@ -70,6 +70,11 @@ export const ScenarioSchema = z
     name: z.string().regex(/^[a-z][a-z0-9-]*$/),
     description: z.string(),
     steps: z.array(StepSpecSchema).min(1),
+    /**
+     * The latency the pipeline owes its users, when it has one (readiness judges by it);
+     * without it, readiness allows the critical path plus a fixed budget for orchestration.
+     */
+    slo: z.object({ latencyP99Ms: z.number().positive() }).strict().optional(),
   })
   .strict()
   .superRefine((scenario, ctx) => {

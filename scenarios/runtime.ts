@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistoryWriter } from '../core/history/writer.js';
 import { deriveSeed, seededRng } from '../core/random.js';
+import type { StepSpec } from './model.js';
 import type { RunPlan, StepInstance } from './plan.js';
 import { sampleDuration } from './sampling.js';
 import type { WorldClient } from './world-client.js';
@@ -84,22 +85,14 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     return found;
   };
 
-  const finish = (call: StepCall, outcome: 'ok' | 'transient-error' | 'permanent-error') =>
+  const finish = (call: StepCall, outcome: StepOutcome) =>
     history.append({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
 
   return {
     async execute(call) {
       const step = instance(call.stepId);
-      // One random stream per (run, step, attempt): both adapters draw the same work
-      // times and failures, whatever order their workers pick steps up in.
-      const rng = seededRng(deriveSeed(call.runId, call.stepId, call.attempt));
-      const failureDraw = rng();
+      const { workMs, failure } = attemptDraws(step.spec, call.runId, call.stepId, call.attempt);
       const checkpointed = step.spec.checkpoint !== undefined;
-      // A checkpointed step's work is one amount for all its attempts, or a saved
-      // position would mean nothing to the next attempt: drawn per (run, step).
-      const workMs = checkpointed
-        ? sampleDuration(step.spec.work, seededRng(deriveSeed(call.runId, call.stepId, 'work')))
-        : sampleDuration(step.spec.work, rng);
       const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
       history.append({
         type: 'attempt',
@@ -110,12 +103,8 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       });
       try {
         await doWork(step, call, workMs, fromMs, options);
-        const failure = step.spec.failure;
-        if (failure && failureDraw < failure.permanent)
-          throw new PermanentStepError(`${call.stepId} failed for good`);
-        if (failure && failureDraw < failure.permanent + failure.transient) {
-          throw new TransientStepError(`${call.stepId} failed transiently`);
-        }
+        if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
+        if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
         if (step.spec.effect) {
           failpoint('before-effect', call);
           await world.effect({
@@ -164,6 +153,38 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       });
     },
   };
+}
+
+export type StepOutcome = 'ok' | 'transient-error' | 'permanent-error';
+
+/**
+ * The numbers every worker runtime draws for one attempt of an executed step, in any
+ * language (the worker protocol's parity rule, adapters/README.md): one random stream per
+ * (run, step, attempt), so every adapter draws the same work times and failures whatever
+ * order its workers pick steps up in. The first draw decides the failure, the next ones the
+ * work. A checkpointed step's work is one amount for all its attempts, or a saved position
+ * would mean nothing to the next attempt: it is drawn per (run, step).
+ */
+export function attemptDraws(
+  spec: StepSpec,
+  runId: string,
+  stepId: string,
+  attempt: number,
+): { workMs: number; failure: StepOutcome } {
+  const rng = seededRng(deriveSeed(runId, stepId, attempt));
+  const failureDraw = rng();
+  const workMs =
+    spec.checkpoint !== undefined
+      ? sampleDuration(spec.work, seededRng(deriveSeed(runId, stepId, 'work')))
+      : sampleDuration(spec.work, rng);
+  const { permanent = 0, transient = 0 } = spec.failure ?? {};
+  const failure: StepOutcome =
+    failureDraw < permanent
+      ? 'permanent-error'
+      : failureDraw < permanent + transient
+        ? 'transient-error'
+        : 'ok';
+  return { workMs, failure };
 }
 
 const pick = (call: StepCall) => ({ runId: call.runId, stepId: call.stepId, attempt: call.attempt });

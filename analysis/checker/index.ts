@@ -4,7 +4,7 @@ import type { RunPlan } from '../../scenarios/plan.js';
 import { AnomalyLog } from './anomalies.js';
 import { checkEvent, emptyTally, type Tally } from './event-checks.js';
 import { type CheckOptions, checkRunsAtEnd } from './final-checks.js';
-import { isSubmitted, RunTable } from './runs.js';
+import { isSubmitted, RunTable, Slot } from './runs.js';
 import { decideVerdict } from './verdict.js';
 
 export { MAX_EXAMPLES_PER_KIND } from './anomalies.js';
@@ -25,6 +25,8 @@ export interface CheckResult {
   attempts: CellResult['attempts'];
   anomalyCounts: Partial<Record<AnomalyKind, number>>;
   anomalies: Anomaly[];
+  /** Completed runs whose history has an attempt and an ok step-done for every planned step. */
+  completeHistories: number;
 }
 
 export interface Checker {
@@ -58,6 +60,7 @@ export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHE
         attempts: attemptCounts(tally, runCounts.submitted * plan.instances.length),
         anomalyCounts: { ...log.counts },
         anomalies: [...log.examples],
+        completeHistories: completeHistories(runs),
       };
     },
   };
@@ -81,6 +84,22 @@ export function steadyStateCompleted(runs: RunTable): number {
     if (run.status === 'completed' && !run.warmup && isSubmitted(run)) count++;
   }
   return count;
+}
+
+/** Completed runs with an audit trail that has no hole: every planned step attempted and done ok. */
+function completeHistories(runs: RunTable): number {
+  let complete = 0;
+  const steps = runs.plan.instances.length;
+  for (const run of runs.runs.values()) {
+    if (run.status !== 'completed' || !isSubmitted(run)) continue;
+    let whole = true;
+    for (let step = 0; step < steps && whole; step++) {
+      whole =
+        RunTable.read(run, step, Slot.attempts) > 0 && !Number.isNaN(RunTable.read(run, step, Slot.okAt));
+    }
+    if (whole) complete++;
+  }
+  return complete;
 }
 
 function effectCounts(plan: RunPlan, tally: Tally): CellResult['effects'] {

@@ -1,19 +1,12 @@
 import type { CellResult, Results } from '../../core/results.js';
-import { FAILING_KINDS } from '../checker/verdict.js';
-import {
-  type CellSelector,
-  type Gate,
-  type GateMetric,
-  type GateOp,
-  isTimeMetric,
-  parseGate,
-  type RecoveryStat,
-} from './parse.js';
+import { METRICS, type MetricCatalog, type MetricDefinition, metricAppliesTo } from '../metrics/catalog.js';
+import { type CellSelector, type Gate, type GateOp, parseGate } from './parse.js';
 
 /**
  * Evaluates gates against results, cell by cell. A cell where the metric has no
  * samples is UNKNOWN for that gate, and a gate is only PASS when every cell it
- * applies to has samples and passes: no samples never passes silently.
+ * applies to has samples and passes: no samples never passes silently. Which cells
+ * a metric applies to and its value in each come from the metric catalog.
  */
 
 export type GateStatus = 'PASS' | 'FAIL' | 'UNKNOWN';
@@ -44,68 +37,6 @@ export function matchesSelector(cell: CellResult, selector: CellSelector | undef
   );
 }
 
-/**
- * Recovery metrics only apply to cells that had (or were meant to have) a fault: a
- * fault-free baseline cell has nothing to recover from, so it is left out rather
- * than counted UNKNOWN. A fault cell with no recorded occurrence stays UNKNOWN.
- */
-export function metricAppliesTo(cell: CellResult, metric: GateMetric): boolean {
-  if (!metric.startsWith('recovery.') && !metric.startsWith('throughputRecovery.')) return true;
-  return cell.fault !== 'none' || cell.faults.length > 0;
-}
-
-/** Nearest-rank percentile (p in 0..100) of the values; null without values. */
-export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1]!;
-}
-
-const STAT_PERCENTILE: Record<RecoveryStat, number> = { p50: 50, p90: 90, p95: 95, p99: 99, max: 100 };
-
-/** Recovery figure of a cell over its fault occurrences' non-null times. */
-export function recoveryStat(
-  cell: CellResult,
-  field: 'timeToFirstProgressMs' | 'timeToThroughputRecoveryMs',
-  stat: RecoveryStat,
-): number | null {
-  const values = cell.faults.map((f) => f[field]).filter((v): v is number => v !== null);
-  return percentile(values, STAT_PERCENTILE[stat]);
-}
-
-/** A metric's value in a cell; null when the cell has no samples to judge by. */
-export function metricValue(cell: CellResult, metric: GateMetric): number | null {
-  const ran = cell.runs.submitted > 0;
-  const hasEffects = ran && (cell.effects.expectedPerRun > 0 || cell.effects.applied > 0);
-  switch (metric) {
-    case 'lost':
-      return ran ? cell.runs.lost : null;
-    case 'failed':
-      return ran ? cell.runs.failed : null;
-    case 'duplicates':
-      return hasEffects ? cell.effects.duplicates : null;
-    case 'deduplicated':
-      return hasEffects ? cell.effects.deduplicated : null;
-    case 'compensated':
-      return hasEffects ? cell.effects.compensated : null;
-    case 'duplicateAttempts':
-      return ran ? cell.attempts.duplicates : null;
-    case 'anomalies':
-      return ran ? FAILING_KINDS.reduce((sum, kind) => sum + (cell.anomalyCounts[kind] ?? 0), 0) : null;
-    case 'retryAmplification':
-      return cell.attempts.retryAmplification;
-    case 'throughput':
-      return cell.throughputPerSec;
-    default: {
-      const [family, stat] = metric.split('.') as [string, string];
-      if (family === 'latency') return cell.latencyMs[stat as keyof CellResult['latencyMs']] ?? null;
-      const field = family === 'recovery' ? 'timeToFirstProgressMs' : 'timeToThroughputRecoveryMs';
-      return recoveryStat(cell, field, stat as RecoveryStat);
-    }
-  }
-}
-
 export function compare(observed: number, op: GateOp, threshold: number): boolean {
   switch (op) {
     case '<':
@@ -123,23 +54,32 @@ export function compare(observed: number, op: GateOp, threshold: number): boolea
   }
 }
 
-/** Evaluates one gate over the cells its own tags and the extra selector both pick. */
-export function evaluateGate(gate: Gate, results: Results, selector?: CellSelector): GateResult {
+/**
+ * Evaluates one gate over the cells its own tags and the extra selector both pick
+ * (and its metric applies to), with the catalog the gate was parsed against.
+ */
+export function evaluateGate(
+  gate: Gate,
+  results: Results,
+  selector?: CellSelector,
+  catalog: MetricCatalog = METRICS,
+): GateResult {
+  const metric = catalog.get(gate.metric);
   const cells = results.cells.filter(
     (cell) =>
       matchesSelector(cell, gate.selector) &&
       matchesSelector(cell, selector) &&
-      metricAppliesTo(cell, gate.metric),
+      metricAppliesTo(cell, metric),
   );
   const outcomes = cells.map((cell): GateCellOutcome => {
-    const observed = metricValue(cell, gate.metric);
+    const observed = metric.read(cell);
     if (observed === null) return { cell: cell.id, status: 'UNKNOWN', observed };
     return { cell: cell.id, status: compare(observed, gate.op, gate.threshold) ? 'PASS' : 'FAIL', observed };
   });
   const failed = outcomes.filter((o) => o.status === 'FAIL');
   const unknown = outcomes.filter((o) => o.status === 'UNKNOWN');
   const list = (os: GateCellOutcome[]) =>
-    os.map((o) => `${o.cell} (${gate.metric}=${fmt(o.observed, gate.metric)})`).join(', ');
+    os.map((o) => `${o.cell} (${gate.metric}=${fmt(o.observed, metric)})`).join(', ');
   if (failed.length > 0) {
     return {
       gate,
@@ -172,8 +112,11 @@ export function evaluateGates(
   gates: readonly (Gate | string)[],
   results: Results,
   selector?: CellSelector,
+  catalog: MetricCatalog = METRICS,
 ): GateResult[] {
-  return gates.map((g) => evaluateGate(typeof g === 'string' ? parseGate(g) : g, results, selector));
+  return gates.map((g) =>
+    evaluateGate(typeof g === 'string' ? parseGate(g, catalog) : g, results, selector, catalog),
+  );
 }
 
 /**
@@ -189,8 +132,8 @@ export function gatesExitCode(
   return bad ? 1 : 0;
 }
 
-function fmt(value: number | null, metric: GateMetric): string {
+function fmt(value: number | null, metric: MetricDefinition): string {
   if (value === null) return 'no samples';
   const text = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-  return isTimeMetric(metric) ? `${text} ms` : text;
+  return metric.unit === 'ms' ? `${text} ms` : text;
 }

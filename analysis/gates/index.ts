@@ -7,20 +7,13 @@ export {
   type GateStatus,
   gatesExitCode,
   matchesSelector,
-  metricAppliesTo,
-  metricValue,
-  percentile,
-  recoveryStat,
 } from './evaluate.js';
 export {
   type CellSelector,
-  GATE_METRICS,
   GATE_OPS,
   type Gate,
-  type GateMetric,
   type GateOp,
   gatesFromConfig,
-  isTimeMetric,
   parseGate,
   parseGates,
 } from './parse.js';

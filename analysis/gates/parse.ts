@@ -1,4 +1,5 @@
 import { InputError } from '../../core/errors.js';
+import { METRICS, type MetricCatalog } from '../metrics/catalog.js';
 
 /**
  * Gates: k6-style threshold declarations over a cell's results, e.g.
@@ -6,54 +7,13 @@ import { InputError } from '../../core/errors.js';
  * An optional k6-style tag filter picks the cells a gate applies to:
  * `latency.p99{fault:none} < 2s`, `lost{adapter:temporal,scenario:rag-ingest} == 0`.
  *
- * Metric names (what each reads from a CellResult; see evaluate.ts):
- * - lost                runs.lost
- * - failed              runs.failed
- * - duplicates          effects.duplicates (effects applied more than once: the harm)
- * - deduplicated        effects.deduplicated (second applications an idempotency key blocked)
- * - compensated         effects.compensated
- * - duplicateAttempts   attempts.duplicates
- * - retryAmplification  attempts.retryAmplification
- * - anomalies           sum of the anomaly counts of the kinds that fail a verdict
- * - throughput          throughputPerSec (completed runs/s, steady state)
- * - latency.{p50,p90,p95,p99,max,mean}   latencyMs.* (intended submit → completion)
- * - recovery.{p50,p90,p95,p99,max}       over the cell's fault occurrences'
- *   timeToFirstProgressMs (fault end or kill → first completed step of an affected run)
- * - throughputRecovery.{p50,p90,p95,p99,max}   over timeToThroughputRecoveryMs
- *   (fault end → windowed throughput back to 90% of the pre-fault rate)
- * Time metrics take a unit (ms, s, m; a bare number is ms); the others take none.
+ * Metric names, units and what each reads from a CellResult come from the metric
+ * catalog (analysis/metrics/catalog.ts; `faultline list` prints them). Metrics in
+ * ms take a unit (ms, s, m; a bare number is ms); the others take none.
  */
 
 export type GateOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export const GATE_OPS: readonly GateOp[] = ['<=', '>=', '==', '!=', '<', '>'];
-
-const COUNT_METRICS = [
-  'lost',
-  'failed',
-  'duplicates',
-  'deduplicated',
-  'compensated',
-  'duplicateAttempts',
-  'anomalies',
-] as const;
-const RATIO_METRICS = ['retryAmplification', 'throughput'] as const;
-const LATENCY_STATS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
-export const RECOVERY_STATS = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
-export type RecoveryStat = (typeof RECOVERY_STATS)[number];
-
-export const TIME_METRICS: readonly string[] = [
-  ...LATENCY_STATS.map((s) => `latency.${s}`),
-  ...RECOVERY_STATS.map((s) => `recovery.${s}`),
-  ...RECOVERY_STATS.map((s) => `throughputRecovery.${s}`),
-];
-export const GATE_METRICS: readonly string[] = [...COUNT_METRICS, ...RATIO_METRICS, ...TIME_METRICS];
-
-export type GateMetric =
-  | (typeof COUNT_METRICS)[number]
-  | (typeof RATIO_METRICS)[number]
-  | `latency.${(typeof LATENCY_STATS)[number]}`
-  | `recovery.${RecoveryStat}`
-  | `throughputRecovery.${RecoveryStat}`;
 
 /** Which cells a gate applies to; an absent field matches every cell. */
 export interface CellSelector {
@@ -66,9 +26,10 @@ const SELECTOR_KEYS = ['scenario', 'adapter', 'fault'] as const;
 export interface Gate {
   /** The declaration as written, for reports. */
   expression: string;
-  metric: GateMetric;
+  /** A metric name of the catalog the gate was parsed against. */
+  metric: string;
   op: GateOp;
-  /** In the metric's base unit: ms for time metrics. */
+  /** In the metric's unit: ms for time metrics. */
   threshold: number;
   selector: CellSelector;
 }
@@ -77,24 +38,21 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 const GATE_RE =
   /^\s*([A-Za-z][\w.]*)\s*(?:\{([^}]*)\})?\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*([a-z]*)\s*$/;
 
-export function isTimeMetric(metric: string): boolean {
-  return TIME_METRICS.includes(metric);
-}
-
 /** Parses one declaration; an InputError names the expression and what is wrong with it. */
-export function parseGate(expression: string): Gate {
+export function parseGate(expression: string, catalog: MetricCatalog = METRICS): Gate {
   const bad = (why: string) =>
     new InputError(
       `gate "${expression}": ${why}\n  form: METRIC[{scenario:NAME,adapter:NAME,fault:NAME}] OP VALUE[ms|s|m], ` +
-        `OP one of ${GATE_OPS.join(' ')}\n  valid metrics: ${GATE_METRICS.join(', ')}`,
+        `OP one of ${GATE_OPS.join(' ')}\n  valid metrics: ${catalog.names.join(', ')}`,
     );
   const match = GATE_RE.exec(expression);
   if (match === null) throw bad('not a gate expression');
   const [, metric = '', tags, op = '', value = '', unit = ''] = match;
-  if (!GATE_METRICS.includes(metric)) throw bad(`unknown metric "${metric}"`);
+  const definition = catalog.find(metric);
+  if (definition === undefined) throw bad(`unknown metric "${metric}"`);
   let threshold = Number(value);
   if (unit !== '') {
-    if (!isTimeMetric(metric)) throw bad(`"${metric}" is not a time metric and takes no unit ("${unit}")`);
+    if (definition.unit !== 'ms') throw bad(`"${metric}" is not a time metric and takes no unit ("${unit}")`);
     const factor = UNITS[unit];
     if (factor === undefined)
       throw bad(`unknown unit "${unit}"; valid units: ${Object.keys(UNITS).join(', ')}`);
@@ -102,7 +60,7 @@ export function parseGate(expression: string): Gate {
   }
   return {
     expression: expression.trim(),
-    metric: metric as GateMetric,
+    metric,
     op: op as GateOp,
     threshold,
     selector: parseSelector(tags, bad),
@@ -124,8 +82,8 @@ function parseSelector(tags: string | undefined, bad: (why: string) => InputErro
 }
 
 /** Parses every declaration; the first bad one throws. */
-export function parseGates(expressions: readonly string[]): Gate[] {
-  return expressions.map(parseGate);
+export function parseGates(expressions: readonly string[], catalog: MetricCatalog = METRICS): Gate[] {
+  return expressions.map((expression) => parseGate(expression, catalog));
 }
 
 /** The gates an experiment declares in its recorded config (`thresholds`), parsed. */

@@ -1,4 +1,9 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from 'hdr-histogram-js';
 import type { HistoryEvent } from '../../core/history/events.js';
 import type { LatencySummary } from '../../core/results.js';
 import type { RunPlan } from '../../scenarios/plan.js';
@@ -27,19 +32,32 @@ export function toThreeDigits(ms: number): number {
   return ms === 0 ? 0 : Number(ms.toPrecision(3));
 }
 
+/**
+ * A latency percentile (0..100) in ms: the top of its HdrHistogram bucket
+ * (conservative), never past the exact max, to 3 significant digits.
+ */
+export function latencyAtPercentile(histogram: Histogram, percentile: number): number {
+  return toThreeDigits(
+    Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / MICROS_PER_MS,
+  );
+}
+
+/** The largest recorded latency in ms, to 3 significant digits. */
+export function latencyMaxMs(histogram: Histogram): number {
+  return toThreeDigits(histogram.maxValue / MICROS_PER_MS);
+}
+
 export function summarizeHistogram(histogram: Histogram): LatencySummary {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, p50: null, p90: null, p95: null, p99: null, max: null, mean: null };
-  // A quantile is the top of its HdrHistogram bucket (conservative); never let it pass the exact max.
-  const at = (percentile: number) =>
-    toThreeDigits(Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / MICROS_PER_MS);
+  const at = (percentile: number) => latencyAtPercentile(histogram, percentile);
   return {
     count,
     p50: at(50),
     p90: at(90),
     p95: at(95),
     p99: at(99),
-    max: toThreeDigits(histogram.maxValue / MICROS_PER_MS),
+    max: latencyMaxMs(histogram),
     mean: toThreeDigits(histogram.mean / MICROS_PER_MS),
   };
 }
@@ -56,13 +74,57 @@ export function runLatencyMs(run: RunState): number | null {
   return run.doneAt - run.intendedAt;
 }
 
-export function runLatencySummary(runs: Iterable<RunState>): LatencySummary {
+/** The steady-state runs' latencies as an HdrHistogram (µs), for the summary and the encoding results keep. */
+export function runLatencyHistogram(runs: Iterable<RunState>): Histogram {
   const histogram = latencyHistogram();
   for (const run of runs) {
     const ms = runLatencyMs(run);
     if (ms !== null) recordLatencyMs(histogram, ms);
   }
-  return summarizeHistogram(histogram);
+  return histogram;
+}
+
+export function runLatencySummary(runs: Iterable<RunState>): LatencySummary {
+  return summarizeHistogram(runLatencyHistogram(runs));
+}
+
+/**
+ * The whole latency distribution, compact: HdrHistogram's compressed base64 encoding (µs
+ * values). Results carry it so intervals, pooled repeats and aggregated runs are computed
+ * from results alone; null without samples.
+ */
+export function encodeLatencies(histogram: Histogram): string | null {
+  return histogram.totalCount === 0 ? null : encodeIntoCompressedBase64(histogram);
+}
+
+/** Encoded latency distributions added into one histogram. */
+export function poolLatencies(encoded: readonly (string | null)[]): Histogram {
+  const pooled = latencyHistogram();
+  for (const e of encoded) if (e !== null) pooled.add(decodeFromCompressedBase64(e));
+  return pooled;
+}
+
+interface RecordedValues {
+  recordedValuesIterator: {
+    reset(): void;
+    hasNext(): boolean;
+    next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+  };
+}
+
+/** Distinct latencies in ms and their counts, from an encoded histogram (or several, pooled). */
+export function decodeLatencies(encoded: readonly (string | null)[]): [number, number][] {
+  const pooled = poolLatencies(encoded);
+  const pairs: [number, number][] = [];
+  // The JS histogram iterates its recorded values, but its type declarations omit the iterator.
+  const it = (pooled as unknown as RecordedValues).recordedValuesIterator;
+  if (typeof it?.reset !== 'function') throw new Error('hdr-histogram-js no longer iterates recorded values');
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    pairs.push([v.valueIteratedTo / MICROS_PER_MS, v.countAtValueIteratedTo]);
+  }
+  return pairs;
 }
 
 export interface StepTimings {

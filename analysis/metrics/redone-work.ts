@@ -22,8 +22,8 @@ import type { RunPlan } from '../../scenarios/plan.js';
 
 export interface RedoneWorkFold {
   add(event: HistoryEvent): void;
-  /** Total redone work in ms; null when the scenario has no checkpointed step. */
-  result(): number | null;
+  /** Total redone work in ms and per interrupted step; null when the scenario has no checkpointed step. */
+  result(): { totalMs: number; perStepMs: number[] } | null;
 }
 
 interface OpenAttempt {
@@ -36,6 +36,8 @@ interface OpenAttempt {
 interface StepWork {
   performedMs: number;
   requiredMs: number;
+  /** Attempts that did some of the work: more than one means the step was interrupted. */
+  attempts: number;
 }
 
 const SEP = '\u0000';
@@ -58,9 +60,10 @@ export function createRedoneWorkFold(plan: RunPlan): RedoneWorkFold {
     const performed = Math.min(Math.max(0, endAt - attempt.startAt), left);
     let step = steps.get(attempt.key);
     if (step === undefined) {
-      step = { performedMs: 0, requiredMs: attempt.workMs };
+      step = { performedMs: 0, requiredMs: attempt.workMs, attempts: 0 };
       steps.set(attempt.key, step);
     }
+    step.attempts++;
     step.performedMs += performed;
     step.requiredMs = Math.max(step.requiredMs, attempt.workMs);
   };
@@ -119,8 +122,13 @@ export function createRedoneWorkFold(plan: RunPlan): RedoneWorkFold {
     result() {
       if (checkpointed.size === 0) return null;
       let total = 0;
-      for (const step of steps.values()) total += Math.max(0, step.performedMs - step.requiredMs);
-      return Math.round(total * 1000) / 1000;
+      const perStepMs: number[] = [];
+      for (const step of steps.values()) {
+        const redone = Math.max(0, step.performedMs - step.requiredMs);
+        total += redone;
+        if (step.attempts > 1) perStepMs.push(Math.round(redone * 1000) / 1000);
+      }
+      return { totalMs: Math.round(total * 1000) / 1000, perStepMs };
     },
   };
 }

@@ -14,6 +14,16 @@ import { isSubmitted, type RunState } from '../checker/runs.js';
  * point has no rate).
  */
 export function steadyStateThroughputPerSec(runs: Iterable<RunState>): number | null {
+  const window = steadyStateWindow(runs);
+  return window === null ? null : window.completed / (window.spanMs / 1000);
+}
+
+/**
+ * The steady-state window throughput is measured over: completed non-warm-up runs, and the
+ * span from the first such submit's intended time to the last such completion. Kept in
+ * results so intervals (and pooled repeats) can be computed from results alone.
+ */
+export function steadyStateWindow(runs: Iterable<RunState>): { completed: number; spanMs: number } | null {
   let samples = 0;
   let firstIntendedAt = Number.POSITIVE_INFINITY;
   let lastCompletedAt = Number.NEGATIVE_INFINITY;
@@ -26,7 +36,7 @@ export function steadyStateThroughputPerSec(runs: Iterable<RunState>): number | 
   }
   const spanMs = lastCompletedAt - firstIntendedAt;
   if (samples < 2 || !(spanMs > 0)) return null;
-  return samples / (spanMs / 1000);
+  return { completed: samples, spanMs: Math.round(spanMs * 1000) / 1000 };
 }
 
 /** The origin of a cell's time axis: its first submit (actual time), or null without one. */

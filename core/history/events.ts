@@ -180,7 +180,11 @@ export interface FaultUnfiredEvent extends EventBase {
   type: 'fault-unfired';
   faultId: string;
   fault: string;
-  reason: 'load-ended' | 'not-reached';
+  /**
+   * load-ended: its moment never came; not-reached: a failpoint some worker never reached;
+   * idle-workers: a kill that waits for work in flight never found any.
+   */
+  reason: 'load-ended' | 'not-reached' | 'idle-workers';
   /** Failpoints: the workers that never reached the point. */
   workers?: string[];
 }

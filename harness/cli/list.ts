@@ -1,4 +1,5 @@
 import { builtInAdapters } from '../../adapters/index.js';
+import { METRICS, type MetricDefinition } from '../../analysis/metrics/catalog.js';
 import { faultCatalog, faultKinds } from '../../chaos/index.js';
 import { loadScenario, scenarioNames } from '../../scenarios/index.js';
 
@@ -25,7 +26,18 @@ export async function listCommand(): Promise<string> {
       'fault kinds (for a faultSchedule)',
       faultKinds().map((k) => [k.kind, k.description]),
     ),
+    section(
+      'metrics (for gates: METRIC OP VALUE; ms metrics take ms, s or m)',
+      METRICS.metrics.map((m) => [m.name, metricLine(m)]),
+    ),
   ].join('\n\n');
+}
+
+/** `ms, lower is better, fault cells only: …`. */
+function metricLine(m: MetricDefinition): string {
+  const better = m.better === 'neither' ? 'descriptive' : `${m.better} is better`;
+  const scope = m.scope === 'faulted' ? ', fault cells only' : '';
+  return `${m.unit}, ${better}${scope}: ${m.description}`;
 }
 
 const firstSentence = (text: string): string => text.split(/(?<=\.)\s/)[0] ?? text;

@@ -3,6 +3,7 @@ import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { benchTable, overheadBench } from '../bench/overhead.js';
 import { installCleanupHandlers } from '../processes.js';
+import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { number, parseFlags } from './args.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
@@ -16,6 +17,8 @@ const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration 
 usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
   faultline report RUN_DIR        rebuild results and every report from the history alone
+  ${AGGREGATE_USAGE}
+                                  runs of one experiment merged, pooled as repeats, in one report
   faultline compare BASELINE CURRENT [--tolerance 0.1]   metric deltas; exit 1 on a regression
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
@@ -34,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runAndReport(rest, log);
       case 'report':
         return await reportCommand(rest, log);
+      case 'aggregate':
+        return await aggregateCommand(rest, log);
       case 'compare':
         return await compareCommand(rest);
       case 'ci':
@@ -67,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, compare, ci, list, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, list, bench, version, help`,
         );
     }
   } catch (error) {

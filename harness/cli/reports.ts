@@ -1,6 +1,5 @@
 import { gatesExitCode } from '../../analysis/gates/index.js';
 import { InputError } from '../../core/errors.js';
-import type { Results } from '../../core/results.js';
 import {
   appendStepSummary,
   compareResults,
@@ -11,17 +10,9 @@ import {
 } from '../../reports/index.js';
 import { readResults, recomputeResults } from '../runner/recompute.js';
 import { number, parseFlags } from './args.js';
+import { outcomeCode } from './outcome.js';
 import { RUN_FLAGS, runCommand } from './run.js';
 import { summaryTable } from './table.js';
-
-const EXIT_FAILED = 1;
-
-/** 1 when a declared gate failed (or is UNKNOWN), or, with no gates, when a verdict failed. */
-function outcomeCode(results: Results, gateCodes: number): number {
-  const gatesDeclared = (results.config.thresholds as unknown[] | undefined)?.length ?? 0;
-  if (gatesDeclared > 0) return gateCodes;
-  return results.cells.some((c) => c.verdict === 'fail') ? EXIT_FAILED : 0;
-}
 
 function printOutputs(files: Record<string, string>, log: (line: string) => void): void {
   log(`wrote ${Object.values(files).join(', ')}`);

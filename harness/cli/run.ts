@@ -15,6 +15,7 @@ export const RUN_FLAGS = {
   runs: { type: 'string' },
   rate: { type: 'string' },
   seed: { type: 'string' },
+  repeat: { type: 'string' },
   workers: { type: 'string' },
   warmup: { type: 'string' },
   'drain-timeout': { type: 'string' },
@@ -31,6 +32,7 @@ export const RUN_USAGE = `faultline run [EXPERIMENT_FILE] [flags]
   --fault A,B             faults (default none)
   --runs N --rate R       load: N runs per cell, Poisson arrivals at R runs/s
   --seed S                same seed, same arrivals and fault schedule
+  --repeat N              run every cell N times (seeds derived from S); reports pool them with intervals
   --workers N             worker processes per adapter (default 2)
   --warmup N              runs left out of the statistics (default 10% of runs)
   --drain-timeout MS      wait this long for runs after the last submit (default 60000)
@@ -76,6 +78,7 @@ export function experimentFromArgs(file: string | undefined, values: Values): Ex
     ...defined({
       faults: list(values.fault),
       seed: number('seed', values.seed),
+      repeat: number('repeat', values.repeat),
       idempotent: values.idempotent,
       backendPersistence: onOff('backend-persistence', values['backend-persistence']),
       thresholds: values.threshold,

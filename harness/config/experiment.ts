@@ -34,6 +34,8 @@ export const ExperimentSchema = z
   .object({
     description: z.string().optional(),
     seed: z.number().int().default(1),
+    /** Runs every cell this many times, each with a seed derived from `seed`; reports pool them with intervals. */
+    repeat: z.number().int().min(1).max(100).default(1),
     scenarios: z.array(z.string().min(1)).min(1),
     adapters: z.array(AdapterEntrySchema).min(1),
     /** Named faults (faultline list); "schedule" runs `faultSchedule`. Default: ["schedule"] with one, else ["none"]. */

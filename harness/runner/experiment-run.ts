@@ -71,7 +71,7 @@ export async function runExperiment(
           faults: cellFaults(cell, history, log),
           drainTimeoutMs: cell.drainTimeoutMs,
         },
-        { experiment, arrivals: resolved.arrivals, env, history, runDir: outDir, log },
+        { experiment, arrivals: cell.arrivals, env, history, runDir: outDir, log },
       );
       if (summary.refused > 0) log(`  ${summary.refused} submissions were refused`);
     }

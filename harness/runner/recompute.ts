@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
 import { describeZodError, InputError } from '../../core/errors.js';
-import { mergeHistoryParts } from '../../core/history/reader.js';
+import { mergeHistoryParts, readEvents } from '../../core/history/reader.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { planRun } from '../../scenarios/plan.js';
@@ -27,6 +27,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       scenario: cell.scenario,
       adapter: cell.adapter,
       fault: cell.fault,
+      ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
       knobs: adapter.knobs,
       plan,
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
@@ -40,21 +41,24 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
  * results.json as a pure function of the history and the recorded config. Merges the
  * per-process histories first when history.jsonl is not there yet (an interrupted run).
  */
-export async function computeResults(
-  runDir: string,
-  config: RecordedConfig,
-  createdAt = new Date().toISOString(),
-): Promise<Results> {
+export async function computeResults(runDir: string, config: RecordedConfig): Promise<Results> {
   const historyPath = join(runDir, 'history.jsonl');
   if (!existsSync(historyPath)) await mergeHistoryParts(join(runDir, 'history.d'), historyPath);
   const cells = await analyzeHistoryFile(historyPath, cellMetasFromConfig(config));
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION, node: process.version },
-    createdAt,
+    // When the run began, as its history says: a rebuild gives the same file.
+    createdAt: new Date(await runStartedAt(historyPath)).toISOString(),
     config,
     cells,
   };
+}
+
+/** The `t` of the history's `history-start` (its first line), or of its first event. */
+async function runStartedAt(historyPath: string): Promise<number> {
+  for await (const event of readEvents(historyPath)) return event.t;
+  return 0;
 }
 
 export function writeResults(runDir: string, results: Results): void {
@@ -82,12 +86,7 @@ export async function recomputeResults(runDir: string): Promise<Results> {
   if (!existsSync(join(runDir, 'history.jsonl')) && !existsSync(join(runDir, 'history.d'))) {
     throw new InputError(`${runDir} holds no history (history.jsonl or history.d/)`);
   }
-  // Keep the original timestamp, so a rebuild reproduces the original files byte for byte.
-  const previous = join(runDir, 'results.json');
-  const createdAt = existsSync(previous)
-    ? (JSON.parse(readFileSync(previous, 'utf8')) as Results).createdAt
-    : undefined;
-  return computeResults(runDir, config, createdAt);
+  return computeResults(runDir, config);
 }
 
 /** Reads a results.json, given the file or its run folder. */

@@ -27,6 +27,9 @@ export interface RecordedCell {
   scenario: string;
   adapter: string;
   fault: string;
+  /** With `repeat` > 1: which repeat (1-based) and its seed. */
+  repeat?: number;
+  seed?: number;
   drainTimeoutMs: number;
 }
 
@@ -70,6 +73,8 @@ export const RecordedConfigSchema = z
         scenario: z.string(),
         adapter: z.string(),
         fault: z.string(),
+        repeat: z.number().optional(),
+        seed: z.number().optional(),
         drainTimeoutMs: z.number(),
       }),
     ),

@@ -8,6 +8,7 @@ import {
   planCellFaults,
 } from '../../chaos/index.js';
 import { describeZodError, InputError } from '../../core/errors.js';
+import { deriveSeed } from '../../core/random.js';
 import { cellId } from '../../core/results.js';
 import type { AdapterTopology } from '../../core/topology.js';
 import { loadScenario } from '../../scenarios/index.js';
@@ -30,7 +31,14 @@ export interface ResolvedAdapter {
 }
 
 export interface ResolvedCell {
+  /** `scenario/adapter/fault`, with `@<repeat>` when the experiment repeats its cells. */
   id: string;
+  /** 1-based; every repeat runs the whole matrix with its own seed. */
+  repeat: number;
+  /** The seed of this repeat: arrivals and fault schedule. */
+  seed: number;
+  /** The open-loop arrival schedule, the same for every cell of the repeat. */
+  arrivals: Arrival[];
   scenario: Scenario;
   plan: RunPlan;
   adapter: ResolvedAdapter;
@@ -43,9 +51,6 @@ export interface ResolvedExperiment {
   experiment: Experiment;
   scenarios: Scenario[];
   adapters: ResolvedAdapter[];
-  arrivals: Arrival[];
-  /** From the first to the last intended submit. */
-  windowMs: number;
   cells: ResolvedCell[];
 }
 
@@ -78,36 +83,49 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
     settings,
     adapters.map((a) => a.topology),
   );
-  const arrivals = poissonArrivals({
-    runs: experiment.load.runs,
-    ratePerSec: experiment.load.ratePerSec,
-    seed: experiment.seed,
-    warmupRuns: warmupRunsOf(experiment.load),
-  });
-  const windowMs = arrivals.at(-1)?.offsetMs ?? 0;
   const cells: ResolvedCell[] = [];
-  for (const scenario of scenarios) {
-    const plan = planRun(scenario);
-    for (const fault of experiment.faults) {
-      const planned = planCellFaults(fault, settings, plan, windowMs);
-      for (const adapter of adapters) {
-        cells.push({
-          id: cellId(scenario.name, adapter.adapter.name, fault),
-          scenario,
-          plan,
-          adapter,
-          fault,
-          planned,
-          drainTimeoutMs: drainTimeoutFor(
+  // Repeat-major: each repeat runs the whole matrix, so slow drift of the machine spreads over every cell.
+  for (let repeat = 1; repeat <= experiment.repeat; repeat++) {
+    const seed = repeatSeed(experiment.seed, repeat);
+    const arrivals = poissonArrivals({
+      runs: experiment.load.runs,
+      ratePerSec: experiment.load.ratePerSec,
+      seed,
+      warmupRuns: warmupRunsOf(experiment.load),
+    });
+    const windowMs = arrivals.at(-1)?.offsetMs ?? 0;
+    for (const scenario of scenarios) {
+      const plan = planRun(scenario);
+      for (const fault of experiment.faults) {
+        const planned = planCellFaults(fault, { ...settings, seed }, plan, windowMs);
+        for (const adapter of adapters) {
+          const id = cellId(scenario.name, adapter.adapter.name, fault);
+          cells.push({
+            id: experiment.repeat === 1 ? id : `${id}@${repeat}`,
+            repeat,
+            seed,
+            scenario,
+            plan,
+            adapter,
+            fault,
+            arrivals,
             planned,
-            adapter.topology.recovery.boundMs,
-            experiment.load.drainTimeoutMs,
-          ),
-        });
+            drainTimeoutMs: drainTimeoutFor(
+              planned,
+              adapter.topology.recovery.boundMs,
+              experiment.load.drainTimeoutMs,
+            ),
+          });
+        }
       }
     }
   }
-  return { experiment, scenarios, adapters, arrivals, windowMs, cells };
+  return { experiment, scenarios, adapters, cells };
+}
+
+/** The seed of a repeat: the experiment's own for the first, derived from it for the others. */
+export function repeatSeed(seed: number, repeat: number): number {
+  return repeat === 1 ? seed : deriveSeed(seed, 'repeat', repeat);
 }
 
 /** An adapter's declaration with its recovery facts for these knobs: what config.json records. */
@@ -139,6 +157,7 @@ export function recordedConfig(resolved: ResolvedExperiment): RecordedConfig {
       scenario: cell.scenario.name,
       adapter: cell.adapter.adapter.name,
       fault: cell.fault,
+      ...(resolved.experiment.repeat === 1 ? {} : { repeat: cell.repeat, seed: cell.seed }),
       drainTimeoutMs: cell.drainTimeoutMs,
     })),
   };

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolChild } from '../../chaos/ports.js';
 import { InfrastructureError } from '../../core/errors.js';
@@ -11,7 +11,8 @@ import {
 } from '../../scenarios/worker-protocol.js';
 import { type ManagedProcess, signalProcess, spawnManaged } from '../processes.js';
 import { commandLine } from './command.js';
-import { childPids, stepsInFlightByPid } from './pool-children.js';
+import { InFlightTracker } from './in-flight.js';
+import { childPids } from './pool-children.js';
 import { awaitWorkerStart, sizeOf } from './readiness.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -38,6 +39,7 @@ interface Slot {
   configPath: string;
   historyPath: string;
   process: ManagedProcess | null;
+  inFlight: InFlightTracker;
 }
 
 /**
@@ -53,18 +55,22 @@ export class Supervisor {
   private readonly restarts = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: SupervisorOptions) {
-    const { adapter, cell } = options.config;
+    const { adapter, cell, scenario } = options.config;
+    const approvals = new Set(scenario.steps.filter((s) => s.kind === 'approval').map((s) => s.id));
+    const isApproval = (stepId: string) => approvals.has(stepId.split('#')[0]!);
     const configDir = join(options.runDir, 'workers', cell.replaceAll('/', '_'));
     mkdirSync(configDir, { recursive: true });
     this.slots = options.roles.flatMap((role) =>
       Array.from({ length: options.count }, (_, i) => {
         const id = role.role === 'worker' ? `${adapter}-w${i + 1}` : `${adapter}-${role.role}-w${i + 1}`;
+        const historyPath = join(options.runDir, 'history.d', `worker-${id}.jsonl`);
         return {
           id,
           role,
           configPath: join(configDir, `${id}.json`),
-          historyPath: join(options.runDir, 'history.d', `worker-${id}.jsonl`),
+          historyPath,
           process: null,
+          inFlight: new InFlightTracker(historyPath, isApproval),
         };
       }),
     );
@@ -96,13 +102,17 @@ export class Supervisor {
     return reached;
   }
 
+  /** Steps each running worker has in flight now, by worker id (from the workers' own histories). */
+  inFlight(): Map<string, number> {
+    return new Map(this.slots.filter((s) => s.process !== null).map((s) => [s.id, s.inFlight.count()]));
+  }
+
   poolChildren(id: string): PoolChild[] {
     const slot = this.slots.find((s) => s.id === id);
     if (!slot?.process) return [];
     const pids = childPids(slot.process.pid);
     if (pids.length === 0) return [];
-    const history = existsSync(slot.historyPath) ? readFileSync(slot.historyPath, 'utf8') : '';
-    const inFlight = stepsInFlightByPid(history);
+    const inFlight = slot.inFlight.byPid();
     return pids.map((pid) => ({ pid, inFlight: inFlight.get(pid) ?? null }));
   }
 

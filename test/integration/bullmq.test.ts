@@ -33,6 +33,9 @@ describe('rag-ingest on BullMQ, real Redis, worker processes', () => {
     const types = new Set(history.map((line) => JSON.parse(line).type));
     expect([...types].sort()).toEqual(
       [
+        'history-start',
+        'cell-start',
+        'cell-end',
         'attempt',
         'effect',
         'run-done',

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recomputeResults, writeResults } from '../../harness/runner/recompute.js';
+import { REPO_ROOT } from '../../harness/tools.js';
 import { REPORT_FILES, rebuildReports, writeReports } from '../../reports/index.js';
 import { runForTest } from '../helpers/run.js';
 
@@ -57,5 +58,44 @@ describe('faultline ci', () => {
     const result = ci('latency.p42 <');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/latency\.p42/);
+  });
+});
+
+describe('faultline report, from the run folder alone', () => {
+  it('rebuilds byte for byte with no scenario file and no adapter code in reach', async () => {
+    const { results, outDir } = await runForTest({
+      scenarios: ['rag-ingest'],
+      adapters: [{ name: 'bullmq', knobs: { lockDuration: 2000, stalledInterval: 1000 } }],
+      faults: ['none', 'worker-kill'],
+      load: { runs: 20, ratePerSec: 20, drainTimeoutMs: 20_000 },
+      thresholds: ['lost{fault:none} == 0'],
+    });
+    // The recovery facts came from the adapter at run time; the rebuild must take them from config.json.
+    const kill = results.cells.find((c) => c.fault === 'worker-kill')!.faults[0]!;
+    expect(kill.governedBy).toEqual({ lockDuration: 2000, stalledInterval: 1000 });
+    writeResults(outDir, results);
+    await writeReports(outDir, results);
+    const files = ['results.json', ...REPORT_FILES];
+    const original = new Map(files.map((f) => [f, readFileSync(join(outDir, f), 'utf8')]));
+    for (const file of files) rmSync(join(outDir, file));
+
+    // A copy of the code without the scenario files and without any adapter's folder.
+    const code = mkdtempSync(join(tmpdir(), 'faultline-code-'));
+    cpSync(REPO_ROOT, code, {
+      recursive: true,
+      filter: (src) => !/[/\\](node_modules|\.tools|\.git|results)$/.test(src),
+    });
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(code, 'node_modules'));
+    for (const file of readdirSync(join(code, 'scenarios')).filter((f) => f.endsWith('.json')))
+      rmSync(join(code, 'scenarios', file));
+    for (const entry of readdirSync(join(code, 'adapters'), { withFileTypes: true }))
+      if (entry.isDirectory()) rmSync(join(code, 'adapters', entry.name), { recursive: true });
+
+    const rebuilt = spawnSync(process.execPath, [join(code, 'bin', 'faultline.js'), 'report', outDir], {
+      encoding: 'utf8',
+    });
+    expect(rebuilt.stderr).not.toMatch(/Error|at .*\.ts:/);
+    for (const file of files) expect(readFileSync(join(outDir, file), 'utf8'), file).toBe(original.get(file));
+    rmSync(code, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fanInBookkeeping } from '../../adapters/bullmq/worker.js';
+import { fanInBookkeeping } from '../../adapters/bullmq/advance.js';
 import { loadScenario, parseScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 

@@ -11,7 +11,14 @@ import { InfrastructureError } from '../../core/errors.js';
 import { HistoryWriter } from '../../core/history/writer.js';
 
 /** A nemesis against fakes of the live cell: it calls them and writes fault events. */
-function setup(schedule: unknown[], restart = async (_name: string, _o?: { downMs?: number }) => {}) {
+function setup(
+  schedule: unknown[],
+  restart = async (_name: string, _o?: { downMs?: number }) => {},
+  busy: [string, number][] = [
+    ['a-w1', 0],
+    ['a-w2', 1],
+  ],
+) {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-nemesis-'));
   const history = new HistoryWriter(join(dir, 'harness.jsonl'));
   const calls: string[] = [];
@@ -27,6 +34,7 @@ function setup(schedule: unknown[], restart = async (_name: string, _o?: { downM
     },
     workers: {
       ids: () => ['a-w1', 'a-w2'],
+      inFlight: () => new Map(busy),
       signal: (ids, signal) => {
         calls.push(`kill ${signal} ${ids.join(',')}`);
         return [...ids];
@@ -170,5 +178,37 @@ describe('the nemesis', () => {
     await expect(n.nemesis.healAll()).rejects.toThrow(InfrastructureError);
     expect(n.events().map((e) => e.type)).toEqual(['fault-start', 'fault-end']);
     await expect(n.nemesis.healAll()).resolves.toBeUndefined();
+  });
+
+  it('kills the busiest worker once one has steps in flight, and records a kill that never found one', async () => {
+    const busy = setup([{ kind: 'kill', at: 0, target: 'worker' }], undefined, [
+      ['a-w1', 1],
+      ['a-w2', 3],
+    ]);
+    busy.nemesis.start(busy.cell, now());
+    await until(() => busy.calls.length > 0);
+    await busy.nemesis.healAll();
+    expect(busy.calls).toEqual(['kill SIGKILL a-w2']);
+    expect(busy.events()).toMatchObject([{ type: 'fault-start', target: 'a-w2', killed: ['a-w2'] }]);
+
+    const idle = setup([{ kind: 'kill', at: 0, target: 'worker' }], undefined, [
+      ['a-w1', 0],
+      ['a-w2', 0],
+    ]);
+    idle.nemesis.start(idle.cell, now());
+    await sleep(30); // it waits, polling; healAll ends the wait
+    await idle.nemesis.healAll();
+    expect(idle.calls).toEqual([]);
+    expect(idle.events()).toMatchObject([{ type: 'fault-unfired', faultId: 'f1', reason: 'idle-workers' }]);
+
+    // Without `busy`, the slot drawn from the seed is hit whatever it is doing.
+    const blind = setup([{ kind: 'kill', at: 0, target: 'w1', params: { busy: false } }], undefined, [
+      ['a-w1', 0],
+      ['a-w2', 0],
+    ]);
+    blind.nemesis.start(blind.cell, now());
+    await until(() => blind.calls.length > 0);
+    await blind.nemesis.healAll();
+    expect(blind.calls).toEqual(['kill SIGKILL a-w1']);
   });
 });

@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   evaluateGate,
   evaluateGates,
-  GATE_METRICS,
   gatesExitCode,
   gatesFromConfig,
-  metricValue,
   parseGate,
-  percentile,
 } from '../../analysis/gates/index.js';
+import { METRICS, type MetricName, metric } from '../../analysis/metrics/catalog.js';
+import { percentile } from '../../analysis/metrics/occurrence-stats.js';
 import { InputError } from '../../core/errors.js';
 import { cellOf, loadResults } from '../fixtures/results-small.js';
 
@@ -46,7 +45,7 @@ describe('parseGate', () => {
     expect(error).toBeInstanceOf(InputError);
     expect(error?.message).toContain('gate "latncy.p99 < 2s"');
     expect(error?.message).toContain('unknown metric "latncy.p99"');
-    for (const metric of GATE_METRICS) expect(error?.message).toContain(metric);
+    for (const name of METRICS.names) expect(error?.message).toContain(name);
   });
 
   it.each([
@@ -76,14 +75,15 @@ describe('parseGate', () => {
 describe('metric values', () => {
   it('reads the CellResult fields', () => {
     const cell = cellOf(loadResults(), 'rag-ingest/bullmq/worker-kill');
-    expect(metricValue(cell, 'lost')).toBe(1);
-    expect(metricValue(cell, 'duplicates')).toBe(1);
-    expect(metricValue(cell, 'latency.p99')).toBe(cell.latencyMs.p99);
-    expect(metricValue(cell, 'throughput')).toBe(cell.throughputPerSec);
-    expect(metricValue(cell, 'recovery.max')).toBe(cell.faults[0]!.timeToFirstProgressMs);
-    expect(metricValue(cell, 'throughputRecovery.p95')).toBe(cell.faults[0]!.timeToThroughputRecoveryMs);
+    const value = (name: MetricName) => metric(name).read(cell);
+    expect(value('lost')).toBe(1);
+    expect(value('duplicates')).toBe(1);
+    expect(value('latency.p99')).toBe(cell.latencyMs.p99);
+    expect(value('throughput')).toBe(cell.throughputPerSec);
+    expect(value('recovery.max')).toBe(cell.faults[0]!.timeToFirstProgressMs);
+    expect(value('throughputRecovery.p95')).toBe(cell.faults[0]!.timeToThroughputRecoveryMs);
     // lost-run and duplicate-effect fail a verdict; duplicate attempts do not.
-    expect(metricValue(cell, 'anomalies')).toBe(2);
+    expect(value('anomalies')).toBe(2);
   });
 
   it('nearest-rank percentiles', () => {

@@ -60,6 +60,15 @@ class Train {
   }
 
   redone(): number | null {
+    return this.fold()?.totalMs ?? null;
+  }
+
+  /** Redone work of each interrupted step. */
+  perStep(): number[] | undefined {
+    return this.fold()?.perStepMs;
+  }
+
+  private fold() {
     const fold = createRedoneWorkFold(plan);
     for (const event of [...this.events].sort((a, b) => a.t - b.t)) fold.add(event);
     return fold.result();
@@ -69,6 +78,7 @@ class Train {
 describe('redone work (checkpointed steps), from the history alone', () => {
   it('is 0 for a step done in one attempt', () => {
     expect(new Train().attempt(0).done(3005).redone()).toBe(0);
+    expect(new Train().attempt(0).done(3005).perStep()).toEqual([]); // not interrupted: no sample
   });
 
   it('kill at 1.2 s, checkpoint at 1.0 s, resumed: about 0.2 s redone', () => {
@@ -79,6 +89,9 @@ describe('redone work (checkpointed steps), from the history alone', () => {
       .attempt(3500, { attempt: 2, from: 1000 })
       .done(5510, { attempt: 2 });
     expect(h.redone()).toBeCloseTo(200, 6);
+    // One interrupted step, with what it redid: the sample the report's interval rests on.
+    expect(h.perStep()).toHaveLength(1);
+    expect(h.perStep()![0]).toBeCloseTo(200, 6);
   });
 
   it('kill at 1.2 s, no resume: about 1.2 s redone', () => {

@@ -122,9 +122,30 @@ describe('runs.csv', () => {
     const dup = rows.find((r) => r.runId === 'bullmq-worker-kill-r04')!;
     expect(dup.effectsApplied).toBe(3); // persist once, notify twice
     expect(dup.attempts).toBe(10); // 9 steps, notify retried
-    for (const r of rows.filter((row) => row.doneAt !== null)) {
+    for (const r of rows.filter((row) => row.doneAt !== null && !row.warmup)) {
       expect(r.latencyMs).toBeCloseTo(r.doneAt! - r.intendedAt!, 3);
       expect(r.submittedAt!).toBeGreaterThan(r.intendedAt!);
+    }
+  });
+
+  it('leaves warm-up runs out of latency, as results.json does, and keeps their other fields', async () => {
+    const rows = await collectRunRows(readEvents(FIXTURE_HISTORY));
+    const warmup = rows.filter((r) => r.warmup);
+    expect(warmup).toHaveLength(results.cells.reduce((sum, c) => sum + c.runs.warmup, 0));
+    expect(warmup.length).toBeGreaterThan(0);
+    for (const r of warmup) {
+      expect(r.latencyMs, r.runId).toBeNull();
+      expect(r.status, r.runId).toBe('completed');
+      expect(r.doneAt! - r.intendedAt!, r.runId).toBeGreaterThan(0);
+      expect(r.submittedAt, r.runId).not.toBeNull();
+      expect(r.attempts, r.runId).toBeGreaterThan(0);
+    }
+    // results.json's latency samples are the completed non-warm-up runs: the rows with a latency.
+    for (const cell of results.cells) {
+      const sampled = rows.filter(
+        (r) => r.cell === cell.id && r.status === 'completed' && r.latencyMs !== null,
+      );
+      expect(sampled, cell.id).toHaveLength(cell.latencyMs.count);
     }
   });
 });

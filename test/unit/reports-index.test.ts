@@ -96,10 +96,15 @@ describe('GitHub step summary', () => {
 });
 
 describe('approvalScenarios', () => {
-  it('reads the scenario definitions (rag-ingest has no approval step)', () => {
+  it('reads the scenario definitions config.json recorded, not scenario files', () => {
+    // rag-ingest has no approval step.
     expect(approvalScenarios(loadResults())).toEqual([]);
-    const unknown = loadResults();
-    for (const cell of unknown.cells) cell.scenario = 'no-such-scenario';
-    expect(approvalScenarios(unknown)).toEqual([]);
+    const withApproval = loadResults();
+    const definitions = withApproval.config.scenarioDefinitions as { name: string; steps: object[] }[];
+    definitions.push({
+      name: 'my-own-approval',
+      steps: [{ id: 'approve', kind: 'approval', dependsOn: [] }],
+    });
+    expect(approvalScenarios(withApproval)).toEqual(['my-own-approval']);
   });
 });

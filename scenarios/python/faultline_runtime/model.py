@@ -222,7 +222,8 @@ def _step(data: object, path: str) -> StepSpec:
 
 def parse_scenario(data: object, source: str = "scenario") -> Scenario:
     """Scenario JSON (a raw file or the harness's parsed copy) as typed values."""
-    d = _object(data, source, {"name", "description", "steps"}, set())
+    # `slo` is the reports' business (a latency objective); workers only carry it along.
+    d = _object(data, source, {"name", "description", "steps"}, {"slo"})
     steps = d["steps"]
     if not isinstance(steps, list) or not steps:
         raise ScenarioShapeError(f"{source}.steps: expected a non-empty array")

@@ -1,0 +1,16 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RunPlan } from '../../scenarios/plan.js';
+import type { StepRuntime } from '../../scenarios/runtime.js';
+import type { StepJobData } from './keys.js';
+import type { BullmqKnobs } from './knobs.js';
+
+/** What the parts of a BullMQ worker share: its connection and queue, the cell's plan and knobs. */
+export interface WorkerParts {
+  cell: string;
+  plan: RunPlan;
+  knobs: BullmqKnobs;
+  runtime: StepRuntime;
+  connection: Redis;
+  queue: Queue<StepJobData>;
+}

@@ -1,0 +1,112 @@
+import type { AnomalyKind, CellResult } from '../core/results.js';
+import { encodeLatencies, poolLatencies, summarizeHistogram } from './metrics/latency.js';
+
+/**
+ * Pools the repeats of one scenario × adapter × fault (from `--repeat`, or from several
+ * run folders by `faultline aggregate`) into one cell with the same shape, so every
+ * writer and interval reads pooled and single cells alike. Counts add up; the latency
+ * distributions merge (their encoded histograms add); throughput is completions over the
+ * summed windows; fault occurrences are kept side by side. Pure: from results alone.
+ */
+export interface PooledCell extends CellResult {
+  /** The cells pooled, one per repeat. */
+  cellIds: string[];
+}
+
+/** `scenario/adapter/fault`, the identity repeats share. */
+export const groupKey = (cell: Pick<CellResult, 'scenario' | 'adapter' | 'fault'>) =>
+  `${cell.scenario}/${cell.adapter}/${cell.fault}`;
+
+/** Every group of repeats in results order, pooled. */
+export function poolRepeats(cells: readonly CellResult[]): PooledCell[] {
+  const groups = new Map<string, CellResult[]>();
+  for (const cell of cells) {
+    const key = groupKey(cell);
+    const group = groups.get(key) ?? [];
+    group.push(cell);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(poolCells);
+}
+
+export function poolCells(cells: readonly CellResult[]): PooledCell {
+  const [first] = cells;
+  if (!first) throw new Error('poolCells needs at least one cell');
+  if (cells.length === 1) return { ...first, id: groupKey(first), cellIds: [first.id] };
+  const sum = (read: (c: CellResult) => number) => cells.reduce((total, c) => total + read(c), 0);
+  const runs = {
+    submitted: sum((c) => c.runs.submitted),
+    completed: sum((c) => c.runs.completed),
+    failed: sum((c) => c.runs.failed),
+    lost: sum((c) => c.runs.lost),
+    warmup: sum((c) => c.runs.warmup),
+    refused: sum((c) => c.runs.refused),
+    lostBy: {
+      noOutcome: sum((c) => c.runs.lostBy.noOutcome),
+      missingEffects: sum((c) => c.runs.lostBy.missingEffects),
+      gaveUp: sum((c) => c.runs.lostBy.gaveUp),
+    },
+  };
+  const attempts = sum((c) => c.attempts.total);
+  const planned = runs.submitted * first.steps.expectedPerRun;
+  const pooledHistogram = poolLatencies(cells.map((c) => c.latencyHistogram));
+  const windows = cells.flatMap((c) => (c.throughputWindow ? [c.throughputWindow] : []));
+  const window =
+    windows.length === 0
+      ? null
+      : {
+          completed: windows.reduce((t, w) => t + w.completed, 0),
+          spanMs: windows.reduce((t, w) => t + w.spanMs, 0),
+        };
+  const anomalyCounts: Partial<Record<AnomalyKind, number>> = {};
+  for (const cell of cells)
+    for (const [kind, n] of Object.entries(cell.anomalyCounts) as [AnomalyKind, number][])
+      anomalyCounts[kind] = (anomalyCounts[kind] ?? 0) + n;
+  const verdicts = cells.map((c) => c.verdict);
+  const redone = cells.filter((c) => c.redoneWorkMs != null);
+  return {
+    ...first,
+    id: groupKey(first),
+    cellIds: cells.map((c) => c.id),
+    startedAt: Math.min(...cells.map((c) => c.startedAt)),
+    endedAt: Math.max(...cells.map((c) => c.endedAt)),
+    runs,
+    steps: { expectedPerRun: first.steps.expectedPerRun, completed: sum((c) => c.steps.completed) },
+    effects: {
+      expectedPerRun: first.effects.expectedPerRun,
+      applied: sum((c) => c.effects.applied),
+      duplicates: sum((c) => c.effects.duplicates),
+      deduplicated: sum((c) => c.effects.deduplicated),
+      compensated: sum((c) => c.effects.compensated),
+    },
+    attempts: {
+      total: attempts,
+      duplicates: sum((c) => c.attempts.duplicates),
+      retryAmplification: planned === 0 ? null : attempts / planned,
+    },
+    latencyMs: summarizeHistogram(pooledHistogram),
+    latencyHistogram: encodeLatencies(pooledHistogram),
+    throughputPerSec: window ? window.completed / (window.spanMs / 1000) : null,
+    throughputWindow: window,
+    throughputSeries: first.throughputSeries,
+    verdict: verdicts.includes('fail') ? 'fail' : verdicts.every((v) => v === 'unknown') ? 'unknown' : 'pass',
+    anomalyCounts,
+    anomalies: cells.flatMap((c) => c.anomalies).slice(0, 10),
+    faults: cells.flatMap((c) => c.faults),
+    redoneWorkMs:
+      redone.length === 0 ? (first.redoneWorkMs ?? null) : redone.reduce((t, c) => t + c.redoneWorkMs!, 0),
+    ...(redone.length === 0
+      ? {}
+      : { redoneWorkPerStepMs: redone.flatMap((c) => c.redoneWorkPerStepMs ?? []) }),
+    observability: {
+      effects: sum((c) => c.observability.effects),
+      correlated: sum((c) => c.observability.correlated),
+      missing: sum((c) => c.observability.missing),
+      mismatched: sum((c) => c.observability.mismatched),
+      examples: cells.flatMap((c) => c.observability.examples).slice(0, 3),
+      completedRuns: sum((c) => c.observability.completedRuns),
+      completeHistories: sum((c) => c.observability.completeHistories),
+    },
+    drainTimeoutMs: Math.max(...cells.map((c) => c.drainTimeoutMs ?? 0)),
+  };
+}

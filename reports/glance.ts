@@ -1,0 +1,427 @@
+import { decodeLatencies } from '../analysis/metrics/latency.js';
+import { type PooledCell, poolRepeats } from '../analysis/pool.js';
+import { binomialInterval, rateDifferenceInterval } from '../analysis/stats/binomial.js';
+import {
+  meanInterval,
+  quantileDifferenceInterval,
+  quantileInterval,
+  ratioInterval,
+  weighted,
+} from '../analysis/stats/bootstrap.js';
+import type { Interval } from '../analysis/stats/interval.js';
+import { supportsPercentile } from '../analysis/stats/interval.js';
+import type { Results } from '../core/results.js';
+import type { Scenario } from '../scenarios/model.js';
+import { fmtMs, fmtNum, unique } from './format.js';
+
+/**
+ * The answer at a glance: the rows of the comparison architects make between
+ * orchestrators (the seed article's table), each answered per adapter with a figure
+ * measured in this run, its 95% interval, a verdict mark and the cells that are its
+ * evidence. A criterion the run did not exercise says so ("not measured"); it is never a
+ * blank or a pass. Pure: from results alone (repeats pooled), so `faultline aggregate`
+ * gets it too.
+ */
+
+export type GlanceStatus = 'pass' | 'fail' | 'unknown' | 'not-measured';
+
+export interface GlanceEntry {
+  status: GlanceStatus;
+  /** The measured figure as people read it, e.g. "0 of 120 runs (0%)". */
+  figure: string;
+  interval: Interval | null;
+  /** Formats the interval's bounds like the figure. */
+  intervalText: string;
+  /** Group ids (scenario/adapter/fault) whose results this entry rests on. */
+  evidence: string[];
+  /** How it compares with the best adapter of the row, when the difference is decidable. */
+  comparison?: string;
+  /** For comparisons: the rate or value, and its sample. */
+  value?: { successes?: number; n?: number; latencies?: [number, number][]; x?: number };
+}
+
+export interface GlanceRow {
+  id: string;
+  /** The seed's criterion, e.g. "Durability". */
+  criterion: string;
+  /** What is measured for it, e.g. "runs lost under faults". */
+  measure: string;
+  /** Lower is better, or higher. */
+  better: 'lower' | 'higher';
+  entries: Record<string, GlanceEntry>;
+}
+
+export interface Glance {
+  adapters: string[];
+  rows: GlanceRow[];
+  /** One sentence per adapter a reader can quote. */
+  sentences: Record<string, string>;
+}
+
+const NOT_MEASURED = (why: string): GlanceEntry => ({
+  status: 'not-measured',
+  figure: `not measured: ${why}`,
+  interval: null,
+  intervalText: '',
+  evidence: [],
+});
+
+const pct = (x: number) => `${fmtNum(x * 100)}%`;
+const rateText = (i: Interval | null) => (i ? `95% CI ${pct(i.low)}–${pct(i.high)}` : '');
+const isFaulted = (c: PooledCell) => c.fault !== 'none' || c.faults.length > 0;
+const killed = (c: PooledCell) => c.faults.some((f) => (f.killed?.length ?? 0) > 0);
+
+/** A rate row's entry: `bad` of `n`, exact binomial interval; pass only at 0 bad with a sample. */
+function rateEntry(bad: number, n: number, unit: string, evidence: string[], why: string): GlanceEntry {
+  if (n === 0) return NOT_MEASURED(why);
+  const interval = binomialInterval(bad, n);
+  return {
+    status: bad === 0 ? 'pass' : 'fail',
+    figure: `${bad} of ${n} ${unit} (${pct(bad / n)})`,
+    interval,
+    intervalText: rateText(interval),
+    evidence,
+    value: { successes: bad, n },
+  };
+}
+
+type Cells = PooledCell[];
+
+interface RowDefinition {
+  id: string;
+  criterion: string;
+  measure: string;
+  better: 'lower' | 'higher';
+  entry(cells: Cells, context: Context): GlanceEntry;
+}
+
+interface Context {
+  adapter: string;
+  scenarios: Map<string, Scenario>;
+  /** Adapter → its declared family and language (config.json), when declared. */
+  languages: Map<string, { family?: string; language?: string }>;
+  allCells: Cells;
+}
+
+const ids = (cells: Cells) => cells.map((c) => c.id);
+
+const ROWS: RowDefinition[] = [
+  {
+    id: 'durability-lost',
+    criterion: 'Durability',
+    measure: 'runs lost under faults',
+    better: 'lower',
+    entry(cells) {
+      const faulted = cells.filter(isFaulted);
+      const lost = faulted.reduce((t, c) => t + c.runs.lost, 0);
+      const n = faulted.reduce((t, c) => t + c.runs.submitted, 0);
+      const evidence = ids(lost > 0 ? faulted.filter((c) => c.runs.lost > 0) : faulted);
+      return rateEntry(lost, n, 'runs', evidence, 'no cell with a fault');
+    },
+  },
+  {
+    id: 'durability-duplicates',
+    criterion: 'Durability',
+    measure: 'effects applied twice under faults',
+    better: 'lower',
+    entry(cells) {
+      const faulted = cells.filter(isFaulted);
+      const dup = faulted.reduce((t, c) => t + c.effects.duplicates, 0);
+      const n = faulted.reduce((t, c) => t + c.effects.applied, 0);
+      const evidence = ids(dup > 0 ? faulted.filter((c) => c.effects.duplicates > 0) : faulted);
+      return rateEntry(dup, n, 'effects', evidence, 'no effect applied under a fault');
+    },
+  },
+  {
+    id: 'state',
+    criterion: 'State',
+    measure: 'work redone per step interrupted by a kill',
+    better: 'lower',
+    entry(cells, { scenarios, adapter }) {
+      const measured = cells.filter((c) => (c.redoneWorkPerStepMs?.length ?? 0) > 0);
+      const samples = measured.flatMap((c) => c.redoneWorkPerStepMs ?? []);
+      if (samples.length === 0) return NOT_MEASURED('no checkpointed step was interrupted');
+      const mean = samples.reduce((t, v) => t + v, 0) / samples.length;
+      const counts = new Map<number, number>();
+      for (const v of samples) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const interval = meanInterval(weighted([...counts]), ['state', adapter]);
+      // Resumed state: at most two checkpoint intervals of the step redone.
+      const every = Math.max(
+        ...measured.flatMap(
+          (c) => scenarios.get(c.scenario)?.steps.map((s) => s.checkpoint?.everyMs ?? 0) ?? [],
+        ),
+      );
+      const status: GlanceStatus = every > 0 ? (mean <= 2 * every ? 'pass' : 'fail') : 'unknown';
+      return {
+        status,
+        figure: `${fmtMs(mean)} over ${samples.length} interrupted step${samples.length === 1 ? '' : 's'}`,
+        interval,
+        intervalText: interval ? `95% CI ${fmtMs(interval.low)}–${fmtMs(interval.high)}` : 'n too small',
+        evidence: ids(measured),
+        value: { x: mean },
+      };
+    },
+  },
+  {
+    id: 'long-running',
+    criterion: 'Long-running work',
+    measure: 'long runs lost when workers die',
+    better: 'lower',
+    entry(cells, { scenarios }) {
+      const long = cells.filter((c) => killed(c) && hasLongStep(scenarios.get(c.scenario)));
+      const lost = long.reduce((t, c) => t + c.runs.lost, 0);
+      const n = long.reduce((t, c) => t + c.runs.submitted, 0);
+      return rateEntry(lost, n, 'runs', ids(long), 'no scenario with a long step met a kill');
+    },
+  },
+  {
+    id: 'observability-correlation',
+    criterion: 'Observability',
+    measure: "effects without their run's correlation id",
+    better: 'lower',
+    entry(cells) {
+      const bad = cells.reduce((t, c) => t + c.observability.missing + c.observability.mismatched, 0);
+      const n = cells.reduce((t, c) => t + c.observability.effects, 0);
+      return rateEntry(bad, n, 'effects', ids(cells), 'no effect was applied');
+    },
+  },
+  {
+    id: 'observability-history',
+    criterion: 'Observability',
+    measure: 'completed runs whose history has a hole',
+    better: 'lower',
+    entry(cells) {
+      const n = cells.reduce((t, c) => t + c.observability.completedRuns, 0);
+      const holes = n - cells.reduce((t, c) => t + c.observability.completeHistories, 0);
+      return rateEntry(holes, n, 'runs', ids(cells), 'no run completed');
+    },
+  },
+  {
+    id: 'retry-amplification',
+    criterion: 'Retry and error handling',
+    measure: 'attempts per planned step (retry amplification)',
+    better: 'lower',
+    entry(cells, { adapter }) {
+      const attempts = cells.reduce((t, c) => t + c.attempts.total, 0);
+      const planned = cells.reduce((t, c) => t + c.runs.submitted * c.steps.expectedPerRun, 0);
+      if (planned === 0) return NOT_MEASURED('no run was submitted');
+      const x = attempts / planned;
+      const interval = ratioInterval(attempts, planned, ['retry', adapter]);
+      const worst = [...cells].sort(
+        (a, b) => (b.attempts.retryAmplification ?? 0) - (a.attempts.retryAmplification ?? 0),
+      );
+      return {
+        // A retry storm: more than twice the planned attempts.
+        status: x <= 2 ? 'pass' : 'fail',
+        figure: `${fmtNum(x)} (${attempts} attempts for ${planned} planned)`,
+        interval,
+        intervalText: interval ? `95% CI ${fmtNum(interval.low)}–${fmtNum(interval.high)}` : '',
+        evidence: ids(worst.slice(0, 3)),
+        value: { x },
+      };
+    },
+  },
+  {
+    id: 'compensation',
+    criterion: 'Retry and error handling',
+    measure: 'failed runs left with effects not rolled back',
+    better: 'lower',
+    entry(cells, { scenarios }) {
+      const sagas = cells.filter((c) => rollsBack(scenarios.get(c.scenario)));
+      const failed = sagas.reduce((t, c) => t + c.runs.failed, 0);
+      const bad = Math.min(
+        failed,
+        sagas.reduce((t, c) => t + (c.anomalyCounts.compensation ?? 0), 0),
+      );
+      return rateEntry(bad, failed, 'failed runs', ids(sagas), 'no run of a saga scenario failed');
+    },
+  },
+  {
+    id: 'latency',
+    criterion: 'Latency without faults',
+    measure: 'p50 run latency (intended submit to done)',
+    better: 'lower',
+    entry(cells, { adapter }) {
+      const clean = cells.filter((c) => !isFaulted(c));
+      const latencies = decodeLatencies(clean.map((c) => c.latencyHistogram));
+      const n = latencies.reduce((t, [, c]) => t + c, 0);
+      if (n === 0) return NOT_MEASURED('no fault-free run completed');
+      const interval = quantileInterval(weighted(latencies), 50, ['latency', adapter]);
+      const p50 = interpolatedP50(latencies);
+      const p99 = supportsPercentile(n, 99) ? fmtMs(quantileOf(latencies, 99)) : `n too small (${n})`;
+      return {
+        status: 'unknown',
+        figure: `p50 ${fmtMs(p50)}, p99 ${p99}`,
+        interval,
+        intervalText: interval ? `p50 95% CI ${fmtMs(interval.low)}–${fmtMs(interval.high)}` : '',
+        evidence: ids(clean),
+        value: { latencies, x: p50 },
+      };
+    },
+  },
+  {
+    id: 'scheduling',
+    criterion: 'Scheduling',
+    measure: 'timer fire-time drift',
+    better: 'lower',
+    entry: () => NOT_MEASURED('no timer step ran'),
+  },
+  {
+    id: 'language',
+    criterion: 'Language and ecosystem',
+    measure: 'one orchestrator, two languages: verdicts agree',
+    better: 'higher',
+    entry(cells, { adapter, languages, allCells }) {
+      const me = languages.get(adapter);
+      const twins = [...languages].filter(
+        ([other, l]) =>
+          other !== adapter &&
+          l.family !== undefined &&
+          l.family === me?.family &&
+          l.language !== me?.language,
+      );
+      if (!me?.family || twins.length === 0)
+        return NOT_MEASURED('no second language of this orchestrator ran');
+      let pairs = 0;
+      let agree = 0;
+      const evidence: string[] = [];
+      for (const cell of cells) {
+        for (const [twin] of twins) {
+          const other = allCells.find(
+            (c) => c.adapter === twin && c.scenario === cell.scenario && c.fault === cell.fault,
+          );
+          if (!other) continue;
+          pairs++;
+          if (other.verdict === cell.verdict) agree++;
+          else evidence.push(cell.id, other.id);
+        }
+      }
+      if (pairs === 0) return NOT_MEASURED('no scenario × fault ran in both languages');
+      return {
+        status: agree === pairs ? 'pass' : 'fail',
+        figure: `${agree} of ${pairs} scenario × fault pairs agree`,
+        interval: null,
+        intervalText: '',
+        evidence: evidence.length > 0 ? unique(evidence) : ids(cells),
+      };
+    },
+  },
+  {
+    id: 'footprint',
+    criterion: 'Operational footprint',
+    measure: 'CPU and memory per 1,000 runs',
+    better: 'lower',
+    entry: () => NOT_MEASURED('footprint was not sampled'),
+  },
+];
+
+function hasLongStep(scenario: Scenario | undefined): boolean {
+  return (scenario?.steps ?? []).some((s) => s.heartbeat !== undefined || s.checkpoint !== undefined);
+}
+
+function rollsBack(scenario: Scenario | undefined): boolean {
+  const steps = scenario?.steps ?? [];
+  const canFail = steps.some(
+    (s) => s.kind === 'approval' || (s.failure?.permanent ?? 0) > 0 || (s.failure?.transient ?? 0) > 0,
+  );
+  return canFail && steps.some((s) => s.compensation !== undefined);
+}
+
+function quantileOf(values: [number, number][], p: number): number {
+  const total = values.reduce((t, [, c]) => t + c, 0);
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const [v, c] of values) {
+    seen += c;
+    if (seen >= rank) return v;
+  }
+  return values.at(-1)?.[0] ?? 0;
+}
+
+const interpolatedP50 = (values: [number, number][]) => quantileOf(values, 50);
+
+/** Marks each entry against the row's best: significantly worse, or not significantly different. */
+function compare(row: GlanceRow, adapters: string[]): void {
+  const measured = adapters.filter(
+    (a) => row.entries[a]!.value !== undefined && row.entries[a]!.status !== 'not-measured',
+  );
+  if (measured.length < 2) return;
+  const key = (a: string) => {
+    const v = row.entries[a]!.value!;
+    return v.n ? v.successes! / v.n : (v.x ?? 0);
+  };
+  const best = [...measured].sort((a, b) => (row.better === 'lower' ? key(a) - key(b) : key(b) - key(a)))[0]!;
+  const b = row.entries[best]!.value!;
+  for (const adapter of measured) {
+    if (adapter === best) continue;
+    const entry = row.entries[adapter]!;
+    const v = entry.value!;
+    let diff: Interval | null = null;
+    if (v.n && b.n) diff = rateDifferenceInterval(v.successes!, v.n, b.successes!, b.n);
+    else if (v.latencies && b.latencies)
+      diff = quantileDifferenceInterval(weighted(v.latencies), weighted(b.latencies), 50, [
+        'diff',
+        row.id,
+        adapter,
+        best,
+      ]);
+    if (diff === null) continue;
+    const significant = diff.low > 0 || diff.high < 0;
+    entry.comparison = significant
+      ? `significantly worse than ${best}`
+      : `not significantly different from ${best}`;
+  }
+}
+
+export function buildGlance(results: Results): Glance {
+  const pooled = poolRepeats(results.cells);
+  const adapters = unique(pooled.map((c) => c.adapter));
+  const definitions = (results.config.scenarioDefinitions ?? []) as Scenario[];
+  const scenarios = new Map(definitions.map((s) => [s.name, s]));
+  const recorded = (results.config.adapters ?? []) as {
+    name: string;
+    topology?: { family?: string; language?: string };
+  }[];
+  const languages = new Map(
+    recorded.map((a) => [a.name, { family: a.topology?.family, language: a.topology?.language }]),
+  );
+  const rows = ROWS.map((def): GlanceRow => {
+    const entries: Record<string, GlanceEntry> = {};
+    for (const adapter of adapters) {
+      const cells = pooled.filter((c) => c.adapter === adapter);
+      entries[adapter] = def.entry(cells, { adapter, scenarios, languages, allCells: pooled });
+    }
+    const row: GlanceRow = {
+      id: def.id,
+      criterion: def.criterion,
+      measure: def.measure,
+      better: def.better,
+      entries,
+    };
+    compare(row, adapters);
+    return row;
+  });
+  return { adapters, rows, sentences: Object.fromEntries(adapters.map((a) => [a, sentence(a, rows)])) };
+}
+
+/** "bullmq lost 0 of 120 runs under faults (95% CI 0–3%), applied 2 of 480 effects twice, …". */
+function sentence(adapter: string, rows: GlanceRow[]): string {
+  const get = (id: string) => rows.find((r) => r.id === id)!.entries[adapter]!;
+  const parts: string[] = [];
+  const lost = get('durability-lost');
+  if (lost.status !== 'not-measured')
+    parts.push(`lost ${lost.figure.replace(/ \(.*\)$/, '')} under faults (${lost.intervalText})`);
+  const dup = get('durability-duplicates');
+  if (dup.status !== 'not-measured') parts.push(`applied ${dup.figure.replace(/ \(.*\)$/, '')} twice`);
+  const state = get('state');
+  if (state.status !== 'not-measured')
+    parts.push(`redid ${state.figure.replace(/ over .*/, '')} of work per interrupted step`);
+  const retry = get('retry-amplification');
+  if (retry.status !== 'not-measured')
+    parts.push(`had a retry amplification of ${retry.figure.replace(/ \(.*\)$/, '')}`);
+  const latency = get('latency');
+  if (latency.status !== 'not-measured') parts.push(`ran fault-free at ${latency.figure}`);
+  if (parts.length === 0) return `${adapter}: nothing was measured.`;
+  const last = parts.pop()!;
+  return `${adapter} ${parts.length > 0 ? `${parts.join(', ')} and ${last}` : last}.`;
+}

@@ -1,0 +1,235 @@
+/**
+ * The worker conformance suite (adapters/README.md, the worker protocol), in the manner
+ * of temporalio/omes's kitchen-sink worker: every adapter's workers, whatever their
+ * language, run the kitchen-sink scenario through their real orchestrator on real
+ * services, and their history must show what the reference step runtime prescribes:
+ * the same draws for every attempt, exactly the planned step instances, effects keyed
+ * and correlated, readiness announced by the worker itself, failpoints recorded before
+ * the worker dies by them, and in-flight steps finished on SIGTERM.
+ *
+ * A new adapter is covered as soon as its folder exists: add its quick-recovery knobs
+ * to KNOBS (a kill's recovery waits for them).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adapterNames } from '../../adapters/index.js';
+import type { HistoryEvent } from '../../core/history/events.js';
+import type { CellResult } from '../../core/results.js';
+import { loadScenarioFile } from '../../scenarios/index.js';
+import { planRun } from '../../scenarios/plan.js';
+import { attemptDraws } from '../../scenarios/runtime.js';
+import { runForTest } from '../helpers/run.js';
+
+const SCENARIO_PATH = fileURLToPath(new URL('../fixtures/scenarios/kitchen-sink.json', import.meta.url));
+const scenario = loadScenarioFile(SCENARIO_PATH);
+const plan = planRun(scenario);
+/** Other runtimes' floating-point work times may differ from V8's in the last ulp. */
+const REL_TOLERANCE = 1e-9;
+
+/** Short recovery knobs, so a worker killed at a failpoint costs seconds, not the libraries' defaults. */
+const KNOBS: Record<string, Record<string, unknown>> = {
+  bullmq: { lockDuration: 2000, stalledInterval: 1000 },
+  temporal: {
+    startToCloseTimeout: 3000,
+    heartbeatTimeout: 1000,
+    stickyQueueScheduleToStartTimeout: 1000,
+    retry: { initialInterval: 200, backoffCoefficient: 2, maximumInterval: 2000, maximumAttempts: 0 },
+  },
+};
+
+/**
+ * The protocol's two endings: a graceful stop of every worker (once one has steps in
+ * flight), then, once they are back, a failpoint right after the first effect.
+ */
+const SCHEDULE = [
+  { kind: 'kill', at: '30%', target: 'workers', params: { signal: 'SIGTERM' } },
+  { kind: 'failpoint', at: '60%', params: { point: 'after-effect', step: 'persist', nth: 1, once: true } },
+];
+const RUNS = 24;
+
+type Of<T extends HistoryEvent['type']> = Extract<HistoryEvent, { type: T }>;
+
+interface CellHistory {
+  result: CellResult;
+  events: HistoryEvent[];
+  of<T extends HistoryEvent['type']>(type: T): Of<T>[];
+}
+
+const executed = (stepId: string) => plan.byId.get(stepId)?.spec.kind !== 'approval';
+const attemptKey = (e: { runId: string; stepId: string; attempt: number; worker: string }) =>
+  `${e.runId}|${e.stepId}|${e.attempt}|${e.worker}`;
+
+/** Whether the attempt's own step-done came before `t`. */
+function stepDoneBefore(h: CellHistory, a: Of<'attempt'>, t: number): boolean {
+  return h.of('step-done').some((e) => attemptKey(e) === attemptKey(a) && e.t < t);
+}
+
+describe.each(adapterNames())('worker conformance: %s', (adapter) => {
+  const cells = new Map<string, CellHistory>();
+  const cell = (fault: string) => cells.get(`kitchen-sink/${adapter}/${fault}`)!;
+
+  beforeAll(async () => {
+    const knobs = KNOBS[adapter];
+    if (!knobs) throw new Error(`add quick-recovery knobs for adapter ${adapter} to KNOBS`);
+    const { results, outDir } = await runForTest({
+      seed: 7,
+      scenarios: [SCENARIO_PATH],
+      adapters: [{ name: adapter, knobs }],
+      faults: ['none', 'schedule'],
+      faultSchedule: SCHEDULE,
+      idempotent: true,
+      // A generous drain costs nothing when runs finish; on a loaded machine it keeps slow from looking lost.
+      load: { runs: RUNS, ratePerSec: 6, workers: 2, warmupRuns: 0, drainTimeoutMs: 90_000 },
+    });
+    const all = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as HistoryEvent);
+    for (const result of results.cells) {
+      const events = all.filter((e) => e.cell === result.id);
+      cells.set(result.id, {
+        result,
+        events,
+        of: <T extends HistoryEvent['type']>(type: T) => events.filter((e): e is Of<T> => e.type === type),
+      });
+    }
+  });
+
+  it('draws every attempt’s work and failure as the reference step runtime does', () => {
+    for (const fault of ['none', 'schedule']) {
+      const h = cell(fault);
+      const attempts = h.of('attempt').filter((e) => executed(e.stepId));
+      // Approval attempts aside, every run's steps are attempted at least once.
+      expect(attempts.length).toBeGreaterThanOrEqual(RUNS * (plan.instances.length - 1));
+      for (const a of attempts) {
+        const expected = attemptDraws(plan.byId.get(a.stepId)!.spec, a.runId, a.stepId, a.attempt);
+        expect(a.workMs, `${a.runId} ${a.stepId} attempt ${a.attempt}`).toBeCloseTo(expected.workMs, 9);
+        expect(Math.abs(a.workMs! - expected.workMs)).toBeLessThanOrEqual(REL_TOLERANCE * expected.workMs);
+      }
+      const started = new Set(attempts.map(attemptKey));
+      for (const done of h.of('step-done').filter((e) => executed(e.stepId))) {
+        // Every step-done closes an attempt of the same worker, and its outcome is the drawn one.
+        expect(started.has(attemptKey(done)), attemptKey(done)).toBe(true);
+        const expected = attemptDraws(
+          plan.byId.get(done.stepId)!.spec,
+          done.runId,
+          done.stepId,
+          done.attempt,
+        );
+        expect(done.outcome, `${done.runId} ${done.stepId} attempt ${done.attempt}`).toBe(expected.failure);
+      }
+    }
+  });
+
+  it('runs exactly the planned step instances of every completed run: fan-out items, approval, the checkpointed step', () => {
+    const h = cell('none');
+    const completed = h.of('run-done').filter((e) => e.status === 'completed');
+    expect(completed.length).toBeGreaterThan(0);
+    const planned = plan.instances.map((i) => i.id).sort();
+    for (const run of completed) {
+      const done = h.of('step-done').filter((e) => e.runId === run.runId && e.outcome === 'ok');
+      expect([...new Set(done.map((e) => e.stepId))].sort(), run.runId).toEqual(planned);
+    }
+    // The checkpointed step records where it resumed (from scratch without a kill) and its whole work.
+    for (const a of h.of('attempt').filter((e) => e.stepId === 'train')) {
+      expect(a.resumedFromMs).toBe(0);
+      expect(a.workMs).toBeGreaterThan(0);
+    }
+    // Approval attempts draw nothing.
+    for (const a of h.of('attempt').filter((e) => e.stepId === 'review'))
+      expect(a).not.toHaveProperty('workMs');
+  });
+
+  it('applies effects with the idempotency key (run:step) and the run as correlation id', () => {
+    for (const fault of ['none', 'schedule']) {
+      const effects = cell(fault).of('effect');
+      expect(effects.length).toBeGreaterThan(0);
+      for (const e of effects) {
+        expect(plan.effectSteps).toContain(e.stepId);
+        expect(e.key).toBe(`${e.runId}:${e.stepId}`);
+        expect(e.correlationId).toBe(e.runId);
+      }
+    }
+  });
+
+  it('announces readiness itself: the worker-start in its own history names the pid that later exits', () => {
+    for (const fault of ['none', 'schedule']) {
+      const h = cell(fault);
+      const [cellStart] = h.of('cell-start');
+      const starts = h.of('worker-start');
+      expect(new Set(starts.map((e) => e.worker))).toEqual(new Set(cellStart!.workers));
+      for (const exit of h.of('worker-exit')) {
+        const start = starts.filter((s) => s.worker === exit.worker && s.t < exit.t).at(-1);
+        expect(start?.pid, `${exit.worker} exited (pid ${exit.pid}) without announcing itself`).toBe(
+          exit.pid,
+        );
+      }
+    }
+  });
+
+  it('honours failpoints: records the fault-start with its own pid, then dies by SIGKILL right after the effect', () => {
+    const h = cell('schedule');
+    const fired = h.of('fault-start').filter((e) => e.fault === 'failpoint');
+    expect(fired.length).toBeGreaterThanOrEqual(1);
+    for (const start of fired) {
+      const { runId, step, attempt } = start.params as { runId: string; step: string; attempt: number };
+      expect(start.params).toMatchObject({ point: 'after-effect', step: 'persist', nth: 1 });
+      expect(start.killed).toEqual([start.target]);
+      const pid = Number(start.faultId.split(':').at(-1));
+      expect(start.faultId).toBe(`f2:${start.target}:${pid}`);
+      // The effect reached the world before the worker died, and the attempt never finished there.
+      expect(h.of('effect').some((e) => e.runId === runId && e.stepId === step && e.t < start.t)).toBe(true);
+      const exit = h.of('worker-exit').find((e) => e.worker === start.target && e.t > start.t);
+      expect(exit).toMatchObject({ pid, signal: 'SIGKILL' });
+      const finished = h
+        .of('step-done')
+        .some(
+          (e) => e.runId === runId && e.stepId === step && e.attempt === attempt && e.worker === start.target,
+        );
+      expect(finished).toBe(false);
+    }
+  });
+
+  it('finishes its steps in flight on SIGTERM, then exits 0', () => {
+    const h = cell('schedule');
+    const stop = h.of('fault-start').find((e) => e.fault === 'kill');
+    expect(stop?.params).toMatchObject({ signal: 'SIGTERM' });
+    expect(stop).not.toHaveProperty('killed');
+    let inFlight = 0;
+    for (const worker of stop!.target.split(',')) {
+      const exit = h.of('worker-exit').find((e) => e.worker === worker && e.t > stop!.t)!;
+      expect(exit, `${worker} did not exit after SIGTERM`).toBeDefined();
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      const start = h
+        .of('worker-start')
+        .filter((s) => s.worker === worker && s.t < exit.t)
+        .at(-1)!;
+      // Every step this incarnation began before it exited, it also finished before it exited.
+      const done = new Set(
+        h
+          .of('step-done')
+          .filter((e) => e.worker === worker && e.t <= exit.t)
+          .map(attemptKey),
+      );
+      const begun = h
+        .of('attempt')
+        .filter((e) => e.worker === worker && executed(e.stepId) && e.t > start.t && e.t < exit.t);
+      for (const a of begun) expect(done.has(attemptKey(a)), `${attemptKey(a)} cut short`).toBe(true);
+      inFlight += begun.filter((a) => a.t < stop!.t && !stepDoneBefore(h, a, stop!.t)).length;
+    }
+    // Not a vacuous pass: the stop caught steps in flight (the long `train` step sees to it).
+    expect(inFlight).toBeGreaterThan(0);
+  });
+
+  it('passes the checker: every run finished, no effect applied twice', () => {
+    for (const fault of ['none', 'schedule']) {
+      const { result } = cell(fault);
+      expect(result.runs.lost, fault).toBe(0);
+      expect(result.runs.completed + result.runs.failed, fault).toBe(RUNS);
+      expect(result.effects.duplicates, fault).toBe(0);
+      expect(result.verdict, fault).toBe('pass');
+    }
+  });
+});
