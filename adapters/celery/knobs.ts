@@ -92,6 +92,8 @@ export const CeleryKnobsSchema = z
     idempotencyKeys: z.boolean().default(false),
     /** A checkpointed step resumes from the progress an earlier delivery kept in the result backend. */
     resumeFromCheckpoint: z.boolean().default(true),
+    /** A waiting approval task re-checks for the human's decision this often (a countdown retry). */
+    approvalRecheckMs: z.number().positive().default(200),
     /** Any other Celery setting, by its Celery name (e.g. task_time_limit). */
     settings: namesOf(CELERY_NAMES.settings, {
       ...CELERY_NAMES.wiredSettings,

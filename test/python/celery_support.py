@@ -29,6 +29,7 @@ CELERY_DEFAULTS: dict[str, Any] = {
     "without_heartbeat": False,
     "idempotencyKeys": False,
     "resumeFromCheckpoint": True,
+    "approvalRecheckMs": 200,
     "settings": {},
     "broker_transport_options": {},
 }

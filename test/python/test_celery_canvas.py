@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from celery_support import plan_of, scenario_plan
-from faultline_celery.canvas import CanvasError, Chain, Group, Node, Task, compile_plan, final_task, segments
+from faultline_celery.canvas import Chain, Group, Node, Task, compile_plan, final_task
 from faultline_runtime.plan import RunPlan
 
 SCENARIOS = [
@@ -21,7 +21,7 @@ SCENARIOS = [
 
 def tasks_in(node: Node) -> list[str]:
     if isinstance(node, Task):
-        return [node.step_id]
+        return [] if node.role == "join" else [node.step_id]
     children = node.parts if isinstance(node, Chain) else node.branches
     return [step for child in children for step in tasks_in(child)]
 
@@ -90,23 +90,41 @@ def test_a_dag_that_is_not_series_parallel_waits_for_whole_levels() -> None:
         ]
     )
     root = compile_plan(plan)
-    assert root == Chain((Group((Task("a"), Task("b"))), Group((Task("c"), Task("d")))))
+    assert root == Chain(
+        (Group((Task("a"), Task("b"))), Group((Task("c"), Task("d"))), Task("_join", "join"))
+    )
     assert_faithful(plan, root)
 
 
-def test_an_approval_cuts_the_run_into_segments() -> None:
-    plan = scenario_plan("approval-decision")
-    first, second = segments(plan)
-    assert first.after_approval is None
-    assert first.waits_for == "approve"
-    assert first.parts[-1] == Task("approve", "approval-request")
-    assert second.after_approval == "approve"
-    assert second.parts[0] == Task("approve", "approval-decide")
-    assert second.waits_for is None
-    # Together, every step once (the approval as its request and its decision).
-    steps = [t for segment in (first, second) for part in segment.parts for t in tasks_in(part)]
-    assert sorted(steps) == sorted([*(i.id for i in plan.instances), "approve"])
-    assert final_task(plan) == Task("publish")
+def test_an_approval_is_a_task_of_the_canvas_wherever_it_sits() -> None:
+    # approval-decision: in the chain; the kitchen sink: in a chord's branch, beside train.
+    decision = compile_plan(scenario_plan("approval-decision"))
+    assert isinstance(decision, Chain)
+    assert Task("approve", "approval") in decision.parts
+    sink = plan_of(
+        [
+            {"id": "split", "kind": "fan-out", "fanOut": 2},
+            {"id": "embed", "kind": "llm", "dependsOn": ["split"], "forEach": "split"},
+            {"id": "review", "kind": "approval", "dependsOn": ["embed"]},
+            {"id": "train", "kind": "compute", "dependsOn": ["split"]},
+            {"id": "persist", "kind": "persist", "dependsOn": ["review", "train"]},
+        ]
+    )
+    root = compile_plan(sink)
+    assert root == Chain(
+        (
+            Task("split"),
+            Group(
+                (
+                    Chain((Group((Task("embed#0"), Task("embed#1"))), Task("review", "approval"))),
+                    Task("train"),
+                )
+            ),
+            Task("persist"),
+        )
+    )
+    assert_faithful(sink, root)
+    assert final_task(sink) == Task("persist")
 
 
 def test_a_run_ending_in_parallel_branches_ends_with_a_join() -> None:
@@ -116,18 +134,6 @@ def test_a_run_ending_in_parallel_branches_ends_with_a_join() -> None:
             {"id": "work", "kind": "compute", "dependsOn": ["split"], "forEach": "split"},
         ]
     )
-    [segment] = segments(plan)
-    assert segment.parts[-1] == Task("_join", "join")
+    root = compile_plan(plan)
+    assert root == Chain((Task("split"), Group((Task("work#0"), Task("work#1"))), Task("_join", "join")))
     assert final_task(plan) == Task("_join", "join")
-
-
-def test_an_approval_inside_a_parallel_branch_is_refused_with_the_reason() -> None:
-    plan = plan_of(
-        [
-            {"id": "split", "kind": "fan-out", "fanOut": 2},
-            {"id": "ok", "kind": "approval", "dependsOn": ["split"], "forEach": "split"},
-            {"id": "done", "kind": "compute", "dependsOn": ["ok"]},
-        ]
-    )
-    with pytest.raises(CanvasError, match=r"approval step ok#0 runs in a parallel branch"):
-        segments(plan)

@@ -65,19 +65,30 @@ def load_config_or_exit(path: str | None = None) -> WorkerConfig:
 
 
 def build_worker(
-    config: WorkerConfig, *, crash: Callable[[], None] | None = None, attempt_pid: bool = False
+    config: WorkerConfig,
+    *,
+    crash: Callable[[], None] | None = None,
+    attempt_pid: bool = False,
+    worker_pid: Callable[[], int] = os.getpid,
 ) -> Worker:
     """The shared step runtime with this worker's history, world link and failpoints.
 
     `crash` replaces the failpoints' SIGKILL of this process (tests; a worker whose kill
-    hits its whole process group). `attempt_pid`: `attempt` events carry the pid of the
-    process running the step (workers with pool children)."""
+    hits its whole process group). Workers whose steps run in pool children pass
+    `attempt_pid` (`attempt` events carry the pid of the process running the step) and
+    `worker_pid` (a failpoint's fault-start names the worker's main process, as worker-exit
+    will)."""
     history = HistoryWriter(config.history_path)
     plan = plan_run(config.scenario)
     world = WorldClient(config.world.host, config.world.port)
     # Each firing is recorded as a fault-start in this worker's history, right before it dies.
     failpoint = arm_chaos_failpoints(
-        config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
+        config.failpoints,
+        history=history,
+        cell=config.cell,
+        worker_id=config.worker_id,
+        crash=crash,
+        worker_pid=worker_pid,
     )
     runtime = StepRuntime(
         cell=config.cell,

@@ -9,8 +9,7 @@ import re
 from faultline_celery.canvas import Task
 
 STEP_TASK = "faultline.step"
-APPROVAL_REQUEST_TASK = "faultline.approval.request"
-APPROVAL_DECIDE_TASK = "faultline.approval.decide"
+APPROVAL_TASK = "faultline.approval"
 JOIN_TASK = "faultline.join"
 RUN_FAILED_TASK = "faultline.run.failed"
 
@@ -30,8 +29,6 @@ def key_prefix(cell: str) -> str:
 
 
 def task_id(run_id: str, task: Task) -> str:
-    if task.role == "approval-request":
-        return f"{run_id}:{task.step_id}:request"
     return f"{run_id}:{task.step_id}"
 
 
@@ -41,9 +38,20 @@ def failure_id(run_id: str) -> str:
 
 
 def step_of(run_id: str, failed_task_id: str) -> str:
-    """The step a task id names (`run:embed#2` -> `embed#2`; `run:approve:request` -> `approve`)."""
-    rest = failed_task_id[len(run_id) + 1 :] if failed_task_id.startswith(f"{run_id}:") else failed_task_id
-    return rest.removesuffix(":request")
+    """The step a task id names (`run:embed#2` -> `embed#2`)."""
+    return failed_task_id[len(run_id) + 1 :] if failed_task_id.startswith(f"{run_id}:") else failed_task_id
+
+
+def decisions_key(cell: str) -> str:
+    """Hash `run:step` -> approved | rejected: what the submitter's signal writes, what a
+    waiting approval task re-checks."""
+    return f"{key_prefix(cell)}approval:decisions"
+
+
+def requested_key(cell: str) -> str:
+    """Hash `run:step` -> the attempt that asked the human: an approval asks once, however
+    often it re-checks."""
+    return f"{key_prefix(cell)}approval:requested"
 
 
 def saga_applied_key(cell: str, run_id: str) -> str:

@@ -54,6 +54,8 @@ class CeleryKnobs:
     without_heartbeat: bool
     idempotency_keys: bool
     resume_from_checkpoint: bool
+    approval_recheck_ms: float
+    """How often a waiting approval task re-checks for the decision (a countdown retry)."""
     settings: Mapping[str, object]
     broker_transport_options: Mapping[str, object]
 
@@ -76,6 +78,7 @@ _FIELDS = {
     "without_heartbeat": "without_heartbeat",
     "idempotencyKeys": "idempotency_keys",
     "resumeFromCheckpoint": "resume_from_checkpoint",
+    "approvalRecheckMs": "approval_recheck_ms",
     "settings": "settings",
     "broker_transport_options": "broker_transport_options",
 }
@@ -159,6 +162,7 @@ def parse_knobs(data: Mapping[str, object]) -> CeleryKnobs:
         without_heartbeat=_boolean(data["without_heartbeat"], "without_heartbeat"),
         idempotency_keys=_boolean(data["idempotencyKeys"], "idempotencyKeys"),
         resume_from_checkpoint=_boolean(data["resumeFromCheckpoint"], "resumeFromCheckpoint"),
+        approval_recheck_ms=_number(data["approvalRecheckMs"], "approvalRecheckMs", 1),
         settings=_names_in(data["settings"], "settings", setting_names(), settings_wired),
         broker_transport_options=_names_in(
             data["broker_transport_options"],

@@ -11,22 +11,10 @@ from collections.abc import Sequence
 from celery import Celery, chain, chord, group
 from celery.canvas import Signature
 
-from faultline_celery.canvas import Chain, Group, Node, Segment, Task
-from faultline_celery.keys import (
-    APPROVAL_DECIDE_TASK,
-    APPROVAL_REQUEST_TASK,
-    JOIN_TASK,
-    RUN_FAILED_TASK,
-    STEP_TASK,
-    task_id,
-)
+from faultline_celery.canvas import Chain, Group, Node, Task
+from faultline_celery.keys import APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK, STEP_TASK, task_id
 
-_TASK_NAMES = {
-    "step": STEP_TASK,
-    "approval-request": APPROVAL_REQUEST_TASK,
-    "approval-decide": APPROVAL_DECIDE_TASK,
-    "join": JOIN_TASK,
-}
+_TASK_NAMES = {"step": STEP_TASK, "approval": APPROVAL_TASK, "join": JOIN_TASK}
 
 
 class RunCanvas:
@@ -38,36 +26,31 @@ class RunCanvas:
         # Mutable: Celery calls it with the failed task's id first, then the run id.
         self.errback = app.signature(RUN_FAILED_TASK, args=(run_id,))
 
-    def segment(self, segment: Segment, approved: bool | None = None) -> Signature:
-        """A segment's signature; `approved` is the decision a resumed segment starts with."""
-        return self._sequence(segment.parts, approved)
+    def signature(self, root: Node) -> Signature:
+        return self._node(root)
 
-    def _task(self, task: Task, approved: bool | None) -> Signature:
+    def _task(self, task: Task) -> Signature:
         args: tuple[object, ...] = () if task.role == "join" else (self.run_id, task.step_id)
-        if task.role == "approval-decide":
-            if approved is None:
-                raise ValueError(f"segment after {task.step_id} needs the decision")
-            args = (*args, approved)
         sig = self.app.signature(_TASK_NAMES[task.role], args=args, immutable=True)
         sig.set(task_id=task_id(self.run_id, task))
         sig.link_error(self.errback)
         return sig
 
-    def _node(self, node: Node, approved: bool | None) -> Signature:
+    def _node(self, node: Node) -> Signature:
         if isinstance(node, Task):
-            return self._task(node, approved)
+            return self._task(node)
         if isinstance(node, Chain):
-            return self._sequence(node.parts, approved)
-        return group([self._node(branch, approved) for branch in node.branches], app=self.app)
+            return self._sequence(node.parts)
+        return group([self._node(branch) for branch in node.branches], app=self.app)
 
-    def _sequence(self, parts: Sequence[Node], approved: bool | None) -> Signature:
+    def _sequence(self, parts: Sequence[Node]) -> Signature:
         sigs: list[Signature] = []
         for at, part in enumerate(parts):
             if isinstance(part, Group) and at < len(parts) - 1:
                 # Fan-in: Celery's chord (its counter lives in the Redis result backend),
                 # whose body is the rest of the chain.
-                header = [self._node(branch, approved) for branch in part.branches]
-                sigs.append(chord(header, self._sequence(parts[at + 1 :], approved), app=self.app))
+                header = [self._node(branch) for branch in part.branches]
+                sigs.append(chord(header, self._sequence(parts[at + 1 :]), app=self.app))
                 break
-            sigs.append(self._node(part, approved))
+            sigs.append(self._node(part))
         return sigs[0] if len(sigs) == 1 else chain(*sigs, app=self.app)

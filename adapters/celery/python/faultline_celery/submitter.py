@@ -36,8 +36,8 @@ from typing import Any, TextIO
 from celery import Celery, states
 
 from faultline_celery.app import make_app
-from faultline_celery.canvas import Segment, Task, final_task, segments
-from faultline_celery.keys import failure_id, key_prefix, queue_name, task_id
+from faultline_celery.canvas import Node, Task, compile_plan, final_task
+from faultline_celery.keys import decisions_key, failure_id, key_prefix, queue_name, task_id
 from faultline_celery.knobs import KnobError, parse_knobs
 from faultline_celery.signatures import RunCanvas
 from faultline_runtime.model import parse_scenario
@@ -167,12 +167,12 @@ class Observer:
 
 
 class Submitter:
-    def __init__(self, app: Celery, run_segments: list[Segment], observer: Observer, output: Output) -> None:
+    def __init__(self, app: Celery, cell: str, root: Node, observer: Observer, output: Output) -> None:
         self._app = app
-        self._segments = run_segments
+        self._cell = cell
+        self._root = root
         self._observer = observer
         self._output = output
-        self._signalled: set[tuple[str, str]] = set()
 
     def handle(self, message: Mapping[str, Any]) -> None:
         request = message.get("id")
@@ -180,7 +180,7 @@ class Submitter:
             if message.get("op") == "submit":
                 run_id = str(message["runId"])
                 self._observer.watch(run_id)
-                RunCanvas(self._app, run_id).segment(self._segments[0]).apply_async()
+                RunCanvas(self._app, run_id).signature(self._root).apply_async()
             elif message.get("op") == "signal":
                 self._signal(str(message["runId"]), str(message["stepId"]), message.get("approved") is True)
             else:
@@ -191,14 +191,12 @@ class Submitter:
         self._output.send({"op": "ack", "id": request})
 
     def _signal(self, run_id: str, step_id: str, approved: bool) -> None:
-        """The decision publishes the rest of the run, once: the parked continuation."""
-        if (run_id, step_id) in self._signalled:
-            return
-        resumed = next((s for s in self._segments if s.after_approval == step_id), None)
-        if resumed is None:
-            raise ValueError(f"no approval step {step_id!r} in this scenario")
-        RunCanvas(self._app, run_id).segment(resumed, approved).apply_async()
-        self._signalled.add((run_id, step_id))
+        """The human's decision, where the waiting approval task re-checks for it (the
+        first decision stands)."""
+        client: Any = self._app.backend.client
+        client.hsetnx(
+            decisions_key(self._cell), f"{run_id}:{step_id}", "approved" if approved else "rejected"
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -213,19 +211,19 @@ def main(argv: list[str]) -> int:
         print(f"submitter: {error}", file=sys.stderr)
         return 2
     plan = plan_run(parse_scenario(config["scenario"]))
-    run_segments = segments(plan)
-    app = make_app(str(config["cell"]), str(config["redis"]["host"]), int(config["redis"]["port"]), knobs)
+    cell = str(config["cell"])
+    app = make_app(cell, str(config["redis"]["host"]), int(config["redis"]["port"]), knobs)
     output = Output(sys.stdout)
     observer = Observer(app, final_task(plan), output)
     app.backend.client.ping()
     threading.Thread(target=observer.run, name="faultline-outcomes", daemon=True).start()
-    submitter = Submitter(app, run_segments, observer, output)
+    submitter = Submitter(app, cell, compile_plan(plan), observer, output)
     output.send({"op": "ready"})
     for line in sys.stdin:
         if line.strip():
             submitter.handle(json.loads(line))
     with contextlib.suppress(Exception):
-        held = broker_state(app, str(config["cell"]))
+        held = broker_state(app, cell)
         print(f"submitter: at the end the broker holds {held}", file=sys.stderr)
     sys.stdout.flush()
     os._exit(0)

@@ -18,19 +18,18 @@ from typing import Any
 
 from celery import Celery, states
 
-from faultline_celery.canvas import Task
 from faultline_celery.keys import (
-    APPROVAL_DECIDE_TASK,
-    APPROVAL_REQUEST_TASK,
+    APPROVAL_TASK,
     JOIN_TASK,
     RUN_FAILED_TASK,
     STEP_TASK,
+    decisions_key,
     failure_id,
+    requested_key,
     saga_applied_key,
     saga_compensated_key,
     saga_owner_key,
     step_of,
-    task_id,
 )
 from faultline_celery.knobs import CeleryKnobs
 from faultline_runtime.config import WorkerConfig
@@ -66,8 +65,11 @@ class WorkerContext:
 
     def worker(self) -> Worker:
         if self._worker is None or self._pid != os.getpid():
-            # attempt_pid: a child kill can tell which pool child has a step in flight.
-            self._worker = build_worker(self.config, crash=self._crash, attempt_pid=True)
+            # attempt_pid: a child kill can tell which pool child has a step in flight; a
+            # failpoint names the worker's main process (its group leader), which the supervisor sees die.
+            self._worker = build_worker(
+                self.config, crash=self._crash, attempt_pid=True, worker_pid=os.getpgrp
+            )
             self._pid = os.getpid()
         return self._worker
 
@@ -135,19 +137,28 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
             saga_client().zadd(saga_applied_key(cell, run_id), {step_id: time.time()}, nx=True)
         return {"step": step_id} if result.items is None else {"step": step_id, "items": result.items}
 
-    def approval_request(self: Any, run_id: str, step_id: str) -> int:
-        attempt = int(self.request.retries) + 1
-        try:
-            ctx.worker().runtime.request_approval(StepCall(run_id, step_id, attempt))
-        except Exception as error:
-            raise TransientStepError(f"{step_id}: {error}") from error
-        # The chain ends here: the decision's arrival publishes the rest (the submitter).
-        return attempt
-
-    def approval_decide(self: Any, run_id: str, step_id: str, approved: bool) -> dict[str, object]:
-        requested = self.backend.get_task_meta(task_id(run_id, Task(step_id, "approval-request")))
-        attempt = requested.get("result")
-        call = StepCall(run_id, step_id, attempt if isinstance(attempt, int) else 1)
+    def approval(self: Any, run_id: str, step_id: str) -> dict[str, object]:
+        """A human decides: ask once (the attempt, and the world's approver), then re-check
+        for the decision the submitter writes when the driver signals it, every
+        approvalRecheckMs with a countdown retry. Between checks the task is a countdown
+        message a worker holds, not a busy pool slot."""
+        client = saga_client()
+        field = f"{run_id}:{step_id}"
+        asked = client.hget(requested_key(cell), field)
+        if asked is None:
+            attempt = int(self.request.retries) + 1
+            try:
+                ctx.worker().runtime.request_approval(StepCall(run_id, step_id, attempt))
+            except Exception as error:
+                raise self.retry(exc=error, countdown=knobs.approval_recheck_ms / 1000) from error
+            # After the request: a worker dying in between asks again, never not at all.
+            client.hsetnx(requested_key(cell), field, attempt)
+            asked = client.hget(requested_key(cell), field)
+        decision = client.hget(decisions_key(cell), field)
+        if decision is None:
+            raise self.retry(countdown=knobs.approval_recheck_ms / 1000)
+        approved = (decision.decode() if isinstance(decision, bytes) else str(decision)) == "approved"
+        call = StepCall(run_id, step_id, int(asked))
         ctx.worker().runtime.complete_approval(call, approved)
         if not approved:
             raise PermanentStepError(f"{step_id} rejected by the approver")
@@ -201,7 +212,7 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
         return record
 
     app.task(name=STEP_TASK, bind=True, **retrying)(step)
-    app.task(name=APPROVAL_REQUEST_TASK, bind=True, **retrying)(approval_request)
-    app.task(name=APPROVAL_DECIDE_TASK, bind=True, **retrying)(approval_decide)
+    # Re-checks until the human decides: no retry limit, and a rejection is not retried.
+    app.task(name=APPROVAL_TASK, bind=True, max_retries=None)(approval)
     app.task(name=JOIN_TASK, bind=True)(join)
     app.task(name=RUN_FAILED_TASK, bind=True, **retrying)(run_failed)
