@@ -181,9 +181,12 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
             return None
         worker = ctx.worker()
         step_id = step_of(run_id, failed_task_id)
+        failed = self.backend.get_task_meta(failed_task_id)
+        # A chord's body fails with the header's error; its state may not be stored yet.
+        why = failed.get("result")
         record: dict[str, object] = {
             "step": step_id,
-            "reason": describe(self.backend.get_task_meta(failed_task_id).get("result")),
+            "reason": describe(why) if why is not None else f"task {failed_task_id}: {failed.get('status')}",
             "compensated": [],
         }
         if worker.plan.rolls_back_on_failure:
