@@ -15,7 +15,7 @@ export { SCHEDULE_FAULT } from './catalog.js';
 export { DRAIN_MARGIN_MS, drainTimeoutFor, killsMidStep } from './drain.js';
 export type { FaultKind, PlannedFault } from './kind.js';
 export { type CellFaults, Nemesis, type NemesisOptions } from './nemesis.js';
-export type { ChaosCell, PoolChild, ServiceControl, WorkerControl, WorldControl } from './ports.js';
+export type { ChaosCell, ServiceControl, WorkerControl, WorldControl } from './ports.js';
 export { FaultScheduleSchema, faultKinds } from './registry.js';
 export { WORLD_LINK } from './targets.js';
 

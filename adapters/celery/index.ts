@@ -1,6 +1,12 @@
 import type { AdapterDefinition } from '../types.js';
 import { CeleryDriver } from './driver.js';
-import { type CeleryKnobs, CeleryKnobsSchema, restoreSweepSeconds } from './knobs.js';
+import {
+  type CeleryKnobs,
+  CeleryKnobsSchema,
+  KOMBU_UNACKED_RESTORE_INTERVAL_S,
+  KOMBU_UNACKED_RESTORE_THROTTLE,
+  restoreSweepSeconds,
+} from './knobs.js';
 import { PYTHON_DIR } from './python.js';
 
 const adapter: AdapterDefinition<CeleryKnobs> = {
@@ -31,8 +37,8 @@ const adapter: AdapterDefinition<CeleryKnobs> = {
       boundMs: Math.round((k.visibility_timeout + restoreSweepSeconds(k)) * 1000),
       governedBy: {
         visibility_timeout: k.visibility_timeout,
-        unacked_restore_interval: typeof interval === 'number' ? interval : 10,
-        unacked_restore_throttle: typeof throttle === 'number' ? throttle : 10,
+        unacked_restore_interval: typeof interval === 'number' ? interval : KOMBU_UNACKED_RESTORE_INTERVAL_S,
+        unacked_restore_throttle: typeof throttle === 'number' ? throttle : KOMBU_UNACKED_RESTORE_THROTTLE,
         acks_late: k.acks_late,
         task_reject_on_worker_lost: k.task_reject_on_worker_lost,
       },

@@ -116,7 +116,12 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
     const runs = 6;
     const { results, outDir } = await runForTest({
       scenarios: SCENARIOS,
-      adapters: [{ name: 'celery', knobs: { retry_backoff: true } }],
+      adapters: [
+        {
+          name: 'celery',
+          knobs: { retry_backoff: true, without_mingle: true, without_gossip: true, without_heartbeat: true },
+        },
+      ],
       load: { runs, ratePerSec: 8, workers: 2, drainTimeoutMs: 30_000 },
       approver: { delayMs: 100, rejectRate: 0.3 },
       seed: 11,
