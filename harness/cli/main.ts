@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
-import { benchTable, overheadBench } from '../bench/overhead.js';
+import { benchOptions, benchTable, overheadBench } from '../bench/overhead.js';
 import { installCleanupHandlers } from '../processes.js';
+import { createRunFolder } from '../runner/run-folder.js';
 import { number, parseFlags } from './args.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
@@ -44,12 +45,13 @@ export async function main(argv: string[]): Promise<number> {
           { runs: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' } },
           'bench',
         );
-        const rows = await overheadBench({
+        const outDir = values.out ?? join('results', 'bench');
+        const options = benchOptions({
           runs: number('runs', values.runs) ?? 20_000,
           concurrency: number('concurrency', values.concurrency) ?? 100,
-          outDir: values.out ?? join('results', 'bench'),
-          log,
         });
+        createRunFolder(outDir);
+        const rows = await overheadBench({ ...options, outDir, log });
         console.log(benchTable(rows));
         return EXIT.ok;
       }

@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CellFaults, Nemesis } from '../../chaos/index.js';
-import { InputError } from '../../core/errors.js';
 import { HISTORY_SCHEMA_VERSION, RUN_LEVEL } from '../../core/history/events.js';
 import { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
@@ -11,7 +10,9 @@ import type { Experiment } from '../config/experiment.js';
 import { runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
 import { computeResults, writeResults } from './recompute.js';
-import { type ResolvedCell, recordedConfig, resolveExperiment } from './resolve.js';
+import type { RecordedConfig } from './recorded-config.js';
+import { type ResolvedCell, type ResolvedExperiment, recordedConfig, resolveExperiment } from './resolve.js';
+import { createRunFolder } from './run-folder.js';
 
 /**
  * Runs the matrix scenario × fault × adapter on one set of services, every cell on
@@ -22,14 +23,7 @@ export async function runExperiment(
   outDir: string,
   log: (line: string) => void,
 ): Promise<Results> {
-  const resolved = await resolveExperiment(experiment);
-  // Never mix two runs' histories, and never delete what a user may still want.
-  if (existsSync(join(outDir, 'history.d'))) {
-    throw new InputError(`${outDir} already holds a run; choose another --out or remove it`);
-  }
-  mkdirSync(join(outDir, 'logs'), { recursive: true });
-  const config = recordedConfig(resolved);
-  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const { resolved, config } = await prepareRun(experiment, outDir);
 
   const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
   history.append({
@@ -83,6 +77,22 @@ export async function runExperiment(
   const results = await computeResults(outDir, config);
   writeResults(outDir, results);
   return results;
+}
+
+/**
+ * Everything a run does before it starts a process: every name resolved and every number
+ * checked (bad input throws InputError here, at no cost), the run folder made, config.json
+ * written.
+ */
+export async function prepareRun(
+  experiment: Experiment,
+  outDir: string,
+): Promise<{ resolved: ResolvedExperiment; config: RecordedConfig }> {
+  const resolved = await resolveExperiment(experiment);
+  createRunFolder(outDir);
+  const config = recordedConfig(resolved);
+  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  return { resolved, config };
 }
 
 /** A fresh nemesis per cell over the cell's planned faults (every adapter meets the same schedule). */

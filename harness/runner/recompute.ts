@@ -1,12 +1,13 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
-import { describeZodError, InputError } from '../../core/errors.js';
+import { describeZodError, InputError, REPORT_INPUT } from '../../core/errors.js';
 import { mergeHistoryParts } from '../../core/history/reader.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { planRun } from '../../scenarios/plan.js';
 import { type RecordedConfig, RecordedConfigSchema } from './recorded-config.js';
+import { ResultsFileSchema } from './recorded-results.js';
 
 /**
  * What the history alone does not say about the cells, from the recorded config alone:
@@ -61,17 +62,25 @@ export function writeResults(runDir: string, results: Results): void {
   writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
+/** A JSON file, or an InputError naming it and saying why it cannot be read. */
+function readJsonFile(path: string): unknown {
+  if (!existsSync(path)) throw new InputError(`${path} not found`);
+  if (!statSync(path).isFile()) throw new InputError(`${path} is not a file`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${path}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
 /** A run folder's config.json, validated: a broken one is named, not a stack trace. */
 export function readRecordedConfig(runDir: string): RecordedConfig {
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
+    throw new InputError(`${runDir} is not a run folder (a folder with config.json and the history)`);
   const configPath = join(runDir, 'config.json');
   if (!existsSync(configPath)) throw new InputError(`${runDir} is not a run folder: no config.json`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(configPath, 'utf8'));
-  } catch (error) {
-    throw new InputError(`${configPath}: not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = RecordedConfigSchema.safeParse(data);
+  const data = readJsonFile(configPath);
+  const parsed = RecordedConfigSchema.safeParse(data, REPORT_INPUT);
   if (!parsed.success) throw new InputError(describeZodError(parsed.error, configPath));
   return data as RecordedConfig;
 }
@@ -82,28 +91,30 @@ export async function recomputeResults(runDir: string): Promise<Results> {
   if (!existsSync(join(runDir, 'history.jsonl')) && !existsSync(join(runDir, 'history.d'))) {
     throw new InputError(`${runDir} holds no history (history.jsonl or history.d/)`);
   }
-  // Keep the original timestamp, so a rebuild reproduces the original files byte for byte.
-  const previous = join(runDir, 'results.json');
-  const createdAt = existsSync(previous)
-    ? (JSON.parse(readFileSync(previous, 'utf8')) as Results).createdAt
-    : undefined;
-  return computeResults(runDir, config, createdAt);
+  return computeResults(runDir, config, previousCreatedAt(join(runDir, 'results.json')));
 }
 
-/** Reads a results.json, given the file or its run folder. */
-export function readResults(path: string): Results {
-  const file = path.endsWith('.json') ? path : join(path, 'results.json');
-  if (!existsSync(file)) throw new InputError(`${file} not found`);
+/**
+ * The original timestamp, so a rebuild reproduces the original files byte for byte; none
+ * when there is no readable results.json (an interrupted run never wrote one, a broken one
+ * is about to be replaced).
+ */
+function previousCreatedAt(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
   try {
-    const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
-    if (results.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-      throw new InputError(
-        `${file}: schemaVersion ${results.schemaVersion}, this faultline reads ${RESULTS_SCHEMA_VERSION}`,
-      );
-    }
-    return results;
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`);
+    const createdAt = (JSON.parse(readFileSync(path, 'utf8')) as { createdAt?: unknown }).createdAt;
+    return typeof createdAt === 'string' ? createdAt : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+/** Reads a results.json, given the file or its run folder, checked for what comparing it needs. */
+export function readResults(path: string): Results {
+  const isFolder = existsSync(path) && statSync(path).isDirectory();
+  const file = isFolder ? join(path, 'results.json') : path;
+  const data = readJsonFile(file);
+  const parsed = ResultsFileSchema.safeParse(data, REPORT_INPUT);
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error, file));
+  return data as Results;
 }

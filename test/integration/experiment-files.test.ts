@@ -35,7 +35,7 @@ describe('bad experiment files', () => {
     ['wrong-type.yaml', /load\.runs: .*number/],
     ['missing-field.yaml', /adapters: .*(required|expected array)/i],
     ['dependency-cycle.yaml', /steps\[1\]\.dependsOn: dependency cycle: review -> publish -> review/],
-    ['bad-knob.yaml', /adapters\[0\]\.knobs \(bullmq\) is invalid:\n\s+lockDuration: .*number/],
+    ['bad-knob.yaml', /adapters\[0\]\.knobs \(bullmq\): lockDuration: .*number/],
   ])('%s: names the field, exit 2, no stack trace, nothing started', (file, message) => {
     const result = run(file);
     expect(result.status).toBe(2);

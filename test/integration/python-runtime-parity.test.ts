@@ -17,9 +17,9 @@ import type { HistoryEvent } from '../../core/history/events.js';
 import { HistoryWriter } from '../../core/history/writer.js';
 import { REPO_ROOT } from '../../harness/tools.js';
 import { WorldProcess } from '../../harness/world/process.js';
+import { armFailpoints, type FailpointSpec } from '../../scenarios/failpoints.js';
 import { loadScenario, scenarioNames } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/model.js';
-import { armFailpoints, type FailpointSpec } from '../../scenarios/failpoints.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import {
   createStepRuntime,
