@@ -131,11 +131,15 @@ export function managedProcesses(): readonly ManagedProcess[] {
 }
 
 let installed = false;
-const interruptHooks: (() => void)[] = [];
+const interruptHooks = new Set<(signal: NodeJS.Signals) => void>();
 
-/** Runs synchronously when the harness is interrupted, before the children are killed. */
-export function onInterrupt(hook: () => void): void {
-  interruptHooks.push(hook);
+/**
+ * Runs synchronously when the harness is interrupted, before the children are killed (a
+ * history line written here is on disk before anything else happens). Returns the undo.
+ */
+export function onInterrupt(hook: (signal: NodeJS.Signals) => void): () => void {
+  interruptHooks.add(hook);
+  return () => interruptHooks.delete(hook);
 }
 
 /**
@@ -146,8 +150,14 @@ export function onInterrupt(hook: () => void): void {
 export function installCleanupHandlers(): void {
   if (installed) return;
   installed = true;
-  const onSignal = (code: number) => () => {
-    for (const hook of interruptHooks) hook();
+  const onSignal = (code: number) => (signal: NodeJS.Signals) => {
+    for (const hook of interruptHooks) {
+      try {
+        hook(signal);
+      } catch {
+        // A hook must never keep the children alive.
+      }
+    }
     killAllManaged();
     process.exit(code);
   };

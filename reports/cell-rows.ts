@@ -1,9 +1,9 @@
 import type { CellResult } from '../core/results.js';
-import { DASH, fmtMs, fmtNum, governedBy, maxOf } from './format.js';
+import { DASH, fmtMs, fmtNum, governedBy, maxOf, verdictText } from './format.js';
 
 /** Rows of the side-by-side table: a label and how a cell fills it. */
 export const CELL_ROWS: [string, (cell: CellResult) => string][] = [
-  ['verdict', (c) => c.verdict.toUpperCase()],
+  ['verdict', verdictText],
   [
     'runs submitted / completed / failed',
     (c) => `${c.runs.submitted} / ${c.runs.completed} / ${c.runs.failed}`,

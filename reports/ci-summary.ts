@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import type { GateResult } from '../analysis/gates/evaluate.js';
 import type { Results } from '../core/results.js';
 import { type Comparison, renderComparisonMarkdown } from './compare.js';
-import { fmtMs, fmtNum, mdCell, mdCode, mdTable } from './format.js';
+import { fmtMs, fmtNum, interruptionText, mdCell, mdCode, mdTable, verdictText } from './format.js';
 
 /**
  * The short Markdown summary `faultline ci` prints and, on GitHub Actions, appends
@@ -14,6 +14,8 @@ export function renderCiSummary(
   comparison?: Comparison,
 ): string {
   const out = ['## Faultline', ''];
+  const interrupted = interruptionText(results);
+  if (interrupted !== null) out.push(`**${mdCell(interrupted)}**`, '');
   if (gates.length === 0) out.push('No gates declared.', '');
   else {
     const rows = gates.map((g) => [mdCode(g.gate.expression), `**${g.status}**`, mdCell(g.message)]);
@@ -21,7 +23,7 @@ export function renderCiSummary(
   }
   const cells = results.cells.map((c) => [
     mdCell(c.id),
-    c.verdict.toUpperCase(),
+    verdictText(c),
     String(c.runs.lost),
     String(c.effects.duplicates),
     fmtMs(c.latencyMs.p99),

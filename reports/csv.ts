@@ -73,6 +73,8 @@ const SUMMARY: Column<CellResult>[] = [
   ['governedBy', (c) => governedBy(c).join('; ')],
   ['anomalies', (c) => JSON.stringify(c.anomalyCounts)],
   ['knobs', (c) => JSON.stringify(c.knobs)],
+  ['interrupted', (c) => (c.interrupted ? (c.interrupted.signal ?? 'killed') : null)],
+  ['runsInterrupted', (c) => c.runs.interrupted],
 ];
 export const SUMMARY_COLUMNS = SUMMARY.map(([name]) => name);
 

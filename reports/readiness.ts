@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeZodError, InputError } from '../core/errors.js';
 import type { Results } from '../core/results.js';
-import { mdCell, mdTable, unique } from './format.js';
+import { interruptionText, mdCell, mdTable, unique } from './format.js';
 import {
   CRITERIA,
   CRITERION_FUNCTIONS,
@@ -82,6 +82,8 @@ export interface Readiness {
   createdAt: string;
   options: ReadinessOptions;
   entries: ReadinessEntry[];
+  /** Set for a run cut short: the sentence every report opens with (reports/format.ts). */
+  interrupted?: string;
 }
 
 export function overallStatus(statuses: readonly ReadinessStatus[]): ReadinessStatus {
@@ -107,9 +109,17 @@ export function evaluateReadiness(
       results.cells.filter((c) => c.scenario === scenario).map((c) => c.adapter),
     )) {
       const cells = results.cells.filter((c) => c.scenario === scenario && c.adapter === adapter);
-      const criteria = resolved.criteria.map((id: CriterionId) =>
-        CRITERION_FUNCTIONS[id]({ scenario, cells, traceability, settings }),
-      );
+      const cut = cells.filter((c) => c.interrupted !== undefined).map((c) => c.id);
+      const criteria = resolved.criteria.map((id: CriterionId) => {
+        const criterion = CRITERION_FUNCTIONS[id]({ scenario, cells, traceability, settings });
+        // Evidence from a cell cut short is partial: it can fail a criterion, never pass one.
+        if (cut.length === 0 || criterion.status !== 'PASS') return criterion;
+        return {
+          ...criterion,
+          status: 'UNKNOWN' as const,
+          evidence: [...criterion.evidence, `interrupted before it ended: ${cut.join(', ')}`],
+        };
+      });
       entries.push({
         scenario,
         adapter,
@@ -119,11 +129,13 @@ export function evaluateReadiness(
       });
     }
   }
+  const interrupted = interruptionText(results);
   return {
     schemaVersion: READINESS_SCHEMA_VERSION,
     createdAt: results.createdAt,
     options: resolved,
     entries,
+    ...(interrupted === null ? {} : { interrupted }),
   };
 }
 
@@ -139,6 +151,7 @@ export function renderReadinessMarkdown(readiness: Readiness): string {
     `Judged from the run of ${mdCell(readiness.createdAt)}. PASS needs evidence; UNKNOWN means the run did not test it.`,
     '',
   ];
+  if (readiness.interrupted !== undefined) out.push(`**${mdCell(readiness.interrupted)}**`, '');
   const ids = options.criteria;
   const rows = readiness.entries.map((e) => [
     mdCell(e.scenario),

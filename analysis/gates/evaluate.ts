@@ -76,6 +76,8 @@ export function recoveryStat(
 
 /** A metric's value in a cell; null when the cell has no samples to judge by. */
 export function metricValue(cell: CellResult, metric: GateMetric): number | null {
+  // A cell cut short by a stop of the harness has no final figures: nothing to judge by.
+  if (cell.interrupted !== undefined) return null;
   const ran = cell.runs.submitted > 0;
   const hasEffects = ran && (cell.effects.expectedPerRun > 0 || cell.effects.applied > 0);
   switch (metric) {

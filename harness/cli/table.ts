@@ -1,4 +1,5 @@
 import type { CellResult } from '../../core/results.js';
+import { verdictText } from '../../reports/format.js';
 
 const fmt = (value: number | null | undefined, digits = 0): string =>
   value === null || value === undefined ? '-' : value.toFixed(digits);
@@ -37,7 +38,7 @@ export function summaryTable(cells: CellResult[]): string {
     fmt(c.latencyMs.p99),
     fmt(c.throughputPerSec, 1),
     recoverySummary(c),
-    c.verdict.toUpperCase(),
+    verdictText(c),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cols: string[]) => cols.map((col, i) => col.padEnd(widths[i]!)).join('  ');

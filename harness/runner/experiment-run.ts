@@ -7,6 +7,7 @@ import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import type { Experiment } from '../config/experiment.js';
+import { onInterrupt } from '../processes.js';
 import { runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
 import { computeResults, writeResults } from './recompute.js';
@@ -32,6 +33,10 @@ export async function runExperiment(
     schemaVersion: HISTORY_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION },
   });
+  // Said before anything is killed: the runs in flight were cut, not lost (the checker reads this).
+  const forgetInterrupt = onInterrupt((signal) =>
+    history.append({ type: 'run-interrupted', cell: RUN_LEVEL, signal }),
+  );
   const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
   log(`starting services (${[...services].join(', ')}), the links and the world…`);
   const env = await startEnvironment({
@@ -40,6 +45,10 @@ export async function runExperiment(
     links: resolved.adapters.flatMap(({ topology }) => topology.links),
     persistence: experiment.backendPersistence,
     proxyWorkers: experiment.proxyWorkers,
+  }).catch((error: unknown) => {
+    forgetInterrupt();
+    history.close();
+    throw error;
   });
   try {
     if (experiment.approver) env.world.setApprover(experiment.approver);
@@ -70,6 +79,7 @@ export async function runExperiment(
       if (summary.refused > 0) log(`  ${summary.refused} submissions were refused`);
     }
   } finally {
+    forgetInterrupt();
     history.close();
     await env.stop();
   }

@@ -33,6 +33,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
       requireCompensationOnFailure: plan.rollsBackOnFailure,
       governedBy: adapter.topology.recovery.governedBy,
+      plannedRuns: config.load.runs,
     };
   });
 }
@@ -49,12 +50,16 @@ export async function computeResults(
   const historyPath = join(runDir, 'history.jsonl');
   if (!existsSync(historyPath)) await mergeHistoryParts(join(runDir, 'history.d'), historyPath);
   const cells = await analyzeHistoryFile(historyPath, cellMetasFromConfig(config));
+  const cut = cells.filter((cell) => cell.interrupted !== undefined);
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION, node: process.version },
     createdAt,
     config,
     cells,
+    ...(cut.length === 0
+      ? {}
+      : { interrupted: { signal: cut[0]!.interrupted!.signal, cells: cut.map((cell) => cell.id) } }),
   };
 }
 
