@@ -43,7 +43,8 @@ export function checkRunsAtEnd(
   };
   for (const run of table.runs.values()) {
     if (!isSubmitted(run)) {
-      reportUnsubmitted(run, log);
+      // Cut by the interrupt between the orchestrator's ack and the harness's submit line.
+      if (!interrupted) reportUnsubmitted(run, log);
       continue;
     }
     counts.submitted++;

@@ -75,13 +75,15 @@ export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHE
 }
 
 /**
- * Whether the cell ran to its end: a `cell-start` with no `cell-end` is a cell the harness
- * died in (SIGKILL leaves no word), and `run-interrupted` (a run-level event every cell
- * sees) cuts every cell not ended by then. Histories without cell-start (hand-written
- * ones) count as whole unless interrupted.
+ * Whether the cell ran to its end. In a history the harness wrote (it opens with
+ * `history-start`), a cell with no `cell-end` never reached the end of its drain: the
+ * harness died first (a SIGKILL leaves no word) or never got to it. `run-interrupted` (a
+ * run-level event every cell sees) names the signal. Hand-written histories without
+ * history-start or cell-start count as whole unless interrupted.
  */
 class CellSpan {
   #started = false;
+  #harnessWrote = false;
   #ended = false;
   #lastAt = Number.NEGATIVE_INFINITY;
   #interrupt: Interruption | undefined;
@@ -92,6 +94,10 @@ class CellSpan {
         this.#interrupt = { signal: event.signal, at: event.t };
       return;
     }
+    if (event.type === 'history-start') {
+      this.#harnessWrote = true;
+      this.#lastAt = Math.max(this.#lastAt, event.t);
+    }
     if (event.cell === RUN_LEVEL) return;
     this.#lastAt = Math.max(this.#lastAt, event.t);
     if (event.type === 'cell-start') this.#started = true;
@@ -101,7 +107,7 @@ class CellSpan {
   interruption(): Interruption | undefined {
     if (this.#ended) return undefined;
     if (this.#interrupt !== undefined) return this.#interrupt;
-    if (this.#started) return { signal: null, at: this.#lastAt };
+    if (this.#started || this.#harnessWrote) return { signal: null, at: this.#lastAt };
     return undefined;
   }
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { benchOptions, benchTable, overheadBench } from '../bench/overhead.js';
+import { reapOrphans } from '../process-registry.js';
 import { installCleanupHandlers } from '../processes.js';
 import { createRunFolder } from '../runner/run-folder.js';
 import { number, parseFlags } from './args.js';
@@ -21,18 +22,38 @@ usage:
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
   faultline list                  scenarios, adapters and faults
+  faultline clean                 kill what a faultline run that died left running (servers, workers)
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
 
 const log = (line: string) => console.error(line);
 
+/** Kills the processes recorded by faultline processes that are gone; says what it killed. */
+function reapLeftovers(say: (line: string) => void): number {
+  const reaped = reapOrphans();
+  for (const p of reaped) say(`killed ${p.name} (pid ${p.pid}), left running by faultline pid ${p.owner}`);
+  return reaped.length;
+}
+
 export async function main(argv: string[]): Promise<number> {
   installCleanupHandlers();
   const [command, ...rest] = argv;
   try {
+    // What a faultline process that died left running is killed before anything starts.
+    if (command === 'run' || command === 'ci' || command === 'bench') reapLeftovers(log);
     switch (command) {
       case 'run':
         return await runAndReport(rest, log);
+      case 'clean': {
+        parseFlags(rest, {}, 'clean');
+        const reaped = reapLeftovers(log);
+        console.log(
+          reaped === 0
+            ? 'nothing to clean: no process of a dead faultline run is running'
+            : `killed ${reaped} process(es) left by dead faultline runs`,
+        );
+        return EXIT.ok;
+      }
       case 'report':
         return await reportCommand(rest, log);
       case 'compare':
@@ -69,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, compare, ci, list, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, compare, ci, list, clean, bench, version, help`,
         );
     }
   } catch (error) {
