@@ -53,6 +53,12 @@ function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType | undefined, no
   return issue.message;
 }
 
+/** The first issue only, as one line, and how many more there are: for files a program wrote. */
+export function describeZodErrorBriefly(error: z.ZodError, source: string, schema?: z.ZodType): string {
+  const [first, ...rest] = describeZodError(error, source, schema).split('\n');
+  return rest.length === 0 ? first! : `${first} (and ${rest.length} more)`;
+}
+
 /** The schema node at `path` inside `schema`, through defaults, optionals, arrays, records and pipes. */
 export function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): unknown {
   let node: unknown = schema;

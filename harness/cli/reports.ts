@@ -75,11 +75,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, COMPARE_FLAGS, 'compare');
   if (positionals.length !== 2)
     throw new InputError('usage: faultline compare BASELINE CURRENT [--tolerance 0.1]');
-  const comparison = compareResults(
-    readResults(positionals[0]!),
-    readResults(positionals[1]!),
-    tolerance(values.tolerance),
-  );
+  const tol = tolerance(values.tolerance);
+  const comparison = compareResults(readResults(positionals[0]!), readResults(positionals[1]!), tol);
   console.log(renderComparisonMarkdown(comparison));
   return comparisonExitCode(comparison);
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
-import { describeZodError, InputError, REPORT_INPUT } from '../../core/errors.js';
+import { describeZodErrorBriefly, InputError, REPORT_INPUT } from '../../core/errors.js';
 import { mergeHistoryParts } from '../../core/history/reader.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
 import { TOOL_VERSION } from '../../core/version.js';
@@ -86,7 +86,7 @@ export function readRecordedConfig(runDir: string): RecordedConfig {
   if (!existsSync(configPath)) throw new InputError(`${runDir} is not a run folder: no config.json`);
   const data = readJsonFile(configPath);
   const parsed = RecordedConfigSchema.safeParse(data, REPORT_INPUT);
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error, configPath));
+  if (!parsed.success) throw new InputError(describeZodErrorBriefly(parsed.error, configPath));
   return data as RecordedConfig;
 }
 
@@ -120,6 +120,6 @@ export function readResults(path: string): Results {
   const file = isFolder ? join(path, 'results.json') : path;
   const data = readJsonFile(file);
   const parsed = ResultsFileSchema.safeParse(data, REPORT_INPUT);
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error, file));
+  if (!parsed.success) throw new InputError(describeZodErrorBriefly(parsed.error, file));
   return data as Results;
 }
