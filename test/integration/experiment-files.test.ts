@@ -15,7 +15,12 @@ describe('shipped experiment files', () => {
   it.each(shipped)('%s validates: every scenario, adapter, knob, fault and gate is known', async (file) => {
     const path = join(ROOT, 'experiments', file);
     const experiment = parseExperiment(readExperimentFile(path), path);
-    await expect(resolveExperiment(experiment)).resolves.toBeDefined();
+    const resolved = await resolveExperiment(experiment);
+    // The whole matrix, each cell once, every cell with the arrivals the load asks for.
+    const { scenarios, adapters, faults } = experiment;
+    expect(resolved.cells).toHaveLength(scenarios.length * adapters.length * faults.length);
+    expect(new Set(resolved.cells.map((c) => c.id)).size).toBe(resolved.cells.length);
+    expect(resolved.arrivals).toHaveLength(experiment.load.runs);
   });
 
   it('include smoke and default', () => {
