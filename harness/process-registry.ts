@@ -65,6 +65,32 @@ export function processStart(pid: number): string | undefined {
 export const isRunning = (p: ProcessIdentity): boolean => processStart(p.pid) === p.start;
 
 let ownFile: string | undefined;
+/** The run folder's copy (`<run>/processes.jsonl`): what this run started, kept with its history. */
+let runFile: string | undefined;
+
+/**
+ * Records this process's children in the run folder too, from now until `undefined` is
+ * given: the run's own record of what it started, which `faultline clean RUN_DIR` reads.
+ */
+export function alsoRecordIn(path: string | undefined): void {
+  runFile = path;
+  if (path === undefined) return;
+  const owner: OwnerLine = {
+    owner: { pid: process.pid, start: processStart(process.pid) ?? '' },
+    cwd: process.cwd(),
+    argv: process.argv.slice(1),
+  };
+  appendLine(path, owner);
+}
+
+function appendLine(path: string | undefined, line: object): void {
+  if (path === undefined) return;
+  try {
+    appendFileSync(path, `${JSON.stringify(line)}\n`);
+  } catch {
+    // The records are the second line of defence; a full disk must not stop the run.
+  }
+}
 
 function ownRecord(): string {
   if (ownFile !== undefined) return ownFile;
@@ -87,20 +113,21 @@ function ownRecord(): string {
 export function recordChild(pid: number, name: string, group: boolean): void {
   const start = processStart(pid);
   if (start === undefined) return; // already gone
+  const line: ChildLine = { pid, start, name, group };
+  let file: string | undefined;
   try {
-    appendFileSync(ownRecord(), `${JSON.stringify({ pid, start, name, group } satisfies ChildLine)}\n`);
+    file = ownRecord();
   } catch {
-    // The record is the second line of defence; a full /tmp must not stop the run.
+    // no registry folder (a read-only /tmp): the run folder's record and the kernel remain
   }
+  appendLine(file, line);
+  appendLine(runFile, line);
 }
 
 export function recordExit(pid: number): void {
-  if (ownFile === undefined) return;
-  try {
-    appendFileSync(ownFile, `${JSON.stringify({ exited: pid } satisfies ExitLine)}\n`);
-  } catch {
-    // see recordChild
-  }
+  const line: ExitLine = { exited: pid };
+  appendLine(ownFile, line);
+  appendLine(runFile, line);
 }
 
 /** This process is exiting with every child stopped: its record is no longer needed. */
@@ -131,7 +158,17 @@ export function reapOrphans(): Reaped[] {
   return reaped;
 }
 
-function reapRecord(file: string): Reaped[] {
+/**
+ * `faultline clean RUN_DIR`: kills what that run recorded in `<run>/processes.jsonl`, if the
+ * faultline process that ran it is gone. The record stays: it is part of the run folder.
+ */
+export function reapRunFolder(runDir: string): Reaped[] {
+  const file = join(runDir, 'processes.jsonl');
+  if (!existsSync(file)) return [];
+  return reapRecord(file, { keep: true });
+}
+
+function reapRecord(file: string, options: { keep?: boolean } = {}): Reaped[] {
   let lines: unknown[];
   try {
     lines = readFileSync(file, 'utf8')
@@ -159,7 +196,7 @@ function reapRecord(file: string): Reaped[] {
     killHard(child);
     reaped.push({ ...child, owner: owner?.pid ?? -1 });
   }
-  rmSync(file, { force: true });
+  if (!options.keep) rmSync(file, { force: true });
   return reaped;
 }
 

@@ -7,6 +7,7 @@ import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import type { Experiment } from '../config/experiment.js';
+import { alsoRecordIn } from '../process-registry.js';
 import { onInterrupt } from '../processes.js';
 import { runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
@@ -25,6 +26,7 @@ export async function runExperiment(
   log: (line: string) => void,
 ): Promise<Results> {
   const { resolved, config } = await prepareRun(experiment, outDir);
+  alsoRecordIn(join(outDir, 'processes.jsonl'));
 
   const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
   history.append({
@@ -47,6 +49,7 @@ export async function runExperiment(
     proxyWorkers: experiment.proxyWorkers,
   }).catch((error: unknown) => {
     forgetInterrupt();
+    alsoRecordIn(undefined);
     history.close();
     throw error;
   });
@@ -82,6 +85,7 @@ export async function runExperiment(
     forgetInterrupt();
     history.close();
     await env.stop();
+    alsoRecordIn(undefined);
   }
   // The same path as `faultline report`: results from the merged history and config alone.
   const results = await computeResults(outDir, config);

@@ -143,19 +143,28 @@ describe('no orphans', () => {
     expect(started.filter(isRunning)).toEqual([]);
   });
 
-  it('what escapes the parent-death signal is killed by `faultline clean` from the registry', async () => {
+  it('what escapes the parent-death signal is killed by `faultline clean` from the records', async () => {
     // Without the parent-death signal the servers outlive a SIGKILLed CLI (re-parented to init).
     const env = registryEnv({ FAULTLINE_NO_PDEATHSIG: '1' });
-    cli = await startRun(env);
+    const out = join(mkdtempSync(join(tmpdir(), 'faultline-orphans-')), 'run');
+    cli = await startRun(env, out);
     started = descendants(cli.pid!);
     cli.kill('SIGKILL');
     await sleep(2000);
     // The world and the workers leave by themselves (IPC and stdin close); redis and toxiproxy are not told.
     expect(started.filter(isRunning).length).toBeGreaterThanOrEqual(2);
+    // Both records name every process the run started, by pid and start time.
     const registry = env.FAULTLINE_PROCESS_REGISTRY!;
-    expect(existsSync(join(registry, `${cli.pid}.jsonl`))).toBe(true);
+    for (const record of [join(registry, `${cli.pid}.jsonl`), join(out, 'processes.jsonl')]) {
+      const lines = readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ProcessIdentity);
+      for (const p of started)
+        expect(lines).toContainEqual(expect.objectContaining({ pid: p.pid, start: p.start }));
+    }
 
-    const clean = spawnSync(process.execPath, [BIN, 'clean'], { env, encoding: 'utf8' });
+    const clean = spawnSync(process.execPath, [BIN, 'clean', out], { env, encoding: 'utf8' });
     expect(clean.status).toBe(0);
     const killed = [
       ...clean.stderr.matchAll(/killed (\S+) \(pid (\d+)\), left running by faultline pid (\d+)/g),
@@ -168,9 +177,10 @@ describe('no orphans', () => {
     expect(clean.stdout).toContain(`killed ${killed.length} process(es) left by dead faultline runs`);
     await until(() => started.every((p) => !isRunning(p)), 10_000);
     expect(started.filter(isRunning)).toEqual([]);
-    expect(readdirSync(registry)).toEqual([]);
 
+    // The machine-wide record of the dead CLI has nothing left to kill, and is dropped.
     const again = spawnSync(process.execPath, [BIN, 'clean'], { env, encoding: 'utf8' });
     expect(again.stdout).toMatch(/nothing to clean/);
+    expect(readdirSync(registry)).toEqual([]);
   });
 });
