@@ -10,6 +10,8 @@ import { InputError } from '../../core/errors.js';
  * on a path the user gave.
  */
 export function createRunFolder(outDir: string, flag = '--out'): void {
+  if (outDir.trim() === '')
+    throw new InputError(`${flag}: give a folder (an empty path would be the current one)`);
   const missing: string[] = [];
   let at = resolve(outDir);
   while (!existsSync(at)) {

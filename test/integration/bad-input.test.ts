@@ -76,6 +76,7 @@ describe('issue #11: bad input is one line and exit 2, before anything starts', 
     writeFileSync(file, '');
     await rejects([...RUN, '--out', file], /--out .*a-file: .*a-file is a file, not a folder/);
     await rejects([...RUN, '--out', join(file, 'below')], /is a file, not a folder/);
+    await rejects([...RUN, '--out', ''], /^faultline: --out: give a folder/);
     await rejects([...RUN, '--out', '/sys/x'], /^faultline: --out \/sys\/x: cannot create \/sys\/x \(\w+\)$/);
   });
 
