@@ -11,8 +11,11 @@ import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
 import { RUN_USAGE } from './run.js';
 
-/** Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure. */
-export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3 } as const;
+/**
+ * Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure;
+ * 4 a bug in faultline itself, so a crash is never read as a failed verdict.
+ */
+export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
 
 const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration strategies
 
@@ -106,6 +109,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`faultline: infrastructure: ${error.message}`);
       return EXIT.infrastructure;
     }
-    throw error;
+    // Not the user's input and not a server: a bug. The stack is for whoever fixes it.
+    console.error(
+      `faultline: internal error (a bug in faultline): ${(error as Error)?.stack ?? String(error)}`,
+    );
+    return EXIT.internal;
   }
 }

@@ -188,6 +188,20 @@ describe('issue #11: bad input is one line and exit 2, before anything starts', 
   });
 });
 
+describe('a bug in faultline itself', () => {
+  it('exits 4 with its stack, never 1 (which CI would read as a failed verdict)', async () => {
+    const err: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => err.push(a.join(' ')));
+    vi.spyOn(console, 'log').mockImplementation(() => {
+      throw new Error('a bug');
+    });
+    const code = await main(['list']);
+    vi.restoreAllMocks();
+    expect(code).toBe(4);
+    expect(err.join('\n')).toMatch(/^faultline: internal error \(a bug in faultline\): Error: a bug\n\s+at /);
+  });
+});
+
 /** A run folder as `run` leaves it: config.json and a history, here of 3 clean rag-ingest runs on bullmq. */
 async function runFolder(mutate?: (events: HistoryEvent[]) => HistoryEvent[]): Promise<string> {
   const dir = join(tmp(), 'run');
