@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../core/history/events.js';
+import { type HistoryEvent, RUN_LEVEL } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
@@ -41,6 +41,8 @@ export interface CellMeta {
    * analyzeHistory.
    */
   requireCompensationOnFailure?: boolean;
+  /** Runs the arrival plan promised the cell (config.json's load.runs); the checker finds any never submitted. */
+  plannedRuns?: number;
 }
 
 export interface CellAnalysis {
@@ -57,6 +59,7 @@ export function createCellAnalysis(
     requireCompensationOnFailure:
       cell.requireCompensationOnFailure ??
       (cell.plan.rollsBackOnFailure || defaults.requireCompensationOnFailure),
+    ...(cell.plannedRuns === undefined ? {} : { plannedRuns: cell.plannedRuns }),
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
@@ -67,6 +70,11 @@ export function createCellAnalysis(
   let drainTimeoutMs: number | null = null;
   return {
     add(event) {
+      // Events of the whole run (history-start, run-interrupted) tell the checker only.
+      if (event.cell === RUN_LEVEL) {
+        checker.add(event);
+        return;
+      }
       if (event.type === 'world-stats') {
         world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
         return;
@@ -120,6 +128,7 @@ export function createCellAnalysis(
         },
         ...(world ? { world } : {}),
         drainTimeoutMs,
+        ...(check.interrupted ? { interrupted: check.interrupted } : {}),
       };
     },
   };
@@ -147,8 +156,12 @@ export async function analyzeHistory(
   const defaults: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, ...options };
   const analyses = new Map(cells.map((cell) => [cell.id, createCellAnalysis(cell, defaults)]));
   // An in-memory history needs no await per event (a microtask each adds up over a million).
-  if (Symbol.iterator in events) for (const event of events) analyses.get(event.cell)?.add(event);
-  else for await (const event of events) analyses.get(event.cell)?.add(event);
+  const route = (event: HistoryEvent) => {
+    if (event.cell === RUN_LEVEL) for (const analysis of analyses.values()) analysis.add(event);
+    else analyses.get(event.cell)?.add(event);
+  };
+  if (Symbol.iterator in events) for (const event of events) route(event);
+  else for await (const event of events) route(event);
   return [...analyses.values()].map((analysis) => analysis.result());
 }
 

@@ -78,7 +78,8 @@ export interface CellResult {
   endedAt: number;
   /**
    * Every submitted run is exactly one of completed (with all its effects), failed (as
-   * the scenario allows) or lost: completed + failed + lost = submitted. `lostBy` says how
+   * the scenario allows), lost, or, in a cell the harness was stopped in, still in flight at
+   * the interrupt: completed + failed + lost + interrupted = submitted. `lostBy` says how
    * the lost ones were lost. Refused submissions were never the orchestrator's to lose.
    */
   runs: {
@@ -89,6 +90,8 @@ export interface CellResult {
     warmup: number;
     refused: number;
     lostBy: LostBy;
+    /** In flight when the harness was stopped (the cell never reached its drain's end): not lost, cut. */
+    interrupted: number;
   };
   steps: { expectedPerRun: number; completed: number };
   effects: {
@@ -132,6 +135,20 @@ export interface CellResult {
   world?: { requests: number; cpuUtilisation: number | null };
   /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */
   drainTimeoutMs: number | null;
+  /**
+   * Set when the harness was stopped before this cell ended (a signal: `run-interrupted`;
+   * or killed outright: a `cell-start` with no `cell-end`). Its verdict is then UNKNOWN
+   * unless an anomaly already failed it, and its runs still in flight are `runs.interrupted`.
+   * Absent for a cell that ran to its end.
+   */
+  interrupted?: Interruption;
+}
+
+/** How a cell was cut short; `signal` is null when the harness died without saying (SIGKILL). */
+export interface Interruption {
+  signal: string | null;
+  /** When the harness recorded the interrupt, or the cell's last event when it could not. */
+  at: number;
 }
 
 /**
@@ -170,8 +187,18 @@ export interface Results {
   /** The resolved experiment: seed, load, every adapter knob, faults, thresholds. */
   config: Record<string, unknown>;
   cells: CellResult[];
+  /** Set when the run was cut short: the cells it cut (every report says so). Absent for a whole run. */
+  interrupted?: { signal: string | null; cells: string[] };
 }
 
 export function cellId(scenario: string, adapter: string, fault: string): string {
   return `${scenario}/${adapter}/${fault}`;
+}
+
+/**
+ * The id of the `index`-th run (0-based) of a cell of `runs` runs: `run-007` of 200. The
+ * arrival schedule names runs so, and the checker finds the runs a history never submitted by it.
+ */
+export function plannedRunId(index: number, runs: number): string {
+  return `run-${String(index + 1).padStart(String(runs).length, '0')}`;
 }

@@ -9,6 +9,7 @@ import {
   DASH,
   escapeHtml as esc,
   groupCells,
+  interruptionText,
   knobSets,
   knobText,
   unique,
@@ -91,8 +92,14 @@ function header(results: Results): string {
   return (
     `${description}<p class="meta">Created ${esc(results.createdAt)} by faultline ${esc(results.tool.version)} on Node ` +
     `${esc(results.tool.node)}. Seed ${esc(knobText(c.seed ?? DASH))}; ${esc(knobText(load.runs ?? DASH))} runs per cell at ` +
-    `${esc(knobText(load.ratePerSec ?? DASH))} runs/s, ${esc(knobText(load.warmupRuns ?? DASH))} warm-up.</p>`
+    `${esc(knobText(load.ratePerSec ?? DASH))} runs/s, ${esc(knobText(load.warmupRuns ?? DASH))} warm-up.</p>` +
+    interruptedHtml(results)
   );
+}
+
+function interruptedHtml(results: Results): string {
+  const text = interruptionText(results);
+  return text === null ? '' : `<p class="interrupted"><strong>${esc(text)}</strong></p>`;
 }
 
 /** Lost runs and duplicate effects per fault, each adapter's two bars side by side. */

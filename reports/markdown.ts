@@ -1,7 +1,17 @@
 import type { GateResult } from '../analysis/gates/evaluate.js';
 import type { Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
-import { configText, DASH, groupCells, knobSets, knobText, mdCell, mdCode, mdTable } from './format.js';
+import {
+  configText,
+  DASH,
+  groupCells,
+  interruptionText,
+  knobSets,
+  knobText,
+  mdCell,
+  mdCode,
+  mdTable,
+} from './format.js';
 import { buildGlance } from './glance.js';
 import { renderGlanceMarkdown } from './glance-render.js';
 import { narrate } from './narrative.js';
@@ -48,6 +58,8 @@ function header(results: Results): string {
       `${mdCell(configText(config, 'idempotent'))}; backend persistence: ${mdCell(configText(config, 'backendPersistence'))}.`,
   ];
   if (typeof config.description === 'string') lines.unshift(`> ${mdCell(config.description)}`, '');
+  const interrupted = interruptionText(results);
+  if (interrupted !== null) lines.push('', `> **${mdCell(interrupted)}**`);
   return lines.join('\n');
 }
 

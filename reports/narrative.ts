@@ -9,9 +9,19 @@ import { fmtMs, fmtNum, governedBy, plural } from './format.js';
  * A pure function of the CellResult.
  */
 export function narrate(cell: CellResult): string[] {
-  return [outcomeSentence(cell), secondSentence(cell), redoneSentence(cell), worldBoundSentence(cell)].filter(
-    (s): s is string => s !== null,
-  );
+  return [
+    interruptedSentence(cell),
+    outcomeSentence(cell),
+    secondSentence(cell),
+    redoneSentence(cell),
+    worldBoundSentence(cell),
+  ].filter((s): s is string => s !== null);
+}
+
+function interruptedSentence(cell: CellResult): string | null {
+  if (cell.interrupted === undefined) return null;
+  const how = cell.interrupted.signal ?? 'killed';
+  return `The harness was stopped (${how}) before this cell ended: ${cell.runs.interrupted} of ${cell.runs.submitted} runs were still in flight, so the cell is not judged on them.`;
 }
 
 /** Above this share of a core, the simulated world, not the system under test, may have set the pace. */
@@ -56,6 +66,8 @@ function outcomeSentence(cell: CellResult): string {
       ? `; idempotency keys blocked ${plural(effects.deduplicated, 'repeated effect')}`
       : '';
   if (harms.length > 0) return `${capitalize(joinList(harms))}${faultPhrase(cell)}${dedup}.`;
+  if (cell.interrupted !== undefined)
+    return `No harm seen before the interrupt: ${runs.completed + runs.failed} of ${runs.submitted} runs finished${faultPhrase(cell)}.`;
   const failed = runs.failed > 0 ? ` (${runs.failed} failed as the scenario allows)` : '';
   const compensated = effects.compensated > 0 ? `, ${plural(effects.compensated, 'effect')} compensated` : '';
   return `All ${runs.submitted} runs finished${failed}${faultPhrase(cell)}: none lost, no effect applied twice${compensated}${dedup}.`;

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfrastructureError } from '../../core/errors.js';
-import type { HistoryWriter } from '../../core/history/writer.js';
+import { completeLength, type HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
 import {
   WORKER_CONFIG_ENV,
@@ -11,7 +11,7 @@ import {
 import { type ManagedProcess, signalProcess, spawnManaged, stopManaged } from '../processes.js';
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
-import { awaitWorkerStart, sizeOf } from './readiness.js';
+import { awaitWorkerStart } from './readiness.js';
 
 const READY_TIMEOUT_MS = 60_000;
 /** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
@@ -125,7 +125,8 @@ export class Supervisor {
   private async launch(slot: Slot): Promise<void> {
     const { config, runDir, history } = this.options;
     const { program, args, env } = commandLine(slot.role.command);
-    const offset = sizeOf(slot.historyPath);
+    // Whole lines only: the new worker cuts off a partial line its killed predecessor left.
+    const offset = completeLength(slot.historyPath);
     const logFile = join(runDir, 'logs', `${slot.id}.log`);
     const proc = spawnManaged(`worker ${slot.id}`, program, args, {
       env: { ...process.env, ...env, [WORKER_CONFIG_ENV]: slot.configPath },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adapterNames } from '../../adapters/index.js';
+import { adapterNames, loadAdapter } from '../../adapters/index.js';
 import type { HistoryEvent } from '../../core/history/events.js';
 import type { CellResult } from '../../core/results.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';

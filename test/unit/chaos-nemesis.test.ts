@@ -111,7 +111,7 @@ describe('the nemesis', () => {
       { kind: 'kill', at: 60_000 },
     ]);
     n.nemesis.start(n.cell, now());
-    await sleep(30);
+    await until(() => n.events().some((e) => e.type === 'fault-start'));
     await n.nemesis.healAll();
     await n.nemesis.healAll(); // again in the runner's finally: nothing left to do
     const events = n.events();
@@ -156,7 +156,7 @@ describe('the nemesis', () => {
   it('waits for a backend restart under way; its fault-end marks the server back', async () => {
     const n = setup([{ kind: 'backend-restart', at: 0, params: { downMs: 80 } }], (_, o) => sleep(o?.downMs));
     n.nemesis.start(n.cell, now());
-    await sleep(20);
+    await until(() => n.calls.length > 0); // the restart is under way
     await n.nemesis.healAll();
     expect(n.calls).toEqual(['restart redis 80', 'restarted redis']);
     const [start, end] = n.events();
@@ -172,7 +172,7 @@ describe('the nemesis', () => {
       throw new Error('redis did not come back');
     });
     n.nemesis.start(n.cell, now());
-    await sleep(20);
+    await until(() => n.calls.length > 0);
     await expect(n.nemesis.healAll()).rejects.toThrow(InfrastructureError);
     expect(n.events().map((e) => e.type)).toEqual(['fault-start', 'fault-end']);
     await expect(n.nemesis.healAll()).resolves.toBeUndefined();

@@ -119,6 +119,7 @@ describe('narrate', () => {
     empty.runs = {
       ...{ submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0 },
       lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+      interrupted: 0,
     };
     expect(narrate(empty)).toEqual(['No run was submitted, so there is nothing to judge.']);
   });
