@@ -114,6 +114,7 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
 export function topologyOf(adapter: AnyAdapter, knobs: Record<string, unknown>): AdapterTopology {
   return {
     name: adapter.name,
+    ...(adapter.lineage ? { lineage: adapter.lineage } : {}),
     services: adapter.services,
     links: adapter.links,
     orchestrator: adapter.orchestrator,
