@@ -37,4 +37,15 @@ export const CELL_ROWS: [string, (cell: CellResult) => string][] = [
         : DASH,
   ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
+  [
+    'worker CPU: serving / start-up',
+    (c) =>
+      c.workerUsage
+        ? `${fmtMs(c.workerUsage.cpuMs - c.workerUsage.startupCpuMs)} / ${fmtMs(c.workerUsage.startupCpuMs)}`
+        : DASH,
+  ],
+  [
+    'worker peak memory (largest)',
+    (c) => (c.workerUsage ? `${fmtNum(c.workerUsage.maxPeakRssKb / 1024)} MiB` : DASH),
+  ],
 ];
