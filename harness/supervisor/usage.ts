@@ -119,7 +119,12 @@ export class UsageSampler {
       const tracked = this.#tracked.get(id);
       const usage = tracked ? readUsage(tracked.pid) : null;
       if (!tracked || usage === null) continue;
-      tracked.last = usage;
+      // Both only grow; a process that just died (a zombie until reaped) still reads its CPU
+      // but no longer its memory, so keep the larger of each.
+      tracked.last = {
+        cpuMs: Math.max(usage.cpuMs, tracked.last?.cpuMs ?? 0),
+        peakRssKb: Math.max(usage.peakRssKb, tracked.last?.peakRssKb ?? 0),
+      };
       tracked.sampledAt = now();
     }
   }
