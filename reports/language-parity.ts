@@ -26,7 +26,7 @@ export interface ParityGroup {
 }
 
 /** Each adapter's declared lineage, as config.json records it. */
-export function lineages(results: Results): Map<string, AdapterLineage> {
+function lineages(results: Results): Map<string, AdapterLineage> {
   const adapters = (results.config.adapters ?? []) as { name?: unknown; topology?: { lineage?: unknown } }[];
   const out = new Map<string, AdapterLineage>();
   for (const adapter of adapters) {
@@ -94,7 +94,7 @@ function otherHarm(cell: CellResult): number {
 }
 
 /** The harm counts that differ between two cells, by anomaly kind. */
-export function harmDifferences(a: CellResult, b: CellResult): { kind: AnomalyKind; a: number; b: number }[] {
+function harmDifferences(a: CellResult, b: CellResult): { kind: AnomalyKind; a: number; b: number }[] {
   return FAILING_KINDS.map((kind) => ({
     kind,
     a: a.anomalyCounts[kind] ?? 0,

@@ -93,7 +93,7 @@ interface Tracked {
 }
 
 /** Every second is enough: a failpoint's self-kill loses at most that much of a worker's CPU. */
-export const USAGE_SAMPLE_MS = 1000;
+const USAGE_SAMPLE_MS = 1000;
 
 /**
  * Samples the supervisor's running workers every USAGE_SAMPLE_MS, and on demand (right
