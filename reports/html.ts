@@ -202,7 +202,7 @@ function paritySection(groups: ParityGroup[]): string {
       .map((s) => `<li>${esc(s)}</li>`)
       .join('');
     out.push(
-      `<h3>${esc(`${group.scenario} × ${group.fault}: ${group.family}`)}</h3>`,
+      `<h3>${esc(`${group.scenario} × ${group.fault} (${group.family} family)`)}</h3>`,
       `<table class="parity">${head}${rows.join('')}</table><ul class="parity-verdicts">${sentences}</ul>`,
     );
   }

@@ -57,7 +57,7 @@ function paritySection(results: Results): string[] {
     '',
   ];
   for (const group of groups) {
-    out.push(`### ${mdCell(group.scenario)} × ${mdCell(group.fault)}: ${mdCell(group.family)}`, '');
+    out.push(`### ${mdCell(group.scenario)} × ${mdCell(group.fault)} (${mdCell(group.family)} family)`, '');
     const rows = PARITY_ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);
     out.push(mdTable(['', ...group.cells.map((c) => `**${mdCell(c.cell.adapter)}**`)], rows), '');
     for (const sentence of paritySentences(group)) out.push(`- ${mdCell(sentence)}`);

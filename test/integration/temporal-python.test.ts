@@ -160,7 +160,7 @@ describe('kill-after-effect on Python workers: temporal-python and the cross-lan
     const agree = python!.verdict === polyglot!.verdict ? 'verdicts agree' : 'verdicts differ';
     const md = readFileSync(join(r.outDir, 'report.md'), 'utf8');
     expect(md).toContain('## Language parity');
-    expect(md).toContain('### rag-ingest × kill-after-effect: temporal');
+    expect(md).toContain('### rag-ingest × kill-after-effect (temporal family)');
     expect(md).toContain('|  | **temporal-python** | **temporal-polyglot** |');
     expect(md).toContain(
       `| duplicate effects | ${python!.effects.duplicates} | ${polyglot!.effects.duplicates} |`,

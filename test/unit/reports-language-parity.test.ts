@@ -96,7 +96,7 @@ describe('language parity', () => {
     const results = withPythonTwin(LINEAGE);
     const md = renderMarkdown(results);
     expect(md).toContain('## Language parity');
-    expect(md).toContain('### rag-ingest × worker-kill: temporal');
+    expect(md).toContain('### rag-ingest × worker-kill (temporal family)');
     expect(md).toContain('|  | **temporal** | **temporal-python** |');
     expect(md).toContain('| language | typescript | python |');
     expect(md).toContain('| duplicate effects | 0 | 1 |');
