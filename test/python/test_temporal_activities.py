@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,9 @@ class RecordingWorld:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, *, resume: bool = True) -> None:
+    def __init__(
+        self, tmp_path: Path, *, resume: bool = True, sleep: Callable[[float], None] | None = None
+    ) -> None:
         self.path = tmp_path / "worker.jsonl"
         self.world = RecordingWorld()
         runtime = StepRuntime(
@@ -82,7 +85,8 @@ class Harness:
             world=self.world,
             history=HistoryWriter(self.path),
             idempotent_effects=False,
-            sleep=lambda seconds: None,  # the work is simulated: no need to wait it out here
+            # The work is simulated: no need to wait it out here.
+            sleep=sleep or (lambda seconds: None),
         )
         self.activities = StepActivities(runtime, resume_from_checkpoint=resume)
         self.env = ActivityEnvironment()
@@ -170,3 +174,20 @@ def test_reads_only_a_sane_checkpoint_from_heartbeat_details(
     details: list[Any], expected: float | None
 ) -> None:
     assert saved_progress(details) == expected
+
+
+def test_a_cancelled_attempt_runs_to_its_end_as_in_typescript(tmp_path: Path) -> None:
+    """The server gave up on the attempt (a heartbeat timeout, a shutdown's grace over): the
+    SDK would raise CancelledError into the thread; the activity asks it not to, so the step
+    ends as drawn, and the server discards its result, as with the TypeScript activities."""
+    cancelled: list[bool] = []
+
+    def cancel_midway(seconds: float) -> None:
+        if not cancelled:
+            h.env.cancel()
+            cancelled.append(True)
+
+    h = Harness(tmp_path, sleep=cancel_midway)
+    h.env.run(h.activities.execute_step, {"runId": "r1", "stepId": "train"})
+    assert cancelled == [True]
+    assert [e["outcome"] for e in h.events("step-done")] == ["ok"]

@@ -7,6 +7,13 @@ Synchronous, run by the worker's thread pool: the step runtime blocks (HTTP to t
 local work as sleeps), and the SDK's way to run blocking code is a sync activity on a
 ThreadPoolExecutor. An async activity would have to hand the runtime to a thread anyway,
 and then relay heartbeats back to the event loop; a sync one heartbeats from its thread.
+
+Cancellation is not raised into the step (`no_thread_cancel_exception`), as the
+TypeScript activities never look at it: a step whose attempt the server gave up on (its
+heartbeat timed out, say) runs to its end and records what it drew, and the server
+discards its result and retries. Raised into the thread, the SDK's CancelledError would
+end the step wherever it was and be recorded as a transient error that no reference
+draw made, and the two languages' histories would differ for the same events.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ class StepActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.execute_step, self.request_approval, self.complete_approval, self.compensate_step]
 
-    @activity.defn(name=EXECUTE_STEP)
+    @activity.defn(name=EXECUTE_STEP, no_thread_cancel_exception=True)
     def execute_step(self, args: dict[str, Any]) -> None:
         info = activity.info()
         # A checkpoint is the heartbeat details: what the server holds of the last attempt's
@@ -94,19 +101,19 @@ class StepActivities:
             # Transient errors are raised as they are: Temporal's retry policy applies.
             raise ApplicationError(str(error), type=PERMANENT_FAILURE, non_retryable=True) from error
 
-    @activity.defn(name=REQUEST_APPROVAL)
+    @activity.defn(name=REQUEST_APPROVAL, no_thread_cancel_exception=True)
     def request_approval(self, args: dict[str, Any]) -> int:
         """First half of an approval step: ask the world's human. Returns the attempt, for the second half."""
         attempt = activity.info().attempt
         self._runtime.request_approval(StepCall(_arg(args, "runId"), _arg(args, "stepId"), attempt))
         return attempt
 
-    @activity.defn(name=COMPENSATE_STEP)
+    @activity.defn(name=COMPENSATE_STEP, no_thread_cancel_exception=True)
     def compensate_step(self, args: dict[str, Any]) -> None:
         """Saga: undoes a completed step's effect (the workflow calls it in reverse completion order)."""
         self._runtime.compensate(_arg(args, "runId"), _arg(args, "stepId"))
 
-    @activity.defn(name=COMPLETE_APPROVAL)
+    @activity.defn(name=COMPLETE_APPROVAL, no_thread_cancel_exception=True)
     def complete_approval(self, args: dict[str, Any]) -> None:
         """Second half, after the signal: records the step done (a rejection as a permanent error)."""
         attempt = args.get("attempt")
