@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ServiceEndpoints, ServiceName } from '../core/services.js';
 import type {
+  AdapterLineage,
   LinkDeclaration,
   RecoveryFacts,
   WorkerCommand,
@@ -52,12 +53,19 @@ export interface DriverContext<Knobs> {
   runDir: string;
   /** Whatever `prepare` returned, e.g. the path of a workflow bundle. */
   prepared: unknown;
+  /** The adapter's worker roles, as declared: a driver whose work is split across roles routes it by them. */
+  workers: readonly WorkerRoleDeclaration[];
 }
 
 export interface AdapterDefinition<Knobs = Record<string, unknown>> {
   /** The adapter's public name: the name of its folder. */
   name: string;
   description: string;
+  /**
+   * The orchestrator it drives and its workers' language: reports set adapters of one
+   * family side by side by language (a family's adapters should share knobs and driver).
+   */
+  lineage?: AdapterLineage;
   /** The services this adapter needs started (harness/services/kinds). */
   services: readonly ServiceName[];
   /** The links its workers go through, each in front of one of its services. */
@@ -81,4 +89,4 @@ export type {
   WorkerContext,
   WorkerHandle,
 } from '../scenarios/worker-protocol.js';
-export type { LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };
+export type { AdapterLineage, LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };

@@ -15,6 +15,7 @@ import {
   throughputSeries,
 } from './metrics/throughput.js';
 import { createTraceabilityFold } from './metrics/traceability.js';
+import { createWorkerUsageFold } from './metrics/worker-usage.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed
@@ -64,6 +65,9 @@ export function createCellAnalysis(
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
+  const workerUsage = createWorkerUsageFold();
+  /** Worker id → role, from cell-start. */
+  let roles: Readonly<Record<string, string>> = {};
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
@@ -79,7 +83,14 @@ export function createCellAnalysis(
         world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
         return;
       }
-      if (event.type === 'cell-start') drainTimeoutMs = event.drainTimeoutMs;
+      if (event.type === 'worker-usage') {
+        workerUsage.add(event);
+        return;
+      }
+      if (event.type === 'cell-start') {
+        drainTimeoutMs = event.drainTimeoutMs;
+        roles = event.roles ?? {};
+      }
       startedAt = Math.min(startedAt, event.t);
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
@@ -118,7 +129,10 @@ export function createCellAnalysis(
         verdict: check.verdict,
         anomalyCounts: check.anomalyCounts,
         anomalies: check.anomalies,
-        faults: withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
+        faults: withRoles(
+          withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
+          roles,
+        ),
         redoneWorkMs: redone?.totalMs ?? null,
         ...(redone ? { redoneWorkPerStepMs: redone.perStepMs } : {}),
         observability: {
@@ -126,6 +140,7 @@ export function createCellAnalysis(
           completedRuns: check.runs.completed,
           completeHistories: check.completeHistories,
         },
+        workerUsage: workerUsage.result(),
         ...(world ? { world } : {}),
         drainTimeoutMs,
         ...(check.interrupted ? { interrupted: check.interrupted } : {}),
@@ -141,6 +156,21 @@ function withGovernedBy(
 ): FaultOccurrenceResult[] {
   if (governedBy === undefined) return faults;
   for (const fault of faults) if (fault.killed?.length) fault.governedBy = { ...governedBy };
+  return faults;
+}
+
+/**
+ * Faults aimed at workers name them in their target (one id, or ids joined by commas):
+ * record the roles of those workers, so a report says which kind of worker was hit.
+ */
+function withRoles(
+  faults: FaultOccurrenceResult[],
+  roles: Readonly<Record<string, string>>,
+): FaultOccurrenceResult[] {
+  for (const fault of faults) {
+    const hit = [...new Set(fault.target.split(',').flatMap((id) => (id in roles ? [roles[id]!] : [])))];
+    if (hit.length > 0) fault.roles = hit;
+  }
   return faults;
 }
 

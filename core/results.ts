@@ -62,6 +62,23 @@ export interface FaultOccurrenceResult {
   stepsInFlight?: number;
   /** Kills: the adapter knobs (and values) that governed recovery, e.g. { lockDuration: 30000 }. */
   governedBy?: Record<string, KnobValue>;
+  /**
+   * Faults aimed at workers (kills, failpoints): the roles of the workers it hit, from
+   * cell-start (`worker`, or e.g. `workflow`, `activity`). Absent for other faults.
+   */
+  roles?: string[];
+}
+
+/** What a cell's worker processes used (worker-usage events; harness/supervisor/usage.ts). */
+export interface WorkerUsageSummary {
+  /** Process incarnations counted (restarts after kills included). */
+  processes: number;
+  /** CPU time, user + system, of all of them, in ms. */
+  cpuMs: number;
+  /** Of cpuMs, what they used before they announced readiness (interpreter, imports, connecting). */
+  startupCpuMs: number;
+  /** The largest peak resident set of one worker (with its pool), in KiB. */
+  maxPeakRssKb: number;
 }
 
 export interface CellResult {
@@ -131,6 +148,11 @@ export interface CellResult {
   redoneWorkPerStepMs?: number[];
   /** What the history lets an auditor follow: correlated effects, complete run histories. */
   observability: Observability;
+  /**
+   * What the cell's workers used (CPU, memory), from the supervisor's readings; absent in
+   * results written before it existed, null when the history holds no reading.
+   */
+  workerUsage?: WorkerUsageSummary | null;
   /** How busy the world (simulated APIs) was: a cell bound by the harness says so here. */
   world?: { requests: number; cpuUtilisation: number | null };
   /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */

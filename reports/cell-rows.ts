@@ -1,6 +1,6 @@
 import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
-import { DASH, fmtNum, governedBy, metricText, verdictText } from './format.js';
+import { DASH, fmtMs, fmtNum, governedBy, metricText, verdictText } from './format.js';
 
 type CellRow = [label: string, value: (cell: CellResult) => string];
 
@@ -40,4 +40,15 @@ export const CELL_ROWS: CellRow[] = [
         : DASH,
   ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
+  [
+    'worker CPU: serving / start-up',
+    (c) =>
+      c.workerUsage
+        ? `${fmtMs(c.workerUsage.cpuMs - c.workerUsage.startupCpuMs)} / ${fmtMs(c.workerUsage.startupCpuMs)}`
+        : DASH,
+  ],
+  [
+    'worker peak memory (largest)',
+    (c) => (c.workerUsage ? `${fmtNum(c.workerUsage.maxPeakRssKb / 1024)} MiB` : DASH),
+  ],
 ];

@@ -26,6 +26,7 @@ const REQUIRED: Record<EventType, Record<string, FieldType>> = {
   'worker-exit': { worker: 'string', pid: 'number' },
   'world-stats': { requests: 'number' },
   'fault-unfired': { faultId: 'string', fault: 'string', reason: 'string' },
+  'worker-usage': { worker: 'string', pid: 'number', cpuMs: 'number' },
 };
 
 const ENUMS: Partial<Record<EventType, Record<string, readonly string[]>>> = {

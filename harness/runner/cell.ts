@@ -57,6 +57,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     services: env.services,
     runDir,
     prepared: cell.prepared,
+    workers: cell.topology.workers,
   });
   const tracker = new RunTracker(history, cell.id);
   driver.observe(tracker.onRunDone);
@@ -90,6 +91,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       cell: cell.id,
       drainTimeoutMs: cell.drainTimeoutMs,
       workers: supervisor.ids(),
+      roles: supervisor.roles(),
     });
     const startedAt = now() + 20;
     cell.faults.start(chaosCell(cell, env, supervisor, chaosDir), startedAt);

@@ -205,6 +205,7 @@ function checkTimers(cells: readonly ResolvedCell[]): void {
 export function topologyOf(adapter: AnyAdapter, knobs: Record<string, unknown>): AdapterTopology {
   return {
     name: adapter.name,
+    ...(adapter.lineage ? { lineage: adapter.lineage } : {}),
     services: adapter.services,
     links: adapter.links,
     orchestrator: adapter.orchestrator,

@@ -12,6 +12,7 @@ import { type ManagedProcess, signalProcess, spawnManaged, stopManaged } from '.
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
 import { awaitWorkerStart } from './readiness.js';
+import { UsageSampler } from './usage.js';
 
 const READY_TIMEOUT_MS = 60_000;
 /** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
@@ -51,6 +52,8 @@ export class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly restarts = new Set<NodeJS.Timeout>();
+  /** What each worker process uses (CPU, peak memory), written as worker-usage when it exits. */
+  private readonly usage = new UsageSampler();
 
   constructor(private readonly options: SupervisorOptions) {
     const { adapter, cell, scenario } = options.config;
@@ -84,8 +87,15 @@ export class Supervisor {
     return this.slots.filter((s) => role === undefined || s.role.role === role).map((s) => s.id);
   }
 
+  /** Each worker's role, by worker id. */
+  roles(): Record<string, string> {
+    return Object.fromEntries(this.slots.map((s) => [s.id, s.role.role]));
+  }
+
   /** Signals the named workers (their process or group, as their role declares); returns those reached. */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[] {
+    // Their usage up to the signal: a SIGKILLed process can no longer be read.
+    this.usage.sample(ids);
     const reached: string[] = [];
     for (const slot of this.slots) {
       if (!ids.includes(slot.id) || slot.process === null) continue;
@@ -109,6 +119,7 @@ export class Supervisor {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
     await Promise.all(this.slots.map((s) => (s.process ? stopManaged(s.process, STOP_GRACE_MS) : undefined)));
+    this.usage.stop();
   }
 
   private writeConfig(slot: Slot): void {
@@ -135,7 +146,21 @@ export class Supervisor {
       group: true,
     });
     slot.process = proc;
+    this.usage.track(slot.id, proc.pid);
     proc.exited.then(({ code, signal }) => {
+      const used = this.usage.finish(slot.id, proc.pid);
+      if (used !== null) {
+        history.append({
+          type: 'worker-usage',
+          cell: config.cell,
+          worker: slot.id,
+          pid: proc.pid,
+          cpuMs: used.usage.cpuMs,
+          readyCpuMs: used.atReady?.cpuMs ?? null,
+          peakRssKb: used.usage.peakRssKb,
+          sampledAt: used.sampledAt,
+        });
+      }
       history.append({
         type: 'worker-exit',
         cell: config.cell,
@@ -161,6 +186,7 @@ export class Supervisor {
     );
     try {
       await awaitWorkerStart(slot.historyPath, offset, stop.signal);
+      this.usage.ready(slot.id);
     } catch (error) {
       proc.kill('SIGKILL');
       const reason =
