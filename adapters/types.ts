@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ServiceEndpoints, ServiceName } from '../core/services.js';
 import type {
+  AdapterLineage,
   LinkDeclaration,
   RecoveryFacts,
   WorkerCommand,
@@ -60,6 +61,8 @@ export interface DriverContext<Knobs> {
    * stdout; it stops it in `teardown`.
    */
   startHelper(name: string, command: WorkerCommand): HelperProcess;
+  /** The adapter's worker roles, as declared: a driver whose work is split across roles routes it by them. */
+  workers: readonly WorkerRoleDeclaration[];
 }
 
 /** A helper process, spoken to in lines of text over its stdin and stdout. */
@@ -79,17 +82,21 @@ export interface AdapterDefinition<Knobs = Record<string, unknown>> {
   /** The adapter's public name: the name of its folder. */
   name: string;
   description: string;
+  /**
+   * The orchestrator it drives and its workers' language: reports set adapters of one
+   * family side by side by language (a family's adapters should share knobs and driver).
+   */
+  lineage?: AdapterLineage;
   /** The services this adapter needs started (harness/services/kinds). */
   services: readonly ServiceName[];
   /** The links its workers go through, each in front of one of its services. */
   links: readonly LinkDeclaration[];
   /** What `orchestrator` (a link) and `backend` (a service) mean in a fault schedule. */
   orchestrator: { link: string; service: ServiceName };
-  /**
-   * Its worker processes: how to start each kind and what killing one means; a function of
-   * the knobs when they change it (a prefork pool has children, a thread pool none).
-   */
-  workers: readonly WorkerRoleDeclaration[] | ((knobs: Knobs) => readonly WorkerRoleDeclaration[]);
+  /** Its worker processes (at the default knobs): how to start each kind and what killing one means. */
+  workers: readonly WorkerRoleDeclaration[];
+  /** Its worker processes for these knobs, when the knobs change them (a prefork pool has children, a thread pool none). */
+  workersFor?(knobs: Knobs): readonly WorkerRoleDeclaration[];
   /** Knobs with their defaults; parsing `{}` gives the default configuration. */
   knobs: z.ZodType<Knobs>;
   /** How long work held by a dead worker stays unclaimed at most, and the knobs that decide it. */
@@ -105,4 +112,4 @@ export type {
   WorkerContext,
   WorkerHandle,
 } from '../scenarios/worker-protocol.js';
-export type { LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };
+export type { AdapterLineage, LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };

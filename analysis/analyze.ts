@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../core/history/events.js';
+import { type HistoryEvent, RUN_LEVEL } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
@@ -15,6 +15,7 @@ import {
   throughputSeries,
 } from './metrics/throughput.js';
 import { createTraceabilityFold } from './metrics/traceability.js';
+import { createWorkerUsageFold } from './metrics/worker-usage.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed
@@ -41,6 +42,8 @@ export interface CellMeta {
    * analyzeHistory.
    */
   requireCompensationOnFailure?: boolean;
+  /** Runs the arrival plan promised the cell (config.json's load.runs); the checker finds any never submitted. */
+  plannedRuns?: number;
 }
 
 export interface CellAnalysis {
@@ -57,21 +60,37 @@ export function createCellAnalysis(
     requireCompensationOnFailure:
       cell.requireCompensationOnFailure ??
       (cell.plan.rollsBackOnFailure || defaults.requireCompensationOnFailure),
+    ...(cell.plannedRuns === undefined ? {} : { plannedRuns: cell.plannedRuns }),
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
+  const workerUsage = createWorkerUsageFold();
+  /** Worker id → role, from cell-start. */
+  let roles: Readonly<Record<string, string>> = {};
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
   let drainTimeoutMs: number | null = null;
   return {
     add(event) {
+      // Events of the whole run (history-start, run-interrupted) tell the checker only.
+      if (event.cell === RUN_LEVEL) {
+        checker.add(event);
+        return;
+      }
       if (event.type === 'world-stats') {
         world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
         return;
       }
-      if (event.type === 'cell-start') drainTimeoutMs = event.drainTimeoutMs;
+      if (event.type === 'worker-usage') {
+        workerUsage.add(event);
+        return;
+      }
+      if (event.type === 'cell-start') {
+        drainTimeoutMs = event.drainTimeoutMs;
+        roles = event.roles ?? {};
+      }
       startedAt = Math.min(startedAt, event.t);
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
@@ -110,7 +129,10 @@ export function createCellAnalysis(
         verdict: check.verdict,
         anomalyCounts: check.anomalyCounts,
         anomalies: check.anomalies,
-        faults: withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
+        faults: withRoles(
+          withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
+          roles,
+        ),
         redoneWorkMs: redone?.totalMs ?? null,
         ...(redone ? { redoneWorkPerStepMs: redone.perStepMs } : {}),
         observability: {
@@ -118,8 +140,10 @@ export function createCellAnalysis(
           completedRuns: check.runs.completed,
           completeHistories: check.completeHistories,
         },
+        workerUsage: workerUsage.result(),
         ...(world ? { world } : {}),
         drainTimeoutMs,
+        ...(check.interrupted ? { interrupted: check.interrupted } : {}),
       };
     },
   };
@@ -136,6 +160,21 @@ function withGovernedBy(
 }
 
 /**
+ * Faults aimed at workers name them in their target (one id, or ids joined by commas):
+ * record the roles of those workers, so a report says which kind of worker was hit.
+ */
+function withRoles(
+  faults: FaultOccurrenceResult[],
+  roles: Readonly<Record<string, string>>,
+): FaultOccurrenceResult[] {
+  for (const fault of faults) {
+    const hit = [...new Set(fault.target.split(',').flatMap((id) => (id in roles ? [roles[id]!] : [])))];
+    if (hit.length > 0) fault.roles = hit;
+  }
+  return faults;
+}
+
+/**
  * Checks and measures every cell of a history. Events of a cell not in `cells`
  * are ignored; results come back in the order of `cells`.
  */
@@ -147,8 +186,12 @@ export async function analyzeHistory(
   const defaults: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, ...options };
   const analyses = new Map(cells.map((cell) => [cell.id, createCellAnalysis(cell, defaults)]));
   // An in-memory history needs no await per event (a microtask each adds up over a million).
-  if (Symbol.iterator in events) for (const event of events) analyses.get(event.cell)?.add(event);
-  else for await (const event of events) analyses.get(event.cell)?.add(event);
+  const route = (event: HistoryEvent) => {
+    if (event.cell === RUN_LEVEL) for (const analysis of analyses.values()) analysis.add(event);
+    else analyses.get(event.cell)?.add(event);
+  };
+  if (Symbol.iterator in events) for (const event of events) route(event);
+  else for await (const event of events) route(event);
   return [...analyses.values()].map((analysis) => analysis.result());
 }
 

@@ -61,6 +61,18 @@ export const NAMED_FAULTS: FaultDefinition[] = [
       [1, 2, 3].map(() => ({ kind: 'kill', at: 'random', target: 'worker', params: { signal: 'SIGKILL' } })),
   },
   {
+    name: 'worker-kill-activity',
+    description:
+      'SIGKILL the busiest worker of role `activity` (workflows and activities in separate workers) at 30%',
+    entries: () => [{ kind: 'kill', at: '30%', target: 'worker@activity', params: { signal: 'SIGKILL' } }],
+  },
+  {
+    name: 'worker-kill-workflow',
+    description:
+      'SIGKILL a worker of role `workflow` (it holds runs’ orchestration, no steps) at 30%, once steps are in flight',
+    entries: () => [{ kind: 'kill', at: '30%', target: 'worker@workflow', params: { signal: 'SIGKILL' } }],
+  },
+  {
     name: 'worker-restart',
     description: 'SIGTERM every worker at 30% of the load (graceful shutdown), as a rolling deploy would',
     entries: () => [{ kind: 'kill', at: '30%', target: 'workers', params: { signal: 'SIGTERM' } }],

@@ -67,8 +67,10 @@ export interface PlannedFault {
   durationMs: number | null;
   /** Symbolic: a link (`orchestrator`, `broker`, `world`), a service (`backend`, `redis`), workers (`w2`), `model`. */
   target: string;
-  /** Kills: worker slots, 1-based. */
+  /** Kills: worker slots, 1-based, among the workers of `role` (or of every role, for `workers`). */
   workers?: number[];
+  /** Kills: the worker role the target names (`worker@activity`); absent: every role. */
+  role?: string;
   params: Record<string, unknown>;
 }
 

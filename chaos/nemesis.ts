@@ -4,7 +4,13 @@ import { InfrastructureError } from '../core/errors.js';
 import type { FaultUnfiredEvent } from '../core/history/events.js';
 import type { HistoryWriter } from '../core/history/writer.js';
 import type { FailpointSpec } from '../scenarios/failpoints.js';
-import { disarmFailpoints, isArmed, prepareMarkerDir, unfiredFailpoints } from './failpoint.js';
+import {
+  disarmFailpoints,
+  isArmed,
+  prepareMarkerDir,
+  stepWorkerIds,
+  unfiredFailpoints,
+} from './failpoint.js';
 import type { Injector, PlannedFault } from './kind.js';
 import { healLinks } from './network.js';
 import type { ChaosCell } from './ports.js';
@@ -107,7 +113,7 @@ export class Nemesis implements CellFaults {
    */
   async #settleFailpoints(cell: ChaosCell): Promise<void> {
     if (this.#failpoints.length === 0) return;
-    const workerIds = cell.workers.ids();
+    const workerIds = stepWorkerIds(cell);
     const armed = this.#failpoints.filter(isArmed);
     const graceMs = this.options.failpointGraceMs ?? FAILPOINT_GRACE_MS;
     const deadline = now() + graceMs;

@@ -1,6 +1,6 @@
 import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
-import { DASH, fmtNum, governedBy, metricText } from './format.js';
+import { DASH, fmtMs, fmtNum, governedBy, metricText, verdictText } from './format.js';
 
 type CellRow = [label: string, value: (cell: CellResult) => string];
 
@@ -18,7 +18,7 @@ const rowOf = (label: string, names: MetricName[]): CellRow => {
 
 /** Rows of the side-by-side table: a label and how a cell fills it. */
 export const CELL_ROWS: CellRow[] = [
-  ['verdict', (c) => c.verdict.toUpperCase()],
+  ['verdict', verdictText],
   rowOf('runs submitted / completed / failed', ['submitted', 'completed', 'failed']),
   row('lost'),
   row('duplicates'),
@@ -40,4 +40,15 @@ export const CELL_ROWS: CellRow[] = [
         : DASH,
   ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
+  [
+    'worker CPU: serving / start-up',
+    (c) =>
+      c.workerUsage
+        ? `${fmtMs(c.workerUsage.cpuMs - c.workerUsage.startupCpuMs)} / ${fmtMs(c.workerUsage.startupCpuMs)}`
+        : DASH,
+  ],
+  [
+    'worker peak memory (largest)',
+    (c) => (c.workerUsage ? `${fmtNum(c.workerUsage.maxPeakRssKb / 1024)} MiB` : DASH),
+  ],
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_DURATION_MS } from '../core/limits.js';
 
 /**
  * A scenario is plain JSON-serializable data: a DAG of AI-pipeline steps. Load
@@ -6,7 +7,8 @@ import { z } from 'zod';
  * scenario serves every load profile.
  */
 
-const ms = z.number().finite().nonnegative();
+/** A work time: its sleep is a Node timer, so it stays within a day. */
+const ms = z.number().min(0).max(MAX_DURATION_MS);
 const probability = z.number().min(0).max(1);
 
 export const DurationSchema = z.discriminatedUnion('dist', [
@@ -54,13 +56,19 @@ export const StepSpecSchema = z
       .strict()
       .optional(),
     /** Long steps report liveness this often, so an orchestrator can detect a dead worker early. */
-    heartbeat: z.object({ everyMs: z.number().positive() }).strict().optional(),
+    heartbeat: z
+      .object({ everyMs: z.number().positive().max(MAX_DURATION_MS) })
+      .strict()
+      .optional(),
     /**
      * Long local steps save their progress this often (work milliseconds done), so an
      * attempt after a dead worker can resume from the last checkpoint where the
      * orchestrator keeps it. Only for steps whose work runs in the worker.
      */
-    checkpoint: z.object({ everyMs: z.number().positive() }).strict().optional(),
+    checkpoint: z
+      .object({ everyMs: z.number().positive().max(MAX_DURATION_MS) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type StepSpec = z.infer<typeof StepSpecSchema>;

@@ -1,4 +1,4 @@
-import type { AdapterDefinition } from '../types.js';
+import type { AdapterDefinition, WorkerRoleDeclaration } from '../types.js';
 import { CeleryDriver } from './driver.js';
 import {
   type CeleryKnobs,
@@ -9,22 +9,28 @@ import {
 } from './knobs.js';
 import { PYTHON_DIR } from './python.js';
 
+/** A Celery worker is a main process and its pool: a deploy or a lost node takes them all. */
+function celeryWorkers(pool: CeleryKnobs['pool']): WorkerRoleDeclaration[] {
+  return [
+    {
+      role: 'worker',
+      command: { runtime: 'python', module: 'faultline_celery.worker', pythonPath: [PYTHON_DIR] },
+      killScope: 'group',
+      poolChildren: pool === 'prefork',
+    },
+  ];
+}
+
 const adapter: AdapterDefinition<CeleryKnobs> = {
   name: 'celery',
   description:
     'Job queue: Celery on Redis with Python workers, a run as a canvas (chain of step tasks, chords for fan-in)',
+  lineage: { family: 'celery', language: 'python' },
   services: ['redis'],
   links: [{ name: 'broker', fronts: 'redis' }],
   orchestrator: { link: 'broker', service: 'redis' },
-  workers: (k) => [
-    {
-      role: 'worker',
-      command: { runtime: 'python', module: 'faultline_celery.worker', pythonPath: [PYTHON_DIR] },
-      // A Celery worker is a main process and its pool: a deploy or a lost node takes them all.
-      killScope: 'group',
-      poolChildren: k.pool === 'prefork',
-    },
-  ],
+  workers: celeryWorkers('prefork'),
+  workersFor: (k) => celeryWorkers(k.pool),
   knobs: CeleryKnobsSchema,
   // A dead worker's unacknowledged messages (every reserved one; the running ones too with
   // acks_late) go back to the queue once their visibility timeout passed, at the next sweep

@@ -13,12 +13,26 @@ export interface PreparedBundle {
   bundleMs: number;
 }
 
+/** Bundles made in this process, by run folder: adapters that run this workflow share one. */
+const made = new Map<string, Promise<PreparedBundle>>();
+
 /**
  * Bundles the workflow code once per experiment. Without it every worker start (and
  * every restart after a kill) would run webpack for seconds, and recovery times would
- * measure the bundler rather than Temporal.
+ * measure the bundler rather than Temporal. An experiment with temporal and
+ * temporal-polyglot (whose workflow workers run this same code) bundles it once.
  */
-export async function prepareWorkflowBundle(runDir: string): Promise<PreparedBundle> {
+export function prepareWorkflowBundle(runDir: string): Promise<PreparedBundle> {
+  let bundle = made.get(runDir);
+  if (bundle === undefined) {
+    bundle = bundleInto(runDir);
+    made.set(runDir, bundle);
+    bundle.catch(() => made.delete(runDir));
+  }
+  return bundle;
+}
+
+async function bundleInto(runDir: string): Promise<PreparedBundle> {
   const began = performance.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,

@@ -4,7 +4,7 @@ import type { StartWorker } from '../types.js';
 import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
-import { taskQueueName } from './protocol.js';
+import { ACTIVITY_ROLE, activityTaskQueueName, taskQueueName, WORKFLOW_ROLE } from './protocol.js';
 
 /** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -13,6 +13,10 @@ const SHUTDOWN_GRACE_MS = 8_000;
  * A Temporal worker process: polls the cell's task queue for workflow tasks (the DAG
  * interpreter, loaded from the experiment's prebuilt bundle) and activity tasks (the
  * shared step runtime). It reaches the server through the `server` Toxiproxy link.
+ *
+ * Its role says what it runs: `worker` (this adapter's only role) both; `workflow` only
+ * the workflows, whose activities go to another queue (temporal-polyglot runs this worker
+ * in that role, with activity workers in Python); `activity` only activities, on that queue.
  */
 export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime }) => {
   const began = performance.now();
@@ -23,14 +27,20 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
   // Core logs every poll retry at INFO during a network fault; warnings are enough in a worker log.
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
+  const runsWorkflows = config.role !== ACTIVITY_ROLE;
+  const runsActivities = config.role !== WORKFLOW_ROLE;
   const connection = await NativeConnection.connect({ address: `${endpoint.host}:${endpoint.port}` });
   const worker = await Worker.create({
     connection,
     namespace: endpointOption(endpoint, 'namespace', 'temporal'),
-    taskQueue: taskQueueName(knobs.taskQueue, config.cell),
+    taskQueue: runsWorkflows
+      ? taskQueueName(knobs.taskQueue, config.cell)
+      : activityTaskQueueName(knobs.taskQueue, config.cell),
     identity: config.workerId,
-    workflowBundle: { codePath: prepared.codePath },
-    activities: createActivities(runtime, { resumeFromCheckpoint: knobs.resumeFromCheckpoint }),
+    ...(runsWorkflows ? { workflowBundle: { codePath: prepared.codePath } } : {}),
+    ...(runsActivities
+      ? { activities: createActivities(runtime, { resumeFromCheckpoint: knobs.resumeFromCheckpoint }) }
+      : {}),
     maxConcurrentActivityTaskExecutions: knobs.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: knobs.maxConcurrentWorkflowTaskExecutions,
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,

@@ -33,6 +33,12 @@ export interface CellStartEvent extends EventBase {
   type: 'cell-start';
   drainTimeoutMs: number;
   workers: string[];
+  /**
+   * Each worker's role (`worker`, or e.g. `workflow` and `activity` for an adapter whose
+   * workers are split), so a report can say which kind of worker a fault hit. Additive in
+   * schema 2: absent from histories written before it.
+   */
+  roles?: Record<string, string>;
 }
 
 /** A cell's drain is over: the runs it still waited for (the checker calls them lost). */
@@ -162,6 +168,30 @@ export interface WorkerExitEvent extends EventBase {
 }
 
 /**
+ * What one worker process used over its life, read by the supervisor from /proc and
+ * written when the process exits, right before its worker-exit (one per incarnation).
+ * The figures are those of the last sample: taken every second while the process runs and
+ * right before the supervisor signals it, so they miss at most a second of a process that
+ * died by its own hand (a failpoint). Additive in schema 2.
+ */
+export interface WorkerUsageEvent extends EventBase {
+  type: 'worker-usage';
+  worker: string;
+  pid: number;
+  /**
+   * CPU time, user + system, in ms: the worker's process, the children it has reaped, and
+   * the descendants alive at the sample (a prefork pool's children).
+   */
+  cpuMs: number;
+  /** The same figure when the worker announced readiness: its start-up (interpreter, imports, connecting). */
+  readyCpuMs: number | null;
+  /** Peak resident set size (VmHWM) in KiB, summed over the processes counted in cpuMs that were alive. */
+  peakRssKb: number;
+  /** When the last sample was read (epoch ms). */
+  sampledAt: number;
+}
+
+/**
  * The harness's reading of the world (the simulated APIs) over one cell: when the
  * world was near a full core, the cell measured the harness, not the system under test.
  */
@@ -205,6 +235,7 @@ export type HistoryEvent =
   | FaultEndEvent
   | WorkerStartEvent
   | WorkerExitEvent
+  | WorkerUsageEvent
   | WorldStatsEvent
   | FaultUnfiredEvent;
 

@@ -1,16 +1,22 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
-import { benchTable, overheadBench } from '../bench/overhead.js';
+import { benchOptions, benchTable, overheadBench } from '../bench/overhead.js';
+import { reapOrphans, reapRunFolder } from '../process-registry.js';
 import { installCleanupHandlers } from '../processes.js';
+import { createRunFolder } from '../runner/run-folder.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { number, parseFlags } from './args.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
 import { RUN_USAGE } from './run.js';
 
-/** Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure. */
-export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3 } as const;
+/**
+ * Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure;
+ * 4 a bug in faultline itself, so a crash is never read as a failed verdict.
+ */
+export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
 
 const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration strategies
 
@@ -23,18 +29,41 @@ usage:
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
   faultline list                  scenarios, adapters and faults
+  faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers)
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
 
 const log = (line: string) => console.error(line);
 
+/** Kills the processes recorded by faultline processes that are gone; says what it killed. */
+function reapLeftovers(say: (line: string) => void, runDir?: string): number {
+  if (runDir !== undefined && !existsSync(join(runDir, 'config.json')))
+    throw new InputError(`${runDir} is not a run folder: no config.json`);
+  const reaped = runDir === undefined ? reapOrphans() : reapRunFolder(runDir);
+  for (const p of reaped) say(`killed ${p.name} (pid ${p.pid}), left running by faultline pid ${p.owner}`);
+  return reaped.length;
+}
+
 export async function main(argv: string[]): Promise<number> {
   installCleanupHandlers();
   const [command, ...rest] = argv;
   try {
+    // What a faultline process that died left running is killed before anything starts.
+    if (command === 'run' || command === 'ci' || command === 'bench') reapLeftovers(log);
     switch (command) {
       case 'run':
         return await runAndReport(rest, log);
+      case 'clean': {
+        const { positionals } = parseFlags(rest, {}, 'clean');
+        if (positionals.length > 1) throw new InputError('usage: faultline clean [RUN_DIR]');
+        const reaped = positionals[0] === undefined ? reapLeftovers(log) : reapLeftovers(log, positionals[0]);
+        console.log(
+          reaped === 0
+            ? 'nothing to clean: no process of a dead faultline run is running'
+            : `killed ${reaped} process(es) left by dead faultline runs`,
+        );
+        return EXIT.ok;
+      }
       case 'report':
         return await reportCommand(rest, log);
       case 'aggregate':
@@ -49,12 +78,13 @@ export async function main(argv: string[]): Promise<number> {
           { runs: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' } },
           'bench',
         );
-        const rows = await overheadBench({
+        const outDir = values.out ?? join('results', 'bench');
+        const options = benchOptions({
           runs: number('runs', values.runs) ?? 20_000,
           concurrency: number('concurrency', values.concurrency) ?? 100,
-          outDir: values.out ?? join('results', 'bench'),
-          log,
         });
+        createRunFolder(outDir);
+        const rows = await overheadBench({ ...options, outDir, log });
         console.log(benchTable(rows));
         return EXIT.ok;
       }
@@ -72,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, list, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, list, clean, bench, version, help`,
         );
     }
   } catch (error) {
@@ -84,6 +114,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`faultline: infrastructure: ${error.message}`);
       return EXIT.infrastructure;
     }
-    throw error;
+    // Not the user's input and not a server: a bug. The stack is for whoever fixes it.
+    console.error(
+      `faultline: internal error (a bug in faultline): ${(error as Error)?.stack ?? String(error)}`,
+    );
+    return EXIT.internal;
   }
 }

@@ -59,6 +59,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     runDir,
     prepared: cell.prepared,
     startHelper: (name, command) => startHelper(runDir, name, command),
+    workers: cell.topology.workers,
   });
   const tracker = new RunTracker(history, cell.id);
   driver.observe(tracker.onRunDone);
@@ -92,6 +93,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       cell: cell.id,
       drainTimeoutMs: cell.drainTimeoutMs,
       workers: supervisor.ids(),
+      roles: supervisor.roles(),
     });
     const startedAt = now() + 20;
     cell.faults.start(chaosCell(cell, env, supervisor, chaosDir), startedAt);

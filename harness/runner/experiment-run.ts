@@ -1,17 +1,20 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CellFaults, Nemesis } from '../../chaos/index.js';
-import { InputError } from '../../core/errors.js';
 import { HISTORY_SCHEMA_VERSION, RUN_LEVEL } from '../../core/history/events.js';
 import { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import type { Experiment } from '../config/experiment.js';
+import { alsoRecordIn } from '../process-registry.js';
+import { onInterrupt } from '../processes.js';
 import { runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
 import { computeResults, writeResults } from './recompute.js';
-import { type ResolvedCell, recordedConfig, resolveExperiment } from './resolve.js';
+import type { RecordedConfig } from './recorded-config.js';
+import { type ResolvedCell, type ResolvedExperiment, recordedConfig, resolveExperiment } from './resolve.js';
+import { createRunFolder } from './run-folder.js';
 
 /**
  * Runs the matrix scenario × fault × adapter on one set of services, every cell on
@@ -22,14 +25,8 @@ export async function runExperiment(
   outDir: string,
   log: (line: string) => void,
 ): Promise<Results> {
-  const resolved = await resolveExperiment(experiment);
-  // Never mix two runs' histories, and never delete what a user may still want.
-  if (existsSync(join(outDir, 'history.d'))) {
-    throw new InputError(`${outDir} already holds a run; choose another --out or remove it`);
-  }
-  mkdirSync(join(outDir, 'logs'), { recursive: true });
-  const config = recordedConfig(resolved);
-  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const { resolved, config } = await prepareRun(experiment, outDir);
+  alsoRecordIn(join(outDir, 'processes.jsonl'));
 
   const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
   history.append({
@@ -38,6 +35,10 @@ export async function runExperiment(
     schemaVersion: HISTORY_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION },
   });
+  // Said before anything is killed: the runs in flight were cut, not lost (the checker reads this).
+  const forgetInterrupt = onInterrupt((signal) =>
+    history.append({ type: 'run-interrupted', cell: RUN_LEVEL, signal }),
+  );
   const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
   log(`starting services (${[...services].join(', ')}), the links and the world…`);
   const env = await startEnvironment({
@@ -46,6 +47,11 @@ export async function runExperiment(
     links: resolved.adapters.flatMap(({ topology }) => topology.links),
     persistence: experiment.backendPersistence,
     proxyWorkers: experiment.proxyWorkers,
+  }).catch((error: unknown) => {
+    forgetInterrupt();
+    alsoRecordIn(undefined);
+    history.close();
+    throw error;
   });
   try {
     if (experiment.approver) env.world.setApprover(experiment.approver);
@@ -76,13 +82,31 @@ export async function runExperiment(
       if (summary.refused > 0) log(`  ${summary.refused} submissions were refused`);
     }
   } finally {
+    forgetInterrupt();
     history.close();
     await env.stop();
+    alsoRecordIn(undefined);
   }
   // The same path as `faultline report`: results from the merged history and config alone.
   const results = await computeResults(outDir, config);
   writeResults(outDir, results);
   return results;
+}
+
+/**
+ * Everything a run does before it starts a process: every name resolved and every number
+ * checked (bad input throws InputError here, at no cost), the run folder made, config.json
+ * written.
+ */
+export async function prepareRun(
+  experiment: Experiment,
+  outDir: string,
+): Promise<{ resolved: ResolvedExperiment; config: RecordedConfig }> {
+  const resolved = await resolveExperiment(experiment);
+  createRunFolder(outDir);
+  const config = recordedConfig(resolved);
+  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  return { resolved, config };
 }
 
 /** A fresh nemesis per cell over the cell's planned faults (every adapter meets the same schedule). */

@@ -36,6 +36,11 @@ export class InFlightTracker {
 
   #read(): void {
     const size = sizeOf(this.historyPath);
+    if (size < this.#offset) {
+      // A restarted worker cut off the partial line its killed predecessor left: drop it too.
+      this.#offset = size;
+      this.#pending = '';
+    }
     if (size <= this.#offset) return;
     const fd = openSync(this.historyPath, 'r');
     const buffer = Buffer.alloc(size - this.#offset);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolChild } from '../../chaos/ports.js';
 import { InfrastructureError } from '../../core/errors.js';
-import type { HistoryWriter } from '../../core/history/writer.js';
+import { completeLength, type HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
 import {
   WORKER_CONFIG_ENV,
@@ -13,7 +13,8 @@ import { type ManagedProcess, signalProcess, spawnManaged } from '../processes.j
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
 import { childPids } from './pool-children.js';
-import { awaitWorkerStart, sizeOf } from './readiness.js';
+import { awaitWorkerStart } from './readiness.js';
+import { UsageSampler } from './usage.js';
 
 const READY_TIMEOUT_MS = 60_000;
 /** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
@@ -53,6 +54,8 @@ export class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly restarts = new Set<NodeJS.Timeout>();
+  /** What each worker process uses (CPU, peak memory), written as worker-usage when it exits. */
+  private readonly usage = new UsageSampler();
 
   constructor(private readonly options: SupervisorOptions) {
     const { adapter, cell, scenario } = options.config;
@@ -86,6 +89,11 @@ export class Supervisor {
     return this.slots.filter((s) => role === undefined || s.role.role === role).map((s) => s.id);
   }
 
+  /** Each worker's role, by worker id. */
+  roles(): Record<string, string> {
+    return Object.fromEntries(this.slots.map((s) => [s.id, s.role.role]));
+  }
+
   /**
    * Signals the named workers; returns those reached. SIGKILL hits the process or its whole
    * group, as the role declares; SIGTERM goes to the main process only: a prefork pool's
@@ -93,6 +101,8 @@ export class Supervisor {
    * process's warm shutdown lets them finish their tasks.
    */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[] {
+    // Their usage up to the signal: a SIGKILLed process can no longer be read.
+    this.usage.sample(ids);
     const reached: string[] = [];
     for (const slot of this.slots) {
       if (!ids.includes(slot.id) || slot.process === null) continue;
@@ -132,6 +142,7 @@ export class Supervisor {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
     await Promise.all(this.slots.map((s) => (s.process ? this.stopWorker(s) : undefined)));
+    this.usage.stop();
   }
 
   /** SIGTERM to the main process (see `signal`), SIGKILL to what the role's killScope covers after the grace. */
@@ -163,7 +174,8 @@ export class Supervisor {
   private async launch(slot: Slot): Promise<void> {
     const { config, runDir, history } = this.options;
     const { program, args, env } = commandLine(slot.role.command);
-    const offset = sizeOf(slot.historyPath);
+    // Whole lines only: the new worker cuts off a partial line its killed predecessor left.
+    const offset = completeLength(slot.historyPath);
     const logFile = join(runDir, 'logs', `${slot.id}.log`);
     const proc = spawnManaged(`worker ${slot.id}`, program, args, {
       env: { ...process.env, ...env, [WORKER_CONFIG_ENV]: slot.configPath },
@@ -172,7 +184,21 @@ export class Supervisor {
       group: true,
     });
     slot.process = proc;
+    this.usage.track(slot.id, proc.pid);
     proc.exited.then(({ code, signal }) => {
+      const used = this.usage.finish(slot.id, proc.pid);
+      if (used !== null) {
+        history.append({
+          type: 'worker-usage',
+          cell: config.cell,
+          worker: slot.id,
+          pid: proc.pid,
+          cpuMs: used.usage.cpuMs,
+          readyCpuMs: used.atReady?.cpuMs ?? null,
+          peakRssKb: used.usage.peakRssKb,
+          sampledAt: used.sampledAt,
+        });
+      }
       history.append({
         type: 'worker-exit',
         cell: config.cell,
@@ -198,6 +224,7 @@ export class Supervisor {
     );
     try {
       await awaitWorkerStart(slot.historyPath, offset, stop.signal);
+      this.usage.ready(slot.id);
     } catch (error) {
       proc.kill('SIGKILL');
       const reason =

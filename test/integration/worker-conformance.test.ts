@@ -29,14 +29,17 @@ const plan = planRun(scenario);
 const REL_TOLERANCE = 1e-9;
 
 /** Short recovery knobs, so a worker killed at a failpoint costs seconds, not the libraries' defaults. */
+const TEMPORAL_KNOBS = {
+  startToCloseTimeout: 3000,
+  heartbeatTimeout: 1000,
+  stickyQueueScheduleToStartTimeout: 1000,
+  retry: { initialInterval: 200, backoffCoefficient: 2, maximumInterval: 2000, maximumAttempts: 0 },
+};
 const KNOBS: Record<string, Record<string, unknown>> = {
   bullmq: { lockDuration: 2000, stalledInterval: 1000 },
-  temporal: {
-    startToCloseTimeout: 3000,
-    heartbeatTimeout: 1000,
-    stickyQueueScheduleToStartTimeout: 1000,
-    retry: { initialInterval: 200, backoffCoefficient: 2, maximumInterval: 2000, maximumAttempts: 0 },
-  },
+  temporal: TEMPORAL_KNOBS,
+  'temporal-python': TEMPORAL_KNOBS,
+  'temporal-polyglot': TEMPORAL_KNOBS,
   // acks_late, so a worker that dies at the failpoint leaves its task to be redelivered; a
   // visibility timeout past the chord dispatch lease (6–21 s, adapters/celery/README.md), so a
   // redelivered chord header task can still publish its callback; retries backing off from 1 s.

@@ -83,7 +83,7 @@ describe('fault schedules from the seed', () => {
 
   it('names the bad field of a schedule', () => {
     expect(() => parseSchedule([{ kind: 'latency', params: { latency: -1 } }])).toThrow(
-      /faultSchedule is invalid:\n {2}\[0\]\.params\.latency/,
+      /^faultSchedule\[0\]\.params\.latency: /m,
     );
     expect(() => parseSchedule([{ kind: 'kill', target: 'everyone' }])).toThrow(
       /\[0\]\.target: expected worker/,

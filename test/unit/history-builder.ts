@@ -137,6 +137,11 @@ export class HistoryBuilder {
     return this.push({ type: 'fault-end', cell: this.cell, faultId, fault, target }, this.tick(opts.at));
   }
 
+  /** Any other event (cell-start, worker-usage…), at `at` or 1 ms after the previous one. */
+  event(event: NewEvent, opts: At = {}): this {
+    return this.push(event, this.tick(opts.at));
+  }
+
   /** One clean execution of a step: attempt, its effect when the plan says it has one, step-done ok. */
   step(runId: string, stepId: string, opts: At = {}): this {
     this.attempt(runId, stepId, opts);

@@ -26,6 +26,9 @@ class HistoryWriter:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        # A process SIGKILLed mid-write (a restarted worker's predecessor) may have left a
+        # partial last line: cut it off, or this writer's first line would be glued to it.
+        cut_torn_tail(self.path)
         self._fd: int | None = os.open(
             self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
         )
@@ -52,3 +55,26 @@ class HistoryWriter:
         if self._fd is not None:
             os.close(self._fd)
         self._fd = None
+
+
+def cut_torn_tail(path: str) -> None:
+    """Truncates a partial last line (no newline at the end), as core/history/writer.ts does."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        size = os.fstat(fd).st_size
+        keep = 0
+        end = size
+        while end > 0:
+            start = max(0, end - 4096)
+            newline = os.pread(fd, end - start, start).rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            end = start
+        if keep < size:
+            os.ftruncate(fd, keep)
+    finally:
+        os.close(fd)

@@ -11,12 +11,15 @@ tasks run each step through the shared step runtime.
 - SIGTERM is Celery's own warm shutdown: it stops consuming, lets the tasks in flight
   finish, gives its prefetched messages back to the queue, and exits 0.
 - End of file on stdin (the harness is gone): SIGKILL to the worker's whole process group,
-  pool children included.
+  pool children included; and each pool child dies with the main process (pdeathsig).
 - A failpoint SIGKILLs the whole group too, after its fault-start: the worker dies there.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 import warnings
 from typing import Any
@@ -37,6 +40,22 @@ from faultline_runtime.lifecycle import (
 )
 
 BROKER_LINK = "broker"
+
+
+PR_SET_PDEATHSIG = 1
+MAIN_PID = os.getpid()
+"""The worker's main process: the pool children are forked from it."""
+
+
+def die_with_main_process(**_: Any) -> None:
+    """In each pool child (Celery's worker_process_init): the kernel SIGKILLs it when the
+    main process dies, however it dies. The harness starts the main process so (pdeathsig);
+    a forked child does not inherit that, and an orphaned pool would outlive the run."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != MAIN_PID:  # the main process died before the prctl
+        os._exit(1)
 
 
 def knobs_or_exit(config: WorkerConfig) -> CeleryKnobs:
@@ -67,6 +86,7 @@ def main() -> int:
         announce_ready(announcer)
 
     signals.worker_ready.connect(ready, weak=False)
+    signals.worker_process_init.connect(die_with_main_process, weak=False)
     worker = app.Worker(
         hostname=f"{config.worker_id}@faultline",
         pool=knobs.pool,
