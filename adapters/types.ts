@@ -52,6 +52,11 @@ export interface DriverContext<Knobs> {
   runDir: string;
   /** Whatever `prepare` returned, e.g. the path of a workflow bundle. */
   prepared: unknown;
+  /**
+   * The run is traced: the harness holds each run's root span active while `submit` runs,
+   * so the orchestrator's own instrumentation (turned on by the driver) carries it on.
+   */
+  traces?: boolean;
 }
 
 export interface AdapterDefinition<Knobs = Record<string, unknown>> {

@@ -6,7 +6,9 @@ import { HISTORY_SCHEMA_VERSION, RUN_LEVEL } from '../../core/history/events.js'
 import { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
+import { TRACES_DIR } from '../../core/traces.js';
 import { TOOL_VERSION } from '../../core/version.js';
+import { traceTo } from '../../scenarios/tracing/setup.js';
 import type { Experiment } from '../config/experiment.js';
 import { runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
@@ -39,14 +41,25 @@ export async function runExperiment(
     tool: { name: 'faultline', version: TOOL_VERSION },
   });
   const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
-  log(`starting services (${[...services].join(', ')}), the links and the world…`);
+  log(`starting services (${[...services].join(', ')}: ${experiment.services}), the links and the world…`);
   const env = await startEnvironment({
     runDir: outDir,
     services,
     links: resolved.adapters.flatMap(({ topology }) => topology.links),
     persistence: experiment.backendPersistence,
     proxyWorkers: experiment.proxyWorkers,
+    provider: experiment.services,
+    containerImages: experiment.containerImages,
+    log,
   });
+  // Traced: the harness's own spans (each run's root) go to traces/harness.jsonl.
+  const traces = experiment.traces
+    ? traceTo({
+        serviceName: 'faultline-harness',
+        instanceId: 'harness',
+        file: join(outDir, TRACES_DIR, 'harness.jsonl'),
+      })
+    : null;
   try {
     if (experiment.approver) env.world.setApprover(experiment.approver);
     const prepared = new Map<string, unknown>();
@@ -77,6 +90,7 @@ export async function runExperiment(
     }
   } finally {
     history.close();
+    await traces?.close();
     await env.stop();
   }
   // The same path as `faultline report`: results from the merged history and config alone.
