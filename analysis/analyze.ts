@@ -2,6 +2,7 @@ import type { HistoryEvent } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
+import type { SpanRecord } from '../core/traces.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
 import { runLatencySummary } from './metrics/latency.js';
@@ -13,6 +14,7 @@ import {
   steadyStateThroughputPerSec,
   throughputSeries,
 } from './metrics/throughput.js';
+import { createTraceCompletenessFold } from './traces/completeness.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed
@@ -37,6 +39,11 @@ export interface CellMeta {
    * analyzeHistory.
    */
   requireCompensationOnFailure?: boolean;
+  /**
+   * The cell's Faultline spans (from the span files) for trace completeness; null when the
+   * run was not traced; undefined to leave trace completeness out of the result.
+   */
+  spans?: readonly SpanRecord[] | null;
 }
 
 export interface CellAnalysis {
@@ -56,6 +63,7 @@ export function createCellAnalysis(
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
+  const traces = cell.spans ? createTraceCompletenessFold() : null;
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
@@ -71,6 +79,7 @@ export function createCellAnalysis(
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
       redoneWork.add(event);
+      traces?.add(event);
       checker.add(event);
     },
     result() {
@@ -103,6 +112,7 @@ export function createCellAnalysis(
         redoneWorkMs: redoneWork.result(),
         ...(world ? { world } : {}),
         drainTimeoutMs,
+        ...(cell.spans === undefined ? {} : { traces: traces ? traces.result(cell.spans ?? []) : null }),
       };
     },
   };

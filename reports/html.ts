@@ -14,6 +14,7 @@ import {
   unique,
 } from './format.js';
 import { narrate } from './narrative.js';
+import { traceHtml } from './observability.js';
 import { barChart, lineChart, PALETTE } from './svg.js';
 
 /**
@@ -51,6 +52,7 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     );
     for (const group of groups) body.push(groupSection(group, color));
   }
+  body.push(traceHtml(results));
   body.push(knobsSection(results));
   return [
     '<!doctype html>',

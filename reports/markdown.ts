@@ -3,6 +3,7 @@ import type { Results } from '../core/results.js';
 import { CELL_ROWS } from './cell-rows.js';
 import { configText, DASH, groupCells, knobSets, knobText, mdCell, mdCode, mdTable } from './format.js';
 import { narrate } from './narrative.js';
+import { traceMarkdown } from './observability.js';
 
 /**
  * report.md: per scenario and fault, the adapters side by side (one column each),
@@ -24,6 +25,7 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       out.push(`- **${mdCell(cell.adapter)}**: ${mdCell(narrate(cell).join(' '))}`);
     out.push('');
   }
+  out.push(...traceMarkdown(results));
   out.push(...knobsSection(results));
   if (options.gates !== undefined) out.push(...gatesSection(options.gates));
   return `${out.join('\n').trimEnd()}\n`;

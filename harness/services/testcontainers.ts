@@ -126,7 +126,7 @@ export class TestcontainersServicesProvider implements ServicesProvider {
     });
     let container = new GenericContainer(image.name)
       .withCommand([...image.command, ...args])
-      .withEnvironment(stringValues(env ?? {}))
+      .withEnvironment({ ...spec.env, ...stringValues(env ?? {}) })
       .withLabels(ownerLabels(definition.name, options.dir))
       .withWaitStrategy(Wait.forLogMessage(spec.readyLog))
       .withStartupTimeout(READY_TIMEOUT_MS);

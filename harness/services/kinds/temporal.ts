@@ -61,6 +61,8 @@ export const temporal: ServiceDefinition = {
     port: 7233,
     // Printed once the frontend listens, whatever the log level.
     readyLog: /Temporal Server:/,
+    // Without cgo, Go finds the current user only in $USER: the server refuses to start otherwise.
+    env: { USER: 'temporal', HOME: '/tmp' },
     // The Temporal CLI's image: its entrypoint is `temporal`.
     publicImage: { name: 'temporalio/temporal:1.5.1', command: [] },
   },

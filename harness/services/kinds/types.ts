@@ -55,6 +55,8 @@ export interface ContainerSpec {
    * server on the host's loopback, and workers on the host the ports its links open.
    */
   hostNetwork?: boolean;
+  /** Environment the binary expects of a system and a `FROM scratch` image lacks. */
+  env?: Readonly<Record<string, string>>;
   /** The public image (`--container-images public`) and what its command line starts with. */
   publicImage: { name: string; command: readonly string[] };
 }
