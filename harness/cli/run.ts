@@ -114,6 +114,13 @@ function applyKnobs(adapters: NonNullable<ExperimentInput['adapters']>, knobs: s
   return result;
 }
 
+function port(flag: string, value: string | undefined): number | undefined {
+  const parsed = number(flag, value);
+  if (parsed !== undefined && (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535))
+    throw new InputError(`--${flag}: "${value}" is not a port (0 to 65535; 0 picks a free one)`);
+  return parsed;
+}
+
 function parseValue(raw: string): unknown {
   try {
     return JSON.parse(raw);
@@ -140,6 +147,10 @@ export async function runCommand(
       `\ninterrupted: the history so far is kept in ${outDir}/history.d; faultline report ${outDir} computes results from it`,
     ),
   );
-  const results = await runExperiment(experiment, outDir, log);
+  const metricsPort = port('metrics-port', values['metrics-port']);
+  const results = await runExperiment(experiment, outDir, log, {
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+    progress: 'auto',
+  });
   return { results, outDir };
 }

@@ -10,10 +10,18 @@ import { TRACES_DIR } from '../../core/traces.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { traceTo } from '../../scenarios/tracing/setup.js';
 import type { Experiment } from '../config/experiment.js';
+import { type ProgressMode, startLiveMonitor } from '../live/monitor.js';
 import { runCell } from './cell.js';
 import { startEnvironment } from './environment.js';
 import { computeResults, writeResults } from './recompute.js';
 import { type ResolvedCell, recordedConfig, resolveExperiment } from './resolve.js';
+
+export interface RunOptions {
+  /** Serve Prometheus metrics on 127.0.0.1:port/metrics while the run lasts (0: a free port). */
+  metricsPort?: number;
+  /** Live progress: bars on a terminal, plain lines otherwise (`auto`); off by default. */
+  progress?: ProgressMode;
+}
 
 /**
  * Runs the matrix scenario × fault × adapter on one set of services, every cell on
@@ -22,7 +30,8 @@ import { type ResolvedCell, recordedConfig, resolveExperiment } from './resolve.
 export async function runExperiment(
   experiment: Experiment,
   outDir: string,
-  log: (line: string) => void,
+  baseLog: (line: string) => void,
+  options: RunOptions = {},
 ): Promise<Results> {
   const resolved = await resolveExperiment(experiment);
   // Never mix two runs' histories, and never delete what a user may still want.
@@ -40,18 +49,40 @@ export async function runExperiment(
     schemaVersion: HISTORY_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION },
   });
+  // The live view (progress, /metrics) follows the history files on a timer of its own.
+  const monitor = await startLiveMonitor({
+    runDir: outDir,
+    cells: resolved.cells.map((cell) => ({
+      id: cell.id,
+      scenario: cell.scenario.name,
+      adapter: cell.adapter.adapter.name,
+      fault: cell.fault,
+      runs: experiment.load.runs,
+    })),
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+    progress: options.progress ?? 'off',
+    log: baseLog,
+  });
+  const log = monitor.log;
   const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
   log(`starting services (${[...services].join(', ')}: ${experiment.services}), the links and the world…`);
-  const env = await startEnvironment({
-    runDir: outDir,
-    services,
-    links: resolved.adapters.flatMap(({ topology }) => topology.links),
-    persistence: experiment.backendPersistence,
-    proxyWorkers: experiment.proxyWorkers,
-    provider: experiment.services,
-    containerImages: experiment.containerImages,
-    log,
-  });
+  let env: Awaited<ReturnType<typeof startEnvironment>>;
+  try {
+    env = await startEnvironment({
+      runDir: outDir,
+      services,
+      links: resolved.adapters.flatMap(({ topology }) => topology.links),
+      persistence: experiment.backendPersistence,
+      proxyWorkers: experiment.proxyWorkers,
+      provider: experiment.services,
+      containerImages: experiment.containerImages,
+      log,
+    });
+  } catch (error) {
+    history.close();
+    await monitor.stop();
+    throw error;
+  }
   // Traced: the harness's own spans (each run's root) go to traces/harness.jsonl.
   const traces = experiment.traces
     ? traceTo({
@@ -92,6 +123,7 @@ export async function runExperiment(
     history.close();
     await traces?.close();
     await env.stop();
+    await monitor.stop();
   }
   // The same path as `faultline report`: results from the merged history and config alone.
   const results = await computeResults(outDir, config);
