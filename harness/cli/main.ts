@@ -4,6 +4,7 @@ import { TOOL_VERSION } from '../../core/version.js';
 import { benchTable, overheadBench } from '../bench/overhead.js';
 import { installCleanupHandlers } from '../processes.js';
 import { number, parseFlags } from './args.js';
+import { cleanCommand } from './clean.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
 import { RUN_USAGE } from './run.js';
@@ -20,6 +21,7 @@ usage:
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
   faultline list                  scenarios, adapters and faults
+  faultline clean                 remove what crashed runs left (testcontainers' containers)
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
 
@@ -56,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         console.log(await listCommand());
         return EXIT.ok;
+      case 'clean':
+        return await cleanCommand(rest, log);
       case '--version':
       case 'version':
         console.log(TOOL_VERSION);
@@ -67,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, compare, ci, list, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, compare, ci, list, clean, bench, version, help`,
         );
     }
   } catch (error) {

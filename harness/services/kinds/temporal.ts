@@ -64,6 +64,6 @@ export const temporal: ServiceDefinition = {
     // Without cgo, Go finds the current user only in $USER: the server refuses to start otherwise.
     env: { USER: 'temporal', HOME: '/tmp' },
     // The Temporal CLI's image: its entrypoint is `temporal`.
-    publicImage: { name: 'temporalio/temporal:1.5.1', command: [] },
+    publicImage: { name: 'temporalio/temporal:1.9.1', command: [] },
   },
 };
