@@ -6,7 +6,7 @@ import { DASH, escapeHtml as esc, fmtNum, mdCell, mdTable } from './format.js';
  * many finished runs a team would see whole in its traces, and the attempt spans a dying
  * worker took with it (analysis/traces/completeness.ts).
  */
-export const TRACE_COLUMNS = [
+const TRACE_COLUMNS = [
   'scenario',
   'fault',
   'adapter',

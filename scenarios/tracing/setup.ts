@@ -111,6 +111,6 @@ export function traceTo(options: TraceOptions): TraceDestination {
   };
 }
 
-export function otlpConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+function otlpConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }

@@ -14,7 +14,7 @@ const KINDS: Record<SpanKind, SpanKindName> = {
 };
 
 /** A span as a line of a span file (core/traces.ts). */
-export function spanRecord(span: ReadableSpan): SpanRecord {
+function spanRecord(span: ReadableSpan): SpanRecord {
   const { traceId, spanId } = span.spanContext();
   const attributes: SpanRecord['attributes'] = {};
   for (const [key, value] of Object.entries(span.attributes)) {

@@ -63,7 +63,7 @@ export async function serviceImage(
  * The shared libraries a binary loads, the dynamic loader included, from `ldd`; none for a
  * static binary (the Temporal CLI and Toxiproxy are Go, built without cgo).
  */
-export function sharedLibraries(binary: string): string[] {
+function sharedLibraries(binary: string): string[] {
   let out: string;
   try {
     out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
