@@ -5,6 +5,11 @@
  * fault goes. The secrets must reach the servers and never a file: every file the run
  * wrote, and the servers' logs, are searched for them. A backend restart, which needs a
  * server the provider owns, is refused before anything starts.
+ *
+ * The same run is watched as a team would watch it: /metrics scraped while it runs (its
+ * counters at the end equal results.json's), traces exported over OTLP to a receiver this
+ * test runs (one trace per run, a span per attempt from Faultline and from the
+ * orchestrator, the same spans as in the run folder).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,15 +20,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { REDIS_CREDENTIALS, TEMPORAL_CREDENTIALS } from '../../core/credentials.js';
 import type { HistoryEvent } from '../../core/history/events.js';
-import type { Results } from '../../core/results.js';
 import type { ServiceEndpoints } from '../../core/services.js';
-import { runExperiment } from '../../harness/api.js';
+import { SPAN_ATTRIBUTES, SPAN_ROLES, TRACES_DIR } from '../../core/traces.js';
+import { type ExperimentRun, runExperiment } from '../../harness/api.js';
 import { type ManagedProcess, managedProcesses, spawnManaged, stopManaged } from '../../harness/processes.js';
 import { serviceDefinition, serviceNames } from '../../harness/services/kinds/index.js';
 import { redisCommand } from '../../harness/services/kinds/redis.js';
 import { LocalServicesProvider } from '../../harness/services/local.js';
 import { freePort, waitUntil } from '../../harness/services/ports.js';
 import { REPO_ROOT } from '../../harness/tools.js';
+import { metricByCell, otlpReceiver, scrapeWhileRunning } from '../helpers/observability.js';
 
 const REDIS_PASSWORD = `redis-secret-${randomBytes(12).toString('hex')}`;
 const TEMPORAL_API_KEY = `temporal-key-${randomBytes(12).toString('hex')}`;
@@ -34,6 +40,17 @@ let endpoints: ServiceEndpoints;
 let redis: ManagedProcess;
 let redisPort: number;
 const savedEnv = { ...process.env };
+const receiver = otlpReceiver();
+const RUNS = 10;
+const logged: string[] = [];
+let run: ExperimentRun;
+let scrapes: string[];
+
+const history = () =>
+  readFileSync(join(run.outDir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as HistoryEvent);
 
 /** Every regular file under `root`, recursively. */
 function filesUnder(root: string): string[] {
@@ -90,38 +107,47 @@ beforeAll(async () => {
     timeoutMs: 10_000,
     what: 'the TLS Redis',
   });
-}, 120_000);
+  const otlpPort = await freePort();
+  await new Promise<void>((resolve) => receiver.server.listen(otlpPort, '127.0.0.1', resolve));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${otlpPort}`;
+  const metricsPort = await freePort();
+  const scraper = scrapeWhileRunning(metricsPort);
+  scrapes = scraper.scrapes;
+  try {
+    // Through the programmatic API, which also writes every report (searched below).
+    run = await runExperiment(
+      {
+        scenarios: ['rag-ingest'],
+        // Recovery knobs as short as smoke.yaml's, so the partition costs seconds, not the 30 s defaults.
+        adapters: [
+          { name: 'bullmq', knobs: { lockDuration: 3000, stalledInterval: 1000 } },
+          { name: 'temporal', knobs: { startToCloseTimeout: 3000, heartbeatTimeout: 1000 } },
+        ],
+        faults: ['network-partition'],
+        services: 'external',
+        load: { runs: RUNS, ratePerSec: 5, workers: 2, drainTimeoutMs: 30_000 },
+        seed: 5,
+      },
+      { outDir: join(dir, 'run'), log: (line) => logged.push(line), metricsPort },
+    );
+  } finally {
+    await scraper.stop();
+  }
+}, 300_000);
 
 afterAll(async () => {
   process.env = savedEnv;
+  await new Promise((resolve) => receiver.server.close(resolve));
   await servers.stop();
   if (redis) await stopManaged(redis);
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('external services provider', () => {
-  let results: Results;
-  let outDir: string;
-  const logged: string[] = [];
-
-  it('runs BullMQ and Temporal on servers it was given, with a network partition through their Toxiproxy', async () => {
-    // Through the programmatic API, which also writes every report (searched below).
-    ({ results, outDir } = await runExperiment(
-      {
-        scenarios: ['rag-ingest'],
-        adapters: [{ name: 'bullmq' }, { name: 'temporal' }],
-        faults: ['network-partition'],
-        services: 'external',
-        load: { runs: 10, ratePerSec: 5, workers: 2, drainTimeoutMs: 30_000 },
-        seed: 5,
-      },
-      { outDir: join(dir, 'run'), log: (line) => logged.push(line) },
-    ));
+  it('ran BullMQ and Temporal on the servers it was given, with a network partition through their Toxiproxy', async () => {
+    const { results } = run;
     expect(results.config.services).toBe('external');
-    const history = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as HistoryEvent);
+    const events = history();
     for (const [adapter, link] of [
       ['bullmq', 'broker'],
       ['temporal', 'server'],
@@ -129,8 +155,8 @@ describe('external services provider', () => {
       const cell = results.cells.find((c) => c.adapter === adapter)!;
       const [fault] = cell.faults;
       expect(fault).toMatchObject({ kind: 'partition', target: link });
-      expect(cell.runs.submitted).toBe(10);
-      const doneAfter = history.filter(
+      expect(cell.runs.submitted).toBe(RUNS);
+      const doneAfter = events.filter(
         (e) => e.cell === cell.id && e.type === 'run-done' && e.t > fault!.endMs,
       );
       expect(doneAfter.length).toBeGreaterThan(0);
@@ -139,12 +165,13 @@ describe('external services provider', () => {
     const toxiproxy = endpoints.toxiproxy!;
     const proxies = await (await fetch(`http://${toxiproxy.host}:${toxiproxy.port}/proxies`)).json();
     expect(proxies).toEqual({});
+    // Nothing of the run is left running: only the servers this test started.
     expect(
       managedProcesses()
         .map((p) => p.name)
         .sort(),
     ).toEqual(['redis-tls', 'temporal', 'toxiproxy']);
-  }, 180_000);
+  });
 
   it('the Redis it used demands TLS and the password: the run could only have worked with both', async () => {
     const plain = { host: '127.0.0.1', port: redisPort };
@@ -158,7 +185,7 @@ describe('external services provider', () => {
   });
 
   it('writes no secret anywhere: not in the run folder, its logs, history, traces or reports, nor in what it printed', () => {
-    expect(outDir).toBeDefined();
+    const { outDir } = run;
     const files = [...filesUnder(outDir), ...filesUnder(join(dir, 'servers'))];
     // The folder holds what a run writes: config, results, history, worker configs and logs, traces.
     for (const expected of ['config.json', 'results.json', 'history.jsonl', 'report.md', 'report.html'])
@@ -190,6 +217,97 @@ describe('external services provider', () => {
     expect(result.stderr).toMatch(/the external services provider cannot restart redis/);
     expect(result.stderr).not.toContain('starting services');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('Prometheus /metrics during the run', () => {
+  it('was scraped mid-run, and never went backwards', () => {
+    const submitted = scrapes.map((text) => metricByCell(text, 'faultline_runs_submitted_total'));
+    const midRun = submitted.some((byCell) => [...byCell.values()].some((v) => v > 0 && v < RUNS));
+    expect(midRun).toBe(true);
+    for (let i = 1; i < submitted.length; i++)
+      for (const [cell, value] of submitted[i - 1]!)
+        expect(submitted[i]!.get(cell) ?? value).toBeGreaterThanOrEqual(value);
+  });
+
+  it('ends with the counts of results.json', () => {
+    // metrics.prom is the exposition as the run ended (the server stops with the run).
+    const final = readFileSync(join(run.outDir, 'metrics.prom'), 'utf8');
+    const last = scrapes.at(-1)!;
+    for (const cell of run.results.cells) {
+      const { runs } = cell;
+      const expected: [string, number][] = [
+        ['faultline_runs_submitted_total', runs.submitted],
+        // run-done completed: complete runs and those that turned out to miss an effect.
+        ['faultline_runs_completed_total', runs.completed + runs.lostBy.missingEffects],
+        ['faultline_runs_lost', runs.lostBy.noOutcome],
+        ['faultline_effects_applied_total', cell.effects.applied],
+        ['faultline_effects_duplicate_total', cell.effects.duplicates],
+        ['faultline_step_attempts_total', cell.attempts.total],
+        ['faultline_faults_injected_total', cell.faults.length],
+        ['faultline_run_latency_seconds_count', runs.completed + runs.failed + runs.lostBy.missingEffects],
+      ];
+      for (const [metric, value] of expected) {
+        expect(metricByCell(final, metric).get(cell.id), `${metric} of ${cell.id}`).toBe(value);
+        // What a scraper saw last is at most that.
+        expect(metricByCell(last, metric).get(cell.id) ?? 0).toBeLessThanOrEqual(value);
+      }
+    }
+  });
+});
+
+describe('OpenTelemetry over OTLP', () => {
+  it('one trace per run, with a span per attempt from Faultline and from the orchestrator', () => {
+    const spans = receiver.spans;
+    const attemptsByRun = new Map<string, number>();
+    for (const event of history())
+      if (event.type === 'attempt') {
+        const key = `${event.cell}|${event.runId}`;
+        attemptsByRun.set(key, (attemptsByRun.get(key) ?? 0) + 1);
+      }
+    const roots = spans.filter((s) => s.attributes[SPAN_ATTRIBUTES.role] === SPAN_ROLES.run);
+    expect(roots).toHaveLength(RUNS * run.results.cells.length);
+    expect(new Set(roots.map((s) => s.traceId)).size).toBe(roots.length);
+    for (const root of roots) {
+      const key = `${root.attributes[SPAN_ATTRIBUTES.cell]}|${root.attributes[SPAN_ATTRIBUTES.runId]}`;
+      const trace = spans.filter((s) => s.traceId === root.traceId);
+      const attempts = trace.filter((s) => s.attributes[SPAN_ATTRIBUTES.role] === SPAN_ROLES.attempt);
+      expect(attempts.length, key).toBe(attemptsByRun.get(key));
+      // Every Faultline span of the trace belongs to this run: the run id is the correlation id.
+      for (const span of trace)
+        if (SPAN_ATTRIBUTES.runId in span.attributes)
+          expect(span.attributes[SPAN_ATTRIBUTES.runId]).toBe(root.attributes[SPAN_ATTRIBUTES.runId]);
+      // The orchestrator's own instrumentation: a job processed (BullMQ), an activity run (Temporal).
+      const library = String(root.attributes[SPAN_ATTRIBUTES.cell]).includes('/bullmq/')
+        ? trace.filter((s) => s.name.startsWith('process '))
+        : trace.filter((s) => s.name === 'RunActivity:executeStep');
+      expect(library.length, key).toBe(attemptsByRun.get(key));
+    }
+  });
+
+  it('exports the same spans to OTLP and to the run folder, and every trace is complete', () => {
+    const fileSpanIds = new Set<string>();
+    for (const file of readdirSync(join(run.outDir, TRACES_DIR)))
+      for (const line of readFileSync(join(run.outDir, TRACES_DIR, file), 'utf8')
+        .trim()
+        .split('\n'))
+        fileSpanIds.add((JSON.parse(line) as { spanId: string }).spanId);
+    const otlpIds = new Set(receiver.spans.map((s) => s.spanId));
+    expect(fileSpanIds.size).toBeGreaterThan(0);
+    expect([...fileSpanIds].filter((id) => !otlpIds.has(id))).toEqual([]);
+    for (const cell of run.results.cells)
+      expect(cell.traces).toEqual({
+        runs: RUNS,
+        completeRuns: RUNS,
+        completeness: 1,
+        splitRuns: 0,
+        attemptSpans: {
+          expected: cell.attempts.total,
+          exported: cell.attempts.total,
+          lostInFlight: 0,
+          lostBuffered: 0,
+        },
+      });
   });
 });
 

@@ -41,7 +41,12 @@ describe.skipIf(unavailable !== undefined)('testcontainers provider', () => {
     const runs = 15;
     const { results, outDir } = await runForTest({
       scenarios: ['rag-ingest'],
-      adapters: [{ name: 'bullmq' }, { name: 'temporal' }],
+      // Recovery knobs as short as smoke.yaml's: a job or activity the restart orphaned is
+      // taken up again within seconds, not after the libraries' 30 s defaults.
+      adapters: [
+        { name: 'bullmq', knobs: { lockDuration: 3000, stalledInterval: 1000 } },
+        { name: 'temporal', knobs: { startToCloseTimeout: 3000, heartbeatTimeout: 1000 } },
+      ],
       faults: ['backend-restart'],
       services: 'testcontainers',
       load: { runs, ratePerSec: 5, workers: 2, drainTimeoutMs: 30_000 },
