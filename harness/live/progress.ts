@@ -72,7 +72,8 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressView {
     format:
       '{cell} [{bar}] {value}/{total} done | {submitted} submitted | lost {lost} | dup {duplicates} | fault {fault} | {elapsed} elapsed, ~{left} left',
     barsize: 20,
-    hideCursor: true,
+    // A Ctrl-C exits without stopping the bars: a hidden cursor would stay hidden.
+    hideCursor: false,
     clearOnComplete: false,
     stopOnComplete: false,
     // Figures change when the monitor polls (twice a second): no need to redraw faster.
