@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { ServiceDefinition } from '../kinds/index.js';
@@ -40,8 +40,9 @@ export async function serviceImage(
     `LABEL ${LABELS.managed}=true`,
     '',
   ].join('\n');
-  // Tagged by what goes in: the same binaries give the same image, built once per machine.
-  const name = `faultline-${definition.name}:${contentKey(files, dockerfile)}`;
+  // Tagged by what goes in: the same binaries give the same image, built once per machine
+  // whichever checkout asks (a second clone's binaries are the same bytes at another path).
+  const name = `faultline-${definition.name}:${contentKey(binary, files.slice(1), dockerfile)}`;
   const client = await dockerClient();
   const { ImageName, GenericContainer } = await loadTestcontainers();
   if (!(await client.image.exists(ImageName.fromString(name)))) {
@@ -55,8 +56,26 @@ export async function serviceImage(
     } finally {
       rmSync(context, { recursive: true, force: true });
     }
+    await removeOlderImages(client.container.dockerode, definition.name, name);
   }
   return { name, command: [] };
+}
+
+type Dockerode = Awaited<ReturnType<typeof dockerClient>>['container']['dockerode'];
+
+/**
+ * Images of this service built from binaries since replaced (setup reinstalled the Temporal
+ * CLI): 150 MB each, never used again. Best effort; an image a container still uses stays.
+ */
+async function removeOlderImages(dockerode: Dockerode, service: string, current: string): Promise<void> {
+  const images = await dockerode.listImages({ filters: { reference: [`faultline-${service}`] } });
+  // By tag: the same bytes under an older tag are one image with two tags.
+  const older = images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== current);
+  for (const tag of older)
+    await dockerode
+      .getImage(tag)
+      .remove()
+      .catch(() => {});
 }
 
 /**
@@ -90,11 +109,12 @@ function copyInto(root: string, from: string, to: string): void {
   copyFileSync(from, target);
 }
 
-function contentKey(files: readonly string[], dockerfile: string): string {
+/** The Dockerfile, the libraries' paths (where the image puts them) and every file's bytes. */
+function contentKey(binary: string, libraries: readonly string[], dockerfile: string): string {
   const hash = createHash('sha256').update(dockerfile);
-  for (const file of files) {
-    const { size, mtimeMs } = statSync(file);
-    hash.update(`${file}\0${size}\0${mtimeMs}\n`);
+  for (const file of [binary, ...libraries]) {
+    hash.update(file === binary ? basename(file) : file);
+    hash.update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 12);
 }
