@@ -55,6 +55,11 @@ export interface DriverContext<Knobs> {
   prepared: unknown;
   /** The adapter's worker roles, as declared: a driver whose work is split across roles routes it by them. */
   workers: readonly WorkerRoleDeclaration[];
+  /**
+   * The run is traced: the harness holds each run's root span active while `submit` runs,
+   * so the orchestrator's own instrumentation (turned on by the driver) carries it on.
+   */
+  traces?: boolean;
 }
 
 export interface AdapterDefinition<Knobs = Record<string, unknown>> {

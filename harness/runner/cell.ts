@@ -10,6 +10,7 @@ import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import type { Experiment } from '../config/experiment.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { RunSpans } from '../tracing/run-spans.js';
 import type { Arrival } from './arrivals.js';
 import type { Environment } from './environment.js';
 import { RunTracker } from './run-tracker.js';
@@ -49,7 +50,7 @@ export interface CellRunSummary {
  */
 export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
   const { experiment, env, history, runDir, arrivals, log } = options;
-  const driver = cell.adapter.createDriver({
+  const adapterDriver = cell.adapter.createDriver({
     cell: cell.id,
     scenario: cell.scenario,
     plan: cell.plan,
@@ -58,7 +59,11 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     runDir,
     prepared: cell.prepared,
     workers: cell.topology.workers,
+    traces: experiment.traces,
   });
+  // Traced: each run is a trace whose root span the harness holds (harness/tracing).
+  const runSpans = experiment.traces ? new RunSpans(cell.id) : null;
+  const driver = runSpans ? runSpans.wrap(adapterDriver) : adapterDriver;
   const tracker = new RunTracker(history, cell.id);
   driver.observe(tracker.onRunDone);
   relayApprovals(env, driver, cell.id, log);
@@ -81,6 +86,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     runDir,
     history,
     restartDelayMs: experiment.workerRestartDelayMs,
+    traces: experiment.traces,
   });
   try {
     await driver.setup();
@@ -107,6 +113,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     // Jepsen's final generator: heal everything, then give the system time to finish.
     await cell.faults.healAll();
     const undone = await tracker.drain(cell.drainTimeoutMs);
+    runSpans?.endOpen();
     if (undone > 0) log(`  ${undone} runs still not done after the ${cell.drainTimeoutMs} ms drain`);
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
     history.append({ type: 'cell-end', cell: cell.id, undone });

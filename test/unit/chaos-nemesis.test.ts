@@ -308,7 +308,7 @@ describe('kills on an adapter with several worker roles', () => {
     const check = (target: string, params?: Record<string, unknown>) =>
       faultKind('kill').check!(
         { kind: 'kill', target, ...(params ? { params } : {}) },
-        { topology: SPLIT_TOPOLOGY, proxyWorkers: true },
+        { topology: SPLIT_TOPOLOGY, proxyWorkers: true, servicesProvider: 'local', canRestart: () => true },
       );
     expect(check('worker@activity')).toBeUndefined();
     expect(check('workers')).toBeUndefined();
