@@ -124,8 +124,9 @@ describe('client options from the environment', () => {
       FAULTLINE_TEMPORAL_TLS_CERT_FILE: join(dir, 'c.pem'),
       FAULTLINE_TEMPORAL_TLS_KEY_FILE: join(dir, 'k.pem'),
     });
-    expect(mtls.tls?.clientCertPair?.crt.toString()).toBe('CERT');
-    expect(mtls.tls?.clientCertPair?.key.toString()).toBe('KEY');
+    const pair = mtls.tls === false ? undefined : mtls.tls?.clientCertPair;
+    expect(pair?.crt.toString()).toBe('CERT');
+    expect(pair?.key.toString()).toBe('KEY');
   });
 });
 
