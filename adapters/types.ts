@@ -63,6 +63,11 @@ export interface DriverContext<Knobs> {
   startHelper(name: string, command: WorkerCommand): HelperProcess;
   /** The adapter's worker roles, as declared: a driver whose work is split across roles routes it by them. */
   workers: readonly WorkerRoleDeclaration[];
+  /**
+   * The run is traced: the harness holds each run's root span active while `submit` runs,
+   * so the orchestrator's own instrumentation (turned on by the driver) carries it on.
+   */
+  traces?: boolean;
 }
 
 /** A helper process, spoken to in lines of text over its stdin and stdout. */

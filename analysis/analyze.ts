@@ -2,6 +2,7 @@ import { type HistoryEvent, RUN_LEVEL } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
+import type { SpanRecord } from '../core/traces.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
 import { encodeLatencies, runLatencyHistogram, summarizeHistogram } from './metrics/latency.js';
@@ -16,6 +17,7 @@ import {
 } from './metrics/throughput.js';
 import { createTraceabilityFold } from './metrics/traceability.js';
 import { createWorkerUsageFold } from './metrics/worker-usage.js';
+import { createTraceCompletenessFold } from './traces/completeness.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed
@@ -44,6 +46,11 @@ export interface CellMeta {
   requireCompensationOnFailure?: boolean;
   /** Runs the arrival plan promised the cell (config.json's load.runs); the checker finds any never submitted. */
   plannedRuns?: number;
+  /**
+   * The cell's Faultline spans (from the span files) for trace completeness; null when the
+   * run was not traced; undefined to leave trace completeness out of the result.
+   */
+  spans?: readonly SpanRecord[] | null;
 }
 
 export interface CellAnalysis {
@@ -68,6 +75,7 @@ export function createCellAnalysis(
   const workerUsage = createWorkerUsageFold();
   /** Worker id → role, from cell-start. */
   let roles: Readonly<Record<string, string>> = {};
+  const traces = cell.spans ? createTraceCompletenessFold() : null;
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
@@ -96,6 +104,7 @@ export function createCellAnalysis(
       recovery.add(event);
       redoneWork.add(event);
       traceability.add(event);
+      traces?.add(event);
       checker.add(event);
     },
     result() {
@@ -144,6 +153,7 @@ export function createCellAnalysis(
         ...(world ? { world } : {}),
         drainTimeoutMs,
         ...(check.interrupted ? { interrupted: check.interrupted } : {}),
+        ...(cell.spans === undefined ? {} : { traces: traces ? traces.result(cell.spans ?? []) : null }),
       };
     },
   };

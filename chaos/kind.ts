@@ -55,6 +55,10 @@ export interface CheckContext {
   topology: AdapterTopology;
   /** Workers reach the services through Toxiproxy links (off only for overhead benchmarks). */
   proxyWorkers: boolean;
+  /** The run's services provider, for messages (`local`, `testcontainers`, `external`). */
+  servicesProvider: string;
+  /** Whether the provider can restart this service: it owns the server (not an external one). */
+  canRestart(service: string): boolean;
 }
 
 export interface PlannedFault {

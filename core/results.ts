@@ -164,6 +164,11 @@ export interface CellResult {
    * Absent for a cell that ran to its end.
    */
   interrupted?: Interruption;
+  /**
+   * How whole the cell's OpenTelemetry traces are (analysis/traces): null when the run was
+   * not traced; absent in results written before traces existed.
+   */
+  traces?: TraceCompleteness | null;
 }
 
 /** How a cell was cut short; `signal` is null when the harness died without saying (SIGKILL). */
@@ -190,6 +195,28 @@ export interface Observability {
   examples: string[];
   completedRuns: number;
   completeHistories: number;
+}
+
+/** Trace completeness of one cell, from the span files and the history. */
+export interface TraceCompleteness {
+  /** Runs with a final state (completed or failed). */
+  runs: number;
+  /** Of them, runs whose trace holds the root span and the span of every attempt that ended. */
+  completeRuns: number;
+  /** completeRuns / runs; null when no run finished. */
+  completeness: number | null;
+  /** Finished runs whose spans fell into more than one trace: the context did not travel. */
+  splitRuns: number;
+  attemptSpans: {
+    /** Attempts the history records. */
+    expected: number;
+    /** Attempts whose span is in a span file. */
+    exported: number;
+    /** Attempts a dying worker cut short: their span never ended. */
+    lostInFlight: number;
+    /** Attempts that ended but whose span died in the worker's export buffer. */
+    lostBuffered: number;
+  };
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */

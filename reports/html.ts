@@ -19,6 +19,7 @@ import { renderGlanceHtml, sectionId } from './glance-render.js';
 import { cellFaultBands, groupRunCharts } from './group-run-charts.js';
 import { PARITY_ROWS, type ParityGroup, parityGroups, paritySentences } from './language-parity.js';
 import { narrate } from './narrative.js';
+import { traceHtml } from './observability.js';
 import { rowsByCell } from './run-series.js';
 import { barChart, lineChart, seriesColor } from './svg.js';
 
@@ -73,6 +74,7 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     for (const group of groups) body.push(groupSection(group, color, rowsOf));
   }
   body.push(paritySection(parityGroups(results)));
+  body.push(traceHtml(results));
   body.push(knobsSection(results));
   return [
     '<!doctype html>',

@@ -16,6 +16,7 @@ import { buildGlance } from './glance.js';
 import { renderGlanceMarkdown } from './glance-render.js';
 import { PARITY_ROWS, parityGroups, paritySentences } from './language-parity.js';
 import { narrate } from './narrative.js';
+import { traceMarkdown } from './observability.js';
 
 /**
  * report.md: per scenario and fault, the adapters side by side (one column each),
@@ -44,6 +45,7 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
     out.push('');
   }
   out.push(...paritySection(results));
+  out.push(...traceMarkdown(results));
   out.push(...knobsSection(results));
   if (options.gates !== undefined) out.push(...gatesSection(options.gates));
   return `${out.join('\n').trimEnd()}\n`;

@@ -4,6 +4,7 @@ import type { FailpointSpec } from './failpoints.js';
 import type { Scenario } from './model.js';
 import type { RunPlan } from './plan.js';
 import type { StepRuntime } from './runtime.js';
+import type { TraceDestination } from './tracing/setup.js';
 
 /**
  * The worker protocol (adapters/README.md): what the harness hands a worker process of
@@ -44,6 +45,12 @@ export interface WorkerConfig<Knobs = Record<string, unknown>> {
   failpoints: FailpointSpec[];
   /** The run folder. */
   runDir: string;
+  /**
+   * OpenTelemetry: where this worker writes the spans it ends (core/traces.ts), or null
+   * when the run is not traced. OTLP export on top follows OTEL_EXPORTER_OTLP_ENDPOINT in
+   * the worker's environment. Absent in configs of harnesses older than traces: null.
+   */
+  traces?: { path: string } | null;
 }
 
 /** What a Node worker's `startWorker` gets: its config, the plan and the shared step runtime. */
@@ -51,6 +58,11 @@ export interface WorkerContext<Knobs> {
   config: WorkerConfig<Knobs>;
   plan: RunPlan;
   runtime: StepRuntime;
+  /**
+   * Where this process's spans go when the run is traced (null otherwise): adapters turn on
+   * their orchestrator's own instrumentation then (BullMQ's telemetry, Temporal's interceptors).
+   */
+  traces: TraceDestination | null;
 }
 
 /** A running worker inside its process; `close` lets in-flight work finish (SIGTERM). */

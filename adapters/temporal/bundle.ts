@@ -1,9 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('./workflow.ts', import.meta.url));
+/** Temporal's OpenTelemetry workflow interceptors: they export through the worker's `exporter` sink. */
+const OTEL_WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve(
+  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+);
 
 /** What `prepare` hands every driver and worker of the experiment. */
 export interface PreparedBundle {
@@ -36,6 +41,7 @@ async function bundleInto(runDir: string): Promise<PreparedBundle> {
   const began = performance.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS],
     logger: new DefaultLogger('WARN'),
   });
   const codePath = join(runDir, 'temporal', 'workflow-bundle.js');

@@ -7,6 +7,8 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { temporalConnectionOptions } from '../../core/credentials.js';
 import { endpointOption } from '../../core/services.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, RunOutcome } from '../types.js';
 import type { TemporalKnobs } from './knobs.js';
@@ -70,11 +72,15 @@ export class TemporalDriver implements AdapterDriver {
   async setup(): Promise<void> {
     const endpoint = this.ctx.services.temporal;
     if (!endpoint) throw new Error('temporal needs the Temporal server, which was not started');
-    const address = `${endpoint.host}:${endpoint.port}`;
-    this.connection = await Connection.connect({ address });
-    this.waitConnection = await Connection.connect({ address });
+    // Credentials (mTLS, an API key), when the endpoint says so, from the environment.
+    const connect = temporalConnectionOptions(endpoint);
+    this.connection = await Connection.connect(connect);
+    this.waitConnection = await Connection.connect(connect);
     const namespace = endpointOption(endpoint, 'namespace', 'temporal');
-    this.client = new Client({ connection: this.connection, namespace });
+    // Temporal's own OpenTelemetry: starting a workflow is a span of the run's trace, and
+    // its context travels in the workflow's headers to the workflow and its activities.
+    const interceptors = this.ctx.traces ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : {};
+    this.client = new Client({ connection: this.connection, namespace, interceptors });
     this.waitClient = new Client({ connection: this.waitConnection, namespace });
   }
 

@@ -1,10 +1,16 @@
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { temporalConnectionOptions } from '../../core/credentials.js';
 import { endpointOption } from '../../core/services.js';
 import type { StartWorker } from '../types.js';
 import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
 import { ACTIVITY_ROLE, activityTaskQueueName, taskQueueName, WORKFLOW_ROLE } from './protocol.js';
+import { workflowSinks } from './sinks.js';
 
 /** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -18,7 +24,7 @@ const SHUTDOWN_GRACE_MS = 8_000;
  * the workflows, whose activities go to another queue (temporal-polyglot runs this worker
  * in that role, with activity workers in Python); `activity` only activities, on that queue.
  */
-export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime }) => {
+export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime, traces }) => {
   const began = performance.now();
   const { knobs, prepared } = config;
   const endpoint = config.endpoints.server;
@@ -29,7 +35,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
 
   const runsWorkflows = config.role !== ACTIVITY_ROLE;
   const runsActivities = config.role !== WORKFLOW_ROLE;
-  const connection = await NativeConnection.connect({ address: `${endpoint.host}:${endpoint.port}` });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(endpoint));
   const worker = await Worker.create({
     connection,
     namespace: endpointOption(endpoint, 'namespace', 'temporal'),
@@ -46,6 +52,20 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
     maxHeartbeatThrottleInterval: knobs.maxHeartbeatThrottleInterval,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    // Temporal's own OpenTelemetry: each activity a span, a child of the workflow's (its
+    // context came in the headers); the workflow's spans leave the sandbox through this
+    // sink. The bundle always holds the workflow interceptors, so the sink always exists.
+    interceptors: traces
+      ? {
+          activity: [
+            (ctx) => ({
+              inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+            }),
+          ],
+        }
+      : {},
+    sinks: workflowSinks(traces),
   });
 
   let closing = false;

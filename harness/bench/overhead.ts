@@ -76,6 +76,8 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRow[
         // Arrivals far above capacity: the cell runs as fast as the system allows.
         load: { runs, ratePerSec: 1_000_000, workers: 1, warmupRuns: Math.floor(runs / 10) },
         proxyWorkers,
+        // The harness against bare BullMQ: no tracing, which bare BullMQ does not do either.
+        traces: false,
       },
       'bench',
     );

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { benchOptions, benchTable, overheadBench } from '../bench/overhead.js';
-import { reapOrphans, reapRunFolder } from '../process-registry.js';
 import { installCleanupHandlers } from '../processes.js';
 import { createRunFolder } from '../runner/run-folder.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { number, parseFlags } from './args.js';
+import { cleanCommand, reapLeftovers } from './clean.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
 import { RUN_USAGE } from './run.js';
@@ -29,20 +28,11 @@ usage:
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
   faultline list                  scenarios, adapters and faults
-  faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers)
+  faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers, containers)
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
 
 const log = (line: string) => console.error(line);
-
-/** Kills the processes recorded by faultline processes that are gone; says what it killed. */
-function reapLeftovers(say: (line: string) => void, runDir?: string): number {
-  if (runDir !== undefined && !existsSync(join(runDir, 'config.json')))
-    throw new InputError(`${runDir} is not a run folder: no config.json`);
-  const reaped = runDir === undefined ? reapOrphans() : reapRunFolder(runDir);
-  for (const p of reaped) say(`killed ${p.name} (pid ${p.pid}), left running by faultline pid ${p.owner}`);
-  return reaped.length;
-}
 
 export async function main(argv: string[]): Promise<number> {
   installCleanupHandlers();
@@ -53,17 +43,6 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runAndReport(rest, log);
-      case 'clean': {
-        const { positionals } = parseFlags(rest, {}, 'clean');
-        if (positionals.length > 1) throw new InputError('usage: faultline clean [RUN_DIR]');
-        const reaped = positionals[0] === undefined ? reapLeftovers(log) : reapLeftovers(log, positionals[0]);
-        console.log(
-          reaped === 0
-            ? 'nothing to clean: no process of a dead faultline run is running'
-            : `killed ${reaped} process(es) left by dead faultline runs`,
-        );
-        return EXIT.ok;
-      }
       case 'report':
         return await reportCommand(rest, log);
       case 'aggregate':
@@ -91,6 +70,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         console.log(await listCommand());
         return EXIT.ok;
+      case 'clean':
+        return await cleanCommand(rest, log);
       case '--version':
       case 'version':
         console.log(TOOL_VERSION);

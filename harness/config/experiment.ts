@@ -8,6 +8,7 @@ import {
   MAX_WORKERS,
   MIN_RATE_PER_SEC,
 } from '../../core/limits.js';
+import { PROVIDER_KINDS } from '../services/index.js';
 
 /**
  * An experiment: which scenarios, through which adapters (with their knobs), under
@@ -122,6 +123,20 @@ export const ExperimentSchema = z
       .array(z.string().min(1))
       .superRefine(noDuplicates((t: string) => t.trim(), 'threshold'))
       .default([]),
+    /**
+     * Where Redis, Temporal and Toxiproxy come from: binaries started here (`local`), Docker
+     * containers started through testcontainers, or servers someone else runs (`external`,
+     * addresses and credentials from FAULTLINE_* environment variables).
+     */
+    services: z.enum(PROVIDER_KINDS).default('local'),
+    /** testcontainers: images built from the binaries setup installed (nothing pulled), or the public images. */
+    containerImages: z.enum(['local', 'public']).default('local'),
+    /**
+     * OpenTelemetry: each run a trace, each step attempt a span, through the orchestrators'
+     * own instrumentation; written to traces/ in the run folder, and sent over OTLP when
+     * OTEL_EXPORTER_OTLP_ENDPOINT is set. Off only to measure the harness (faultline bench).
+     */
+    traces: z.boolean().default(true),
   })
   .strict()
   .superRefine((e, ctx) => {

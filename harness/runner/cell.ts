@@ -11,6 +11,7 @@ import type { Experiment } from '../config/experiment.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
 import { startHelper } from '../supervisor/helper.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { RunSpans } from '../tracing/run-spans.js';
 import type { Arrival } from './arrivals.js';
 import type { Environment } from './environment.js';
 import { RunTracker } from './run-tracker.js';
@@ -50,7 +51,7 @@ export interface CellRunSummary {
  */
 export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
   const { experiment, env, history, runDir, arrivals, log } = options;
-  const driver = cell.adapter.createDriver({
+  const adapterDriver = cell.adapter.createDriver({
     cell: cell.id,
     scenario: cell.scenario,
     plan: cell.plan,
@@ -60,7 +61,11 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     prepared: cell.prepared,
     startHelper: (name, command) => startHelper(runDir, name, command),
     workers: cell.topology.workers,
+    traces: experiment.traces,
   });
+  // Traced: each run is a trace whose root span the harness holds (harness/tracing).
+  const runSpans = experiment.traces ? new RunSpans(cell.id) : null;
+  const driver = runSpans ? runSpans.wrap(adapterDriver) : adapterDriver;
   const tracker = new RunTracker(history, cell.id);
   driver.observe(tracker.onRunDone);
   relayApprovals(env, driver, cell.id, log);
@@ -83,6 +88,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     runDir,
     history,
     restartDelayMs: experiment.workerRestartDelayMs,
+    traces: experiment.traces,
   });
   try {
     await driver.setup();
@@ -109,6 +115,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     // Jepsen's final generator: heal everything, then give the system time to finish.
     await cell.faults.healAll();
     const undone = await tracker.drain(cell.drainTimeoutMs);
+    runSpans?.endOpen();
     if (undone > 0) log(`  ${undone} runs still not done after the ${cell.drainTimeoutMs} ms drain`);
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
     history.append({ type: 'cell-end', cell: cell.id, undone });

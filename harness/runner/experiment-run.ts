@@ -5,16 +5,26 @@ import { HISTORY_SCHEMA_VERSION, RUN_LEVEL } from '../../core/history/events.js'
 import { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
+import { TRACES_DIR } from '../../core/traces.js';
 import { TOOL_VERSION } from '../../core/version.js';
+import { traceTo } from '../../scenarios/tracing/setup.js';
 import type { Experiment } from '../config/experiment.js';
+import { type ProgressMode, startLiveMonitor } from '../live/monitor.js';
 import { alsoRecordIn } from '../process-registry.js';
 import { onInterrupt } from '../processes.js';
 import { runCell } from './cell.js';
-import { startEnvironment } from './environment.js';
+import { type Environment, startEnvironment } from './environment.js';
 import { computeResults, writeResults } from './recompute.js';
 import type { RecordedConfig } from './recorded-config.js';
 import { type ResolvedCell, type ResolvedExperiment, recordedConfig, resolveExperiment } from './resolve.js';
 import { createRunFolder } from './run-folder.js';
+
+export interface RunOptions {
+  /** Serve Prometheus metrics on 127.0.0.1:port/metrics while the run lasts (0: a free port). */
+  metricsPort?: number;
+  /** Live progress: bars on a terminal, plain lines otherwise (`auto`); off by default. */
+  progress?: ProgressMode;
+}
 
 /**
  * Runs the matrix scenario × fault × adapter on one set of services, every cell on
@@ -23,7 +33,8 @@ import { createRunFolder } from './run-folder.js';
 export async function runExperiment(
   experiment: Experiment,
   outDir: string,
-  log: (line: string) => void,
+  baseLog: (line: string) => void,
+  options: RunOptions = {},
 ): Promise<Results> {
   const { resolved, config } = await prepareRun(experiment, outDir);
   alsoRecordIn(join(outDir, 'processes.jsonl'));
@@ -39,20 +50,50 @@ export async function runExperiment(
   const forgetInterrupt = onInterrupt((signal) =>
     history.append({ type: 'run-interrupted', cell: RUN_LEVEL, signal }),
   );
-  const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
-  log(`starting services (${[...services].join(', ')}), the links and the world…`);
-  const env = await startEnvironment({
+  // The live view (progress, /metrics) follows the history files on a timer of its own.
+  const monitor = await startLiveMonitor({
     runDir: outDir,
-    services,
-    links: resolved.adapters.flatMap(({ topology }) => topology.links),
-    persistence: experiment.backendPersistence,
-    proxyWorkers: experiment.proxyWorkers,
-  }).catch((error: unknown) => {
+    cells: resolved.cells.map((cell) => ({
+      id: cell.id,
+      scenario: cell.scenario.name,
+      adapter: cell.adapter.adapter.name,
+      fault: cell.fault,
+      runs: experiment.load.runs,
+    })),
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+    progress: options.progress ?? 'off',
+    log: baseLog,
+  });
+  const log = monitor.log;
+  const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
+  log(`starting services (${[...services].join(', ')}: ${experiment.services}), the links and the world…`);
+  let env: Environment;
+  try {
+    env = await startEnvironment({
+      runDir: outDir,
+      services,
+      links: resolved.adapters.flatMap(({ topology }) => topology.links),
+      persistence: experiment.backendPersistence,
+      proxyWorkers: experiment.proxyWorkers,
+      provider: experiment.services,
+      containerImages: experiment.containerImages,
+      log,
+    });
+  } catch (error) {
     forgetInterrupt();
     alsoRecordIn(undefined);
     history.close();
+    await monitor.stop();
     throw error;
-  });
+  }
+  // Traced: the harness's own spans (each run's root) go to traces/harness.jsonl.
+  const traces = experiment.traces
+    ? traceTo({
+        serviceName: 'faultline-harness',
+        instanceId: 'harness',
+        file: join(outDir, TRACES_DIR, 'harness.jsonl'),
+      })
+    : null;
   try {
     if (experiment.approver) env.world.setApprover(experiment.approver);
     const prepared = new Map<string, unknown>();
@@ -84,7 +125,9 @@ export async function runExperiment(
   } finally {
     forgetInterrupt();
     history.close();
+    await traces?.close();
     await env.stop();
+    await monitor.stop();
     alsoRecordIn(undefined);
   }
   // The same path as `faultline report`: results from the merged history and config alone.

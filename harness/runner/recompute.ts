@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
+import { readCellSpans } from '../../analysis/traces/span-files.js';
 import { describeZodErrorBriefly, InputError, REPORT_INPUT } from '../../core/errors.js';
 import { mergeHistoryParts, readEvents } from '../../core/history/reader.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
+import { TRACES_DIR } from '../../core/traces.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { planRun } from '../../scenarios/plan.js';
 import { type RecordedConfig, RecordedConfigSchema } from './recorded-config.js';
@@ -46,7 +48,13 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
 export async function computeResults(runDir: string, config: RecordedConfig): Promise<Results> {
   const historyPath = join(runDir, 'history.jsonl');
   if (!existsSync(historyPath)) await mergeHistoryParts(join(runDir, 'history.d'), historyPath);
-  const cells = await analyzeHistoryFile(historyPath, cellMetasFromConfig(config));
+  const metas = cellMetasFromConfig(config);
+  // Runs recorded before traces existed have no `traces` in config.json: no figure at all.
+  if (config.traces !== undefined) {
+    const spans = config.traces === true ? await readCellSpans(join(runDir, TRACES_DIR)) : null;
+    for (const meta of metas) meta.spans = spans === null ? null : (spans.get(meta.id) ?? []);
+  }
+  const cells = await analyzeHistoryFile(historyPath, metas);
   const cut = cells.filter((cell) => cell.interrupted !== undefined);
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,

@@ -16,6 +16,7 @@ import { loadScenario } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/model.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { type Experiment, warmupRunsOf } from '../config/experiment.js';
+import { providerCanRestart } from '../services/index.js';
 import { type Arrival, poissonArrivals } from './arrivals.js';
 import type { RecordedConfig } from './recorded-config.js';
 
@@ -62,6 +63,8 @@ export function chaosSettings(experiment: Experiment): ChaosSettings {
     workers: experiment.load.workers,
     faultSchedule: experiment.faultSchedule,
     proxyWorkers: experiment.proxyWorkers,
+    servicesProvider: experiment.services,
+    canRestart: (service) => providerCanRestart(experiment.services, service),
   };
 }
 

@@ -4,6 +4,7 @@ import type { PoolChild } from '../../chaos/ports.js';
 import { InfrastructureError } from '../../core/errors.js';
 import { completeLength, type HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
+import { TRACES_DIR } from '../../core/traces.js';
 import {
   WORKER_CONFIG_ENV,
   WORKER_PROTOCOL_VERSION,
@@ -26,7 +27,9 @@ export interface SupervisorOptions {
   /** The adapter's worker roles: how each is started and what a kill of one means. */
   roles: readonly WorkerRoleDeclaration[];
   /** Everything a worker's config holds but its identity. */
-  config: Omit<WorkerConfig, 'protocol' | 'workerId' | 'role' | 'historyPath'>;
+  config: Omit<WorkerConfig, 'protocol' | 'workerId' | 'role' | 'historyPath' | 'traces'>;
+  /** Workers write their spans to traces/worker-<id>.jsonl (and OTLP, when configured). */
+  traces?: boolean;
   runDir: string;
   /** The harness's history, for worker-exit. */
   history: HistoryWriter;
@@ -167,6 +170,9 @@ export class Supervisor {
       workerId: slot.id,
       role: slot.role.role,
       historyPath: slot.historyPath,
+      traces: this.options.traces
+        ? { path: join(this.options.runDir, TRACES_DIR, `worker-${slot.id}.jsonl`) }
+        : null,
     };
     writeFileSync(slot.configPath, `${JSON.stringify(config, null, 2)}\n`);
   }

@@ -174,13 +174,13 @@ describe('no orphans', () => {
       expect(started.map((p) => p.pid)).toContain(Number(pid));
       expect(Number(owner)).toBe(cli.pid);
     }
-    expect(clean.stdout).toContain(`killed ${killed.length} process(es) left by dead faultline runs`);
+    expect(clean.stdout).toContain(`processes: killed ${killed.length} left by dead faultline runs`);
     await until(() => started.every((p) => !isRunning(p)), 10_000);
     expect(started.filter(isRunning)).toEqual([]);
 
     // The machine-wide record of the dead CLI has nothing left to kill, and is dropped.
     const again = spawnSync(process.execPath, [BIN, 'clean'], { env, encoding: 'utf8' });
-    expect(again.stdout).toMatch(/nothing to clean/);
+    expect(again.stdout).toMatch(/processes: none left running/);
     expect(readdirSync(registry)).toEqual([]);
   });
 });

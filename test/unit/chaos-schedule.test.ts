@@ -180,6 +180,18 @@ describe('faults in an experiment', () => {
       /adapter bullmq does not use "temporal"; its services: backend, redis/,
     );
   });
+
+  it('refuses a backend restart the services provider cannot perform (an external server)', () => {
+    expect(() => checkFaults(['backend-restart'], experiment({ services: 'external' }), [bullmq])).toThrow(
+      /the external services provider cannot restart redis \(a server it does not own\)/,
+    );
+    for (const services of ['local', 'testcontainers'] as const)
+      expect(() => checkFaults(['backend-restart'], experiment({ services }), [bullmq])).not.toThrow();
+    // Other faults need no restart: fine against external servers.
+    expect(() =>
+      checkFaults(['network-partition'], experiment({ services: 'external' }), [bullmq]),
+    ).not.toThrow();
+  });
 });
 
 describe('recovery facts', () => {

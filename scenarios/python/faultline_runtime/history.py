@@ -15,11 +15,35 @@ from collections.abc import Mapping
 
 from faultline_runtime.js import stringify
 
+CLOCK_ANCHOR_ENV = "FAULTLINE_CLOCK_ANCHOR"
+
+
+def _clock_anchor() -> float:
+    """The run's anchor (core/clock.ts): epoch ms minus CLOCK_MONOTONIC ms, read once by the harness.
+
+    Reading this process's own wall clock put its events ~3 ms off the harness's; the
+    anchor plus CLOCK_MONOTONIC is one clock for every process of the machine.
+    """
+    inherited = os.environ.get(CLOCK_ANCHOR_ENV)
+    if inherited is not None:
+        try:
+            anchor = float(inherited)
+        except ValueError:
+            anchor = 0.0
+        if anchor > 0 and anchor != float("inf"):
+            return anchor
+    anchor = time.time_ns() / 1_000_000 - time.monotonic_ns() / 1_000_000
+    os.environ[CLOCK_ANCHOR_ENV] = repr(anchor)
+    return anchor
+
+
+_ANCHOR = _clock_anchor()
+
 
 def now_ms() -> float:
-    """Epoch milliseconds with a sub-millisecond fraction, like the reference's `t`."""
-    # Integer true division rounds once; time_ns() / 1e6 would first round the ns to a float.
-    return time.time_ns() / 1_000_000
+    """Epoch milliseconds on the run's shared clock, like the reference's `t`."""
+    # Integer true division rounds once; monotonic_ns() / 1e6 is exact to well under a µs.
+    return _ANCHOR + time.monotonic_ns() / 1_000_000
 
 
 class HistoryWriter:

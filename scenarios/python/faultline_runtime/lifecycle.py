@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from faultline_runtime.config import ConfigError, WorkerConfig, load_worker_config
 from faultline_runtime.failpoints import arm_chaos_failpoints
@@ -29,6 +30,9 @@ from faultline_runtime.history import HistoryWriter
 from faultline_runtime.plan import RunPlan, plan_run
 from faultline_runtime.runtime import StepRuntime
 from faultline_runtime.world import WorldClient
+
+if TYPE_CHECKING:
+    from faultline_runtime.tracing import Tracing
 
 EXIT_OK = 0
 EXIT_SHUTDOWN_FAILED = 1
@@ -44,6 +48,9 @@ class Worker:
     history: HistoryWriter
     world: WorldClient
     runtime: StepRuntime
+    tracing: Tracing | None = None
+    """The run is traced: the adapter turns its orchestrator's own OpenTelemetry
+    instrumentation on (its spans join the runtime's in the run's trace)."""
 
 
 def _exit(code: int) -> None:
@@ -90,6 +97,7 @@ def build_worker(
         crash=crash,
         worker_pid=worker_pid,
     )
+    tracing = _start_tracing(config)
     runtime = StepRuntime(
         cell=config.cell,
         worker_id=config.worker_id,
@@ -99,8 +107,24 @@ def build_worker(
         idempotent_effects=config.idempotent_effects,
         failpoint=failpoint,
         attempt_pid=attempt_pid,
+        tracer=None if tracing is None else tracing.attempts,
     )
-    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime)
+    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime, tracing=tracing)
+
+
+def _start_tracing(config: WorkerConfig) -> Tracing | None:
+    if config.traces_path is None:
+        return None
+    # Imported only for a traced run: the runtime itself needs nothing beyond the standard library.
+    from faultline_runtime.tracing import start_tracing
+
+    return start_tracing(
+        service_name=f"faultline-{config.adapter}",
+        instance_id=config.worker_id,
+        path=config.traces_path,
+        cell=config.cell,
+        worker_id=config.worker_id,
+    )
 
 
 def announce_ready(worker: Worker) -> None:
@@ -181,6 +205,9 @@ class GracefulShutdown:
             print(f"worker: graceful shutdown failed: {error}", file=sys.stderr)
             code = EXIT_SHUTDOWN_FAILED
         self._worker.runtime.wait_idle(self._drain_timeout_s)
+        if self._worker.tracing is not None:
+            # The spans still buffered: a graceful stop exports them (a SIGKILL loses them).
+            self._worker.tracing.shutdown()
         self._exit(code)
 
 
