@@ -23,14 +23,19 @@ const topology = (name: string, poolChildren: boolean): AdapterTopology => ({
   recovery: { boundMs: 1000, governedBy: {} },
 });
 
+const context = (topo: AdapterTopology) => ({
+  topology: topo,
+  proxyWorkers: true,
+  servicesProvider: 'local',
+  canRestart: () => true,
+});
+
 describe('child-kill', () => {
   const entry = childKill.entry.parse({ kind: 'child-kill' });
 
   it('is refused before anything starts for an adapter whose workers have no pool children', () => {
-    expect(
-      childKill.check?.(entry, { topology: topology('pooled', true), proxyWorkers: true }),
-    ).toBeUndefined();
-    expect(childKill.check?.(entry, { topology: topology('single', false), proxyWorkers: true })).toMatch(
+    expect(childKill.check?.(entry, context(topology('pooled', true)))).toBeUndefined();
+    expect(childKill.check?.(entry, context(topology('single', false)))).toMatch(
       /adapter single's workers have no pool children \(poolChildren: false\).*use the kill fault/,
     );
   });
