@@ -28,16 +28,17 @@ def _published_only(self: Any, *args: object, **kwargs: object) -> None:
 def declare_tasks(app: Celery) -> None:
     """The tasks the submitter publishes, declared by name in an app made current, as a
     producer that imports its tasks module has them (their bodies run on the workers only).
-    Celery's OpenTelemetry instrumentation needs this: it looks a published task up by name
-    in the current app's registry (`celery.registry.tasks`) to carry its publish span from
-    `before_task_publish` to `after_task_publish`, and the span of a task it cannot find
-    never ends and stays the publishing thread's current span (the anonymous-task case of
-    opentelemetry-python-contrib#1002). A worker registers the real tasks, and Celery makes
-    its app current itself (`setup_worker_optimizations`). Done traced or not, so what is
-    published does not depend on tracing."""
+    Celery's OpenTelemetry instrumentation looks a published task up by name in the current
+    app's registry (`celery.registry.tasks`) to hold its publish span from
+    `before_task_publish` to `after_task_publish`; for a task it cannot find it holds
+    nothing, and the span ends as soon as the first signal's handler returns, before the
+    message is sent. A worker registers the real tasks, and Celery makes its app current
+    itself (`setup_worker_optimizations`). Declared traced or not, so what is published does
+    not depend on tracing."""
     app.set_current()
     for name in PUBLISHED_TASKS:
-        app.task(name=name, bind=True)(_published_only)
+        # Not shared: a shared task would be added to every app finalized afterwards.
+        app.task(name=name, bind=True, shared=False)(_published_only)
 
 
 class RunCanvas:
