@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from celery import Celery, signals
-from opentelemetry import context, trace
+from opentelemetry import trace
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from celery_support import plan_of
 from faultline_celery.canvas import compile_plan
 from faultline_celery.signatures import PUBLISHED_TASKS, RunCanvas, declare_tasks
-from faultline_celery.tracing import instrument, parent_context
+from faultline_celery.tracing import instrument, parent_context, published_in
 
 ROOT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 ROOT_SPAN = "b7ad6b7169203331"
@@ -50,13 +50,9 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 def publish(app: Celery, run_id: str, traceparent: object) -> None:
-    parent = parent_context(traceparent)
-    token = None if parent is None else context.attach(parent)
-    try:
+    """As the submitter publishes a submission."""
+    with published_in(traceparent):
         RunCanvas(app, run_id).signature(compile_plan(PLAN)).apply_async()
-    finally:
-        if token is not None:
-            context.detach(token)
 
 
 def published_headers(app: Celery) -> dict[str, Any]:

@@ -36,7 +36,8 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -176,16 +177,31 @@ class Observer:
         )
 
 
+PublishedIn = Callable[[object], AbstractContextManager[None]]
+"""The context a run is published in, from the submission's `traceparent`."""
+
+
+def untraced(traceparent: object) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
 class Submitter:
     def __init__(
-        self, app: Celery, cell: str, root: Node, observer: Observer, output: Output, *, traced: bool = False
+        self,
+        app: Celery,
+        cell: str,
+        root: Node,
+        observer: Observer,
+        output: Output,
+        *,
+        published_in: PublishedIn = untraced,
     ) -> None:
         self._app = app
         self._cell = cell
         self._root = root
         self._observer = observer
         self._output = output
-        self._traced = traced
+        self._published_in = published_in
 
     def handle(self, message: Mapping[str, Any]) -> None:
         request = message.get("id")
@@ -193,7 +209,7 @@ class Submitter:
             if message.get("op") == "submit":
                 run_id = str(message["runId"])
                 self._observer.watch(run_id)
-                with self._in_trace(message.get("traceparent")):
+                with self._published_in(message.get("traceparent")):
                     RunCanvas(self._app, run_id).signature(self._root).apply_async()
             elif message.get("op") == "signal":
                 self._signal(str(message["runId"]), str(message["stepId"]), message.get("approved") is True)
@@ -203,24 +219,6 @@ class Submitter:
             self._output.send({"op": "error", "id": request, "reason": f"{type(error).__name__}: {error}"})
             return
         self._output.send({"op": "ack", "id": request})
-
-    @contextlib.contextmanager
-    def _in_trace(self, traceparent: object) -> Iterator[None]:
-        """The run's root span as the current context while Celery publishes the run."""
-        if not self._traced:
-            yield
-            return
-        from opentelemetry import context
-
-        from faultline_celery.tracing import parent_context
-
-        parent = parent_context(traceparent)
-        token = None if parent is None else context.attach(parent)
-        try:
-            yield
-        finally:
-            if token is not None:
-                context.detach(token)
 
     def _signal(self, run_id: str, step_id: str, approved: bool) -> None:
         """The human's decision, where the waiting approval task re-checks for it (the
@@ -251,7 +249,8 @@ def main(argv: list[str]) -> int:
     observer = Observer(app, final_task(plan), output)
     app.backend.client.ping()
     threading.Thread(target=observer.run, name="faultline-outcomes", daemon=True).start()
-    submitter = Submitter(app, cell, compile_plan(plan), observer, output, traced=tracing is not None)
+    traced = untraced if tracing is None else _published_in
+    submitter = Submitter(app, cell, compile_plan(plan), observer, output, published_in=traced)
     output.send({"op": "ready"})
     for line in sys.stdin:
         if line.strip():
@@ -263,6 +262,13 @@ def main(argv: list[str]) -> int:
         tracing.shutdown()  # the publish spans still buffered (os._exit runs no atexit hook)
     sys.stdout.flush()
     os._exit(0)
+
+
+def _published_in(traceparent: object) -> AbstractContextManager[None]:
+    """faultline_celery.tracing.published_in, imported only when the run is traced."""
+    from faultline_celery.tracing import published_in
+
+    return published_in(traceparent)
 
 
 def _start_tracing(config: Mapping[str, Any], cell: str) -> Tracing | None:

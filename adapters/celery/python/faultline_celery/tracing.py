@@ -13,6 +13,10 @@ This module imports the instrumentation: only a traced run loads it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.propagate import extract
@@ -34,3 +38,16 @@ def parent_context(traceparent: object) -> Context | None:
         return None
     context = extract({"traceparent": traceparent})
     return context if get_current_span(context).get_span_context().is_valid else None
+
+
+@contextmanager
+def published_in(traceparent: object) -> Iterator[None]:
+    """The run's root span (parent_context) as the current context while Celery publishes
+    the run, and nothing of it current afterwards."""
+    parent = parent_context(traceparent)
+    token = None if parent is None else otel_context.attach(parent)
+    try:
+        yield
+    finally:
+        if token is not None:
+            otel_context.detach(token)
