@@ -7,6 +7,7 @@ Signatures are immutable (`si`): a step needs its run and step, not its parent's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from celery import Celery, chain, chord, group
 from celery.canvas import Signature
@@ -15,6 +16,29 @@ from faultline_celery.canvas import Chain, Group, Node, Task
 from faultline_celery.keys import APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK, STEP_TASK, task_id
 
 _TASK_NAMES = {"step": STEP_TASK, "approval": APPROVAL_TASK, "join": JOIN_TASK}
+
+PUBLISHED_TASKS = (STEP_TASK, APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK)
+"""Every task a run's canvas names (its errback included)."""
+
+
+def _published_only(self: Any, *args: object, **kwargs: object) -> None:
+    raise RuntimeError(f"{self.name} runs on a worker; the submitter only publishes it")
+
+
+def declare_tasks(app: Celery) -> None:
+    """The tasks the submitter publishes, declared by name in an app made current, as a
+    producer that imports its tasks module has them (their bodies run on the workers only).
+    Celery's OpenTelemetry instrumentation looks a published task up by name in the current
+    app's registry (`celery.registry.tasks`) to hold its publish span from
+    `before_task_publish` to `after_task_publish`; for a task it cannot find it holds
+    nothing, and the span ends as soon as the first signal's handler returns, before the
+    message is sent. A worker registers the real tasks, and Celery makes its app current
+    itself (`setup_worker_optimizations`). Declared traced or not, so what is published does
+    not depend on tracing."""
+    app.set_current()
+    for name in PUBLISHED_TASKS:
+        # Not shared: a shared task would be added to every app finalized afterwards.
+        app.task(name=name, bind=True, shared=False)(_published_only)
 
 
 class RunCanvas:

@@ -5,6 +5,12 @@ Its role says what it runs: `worker` (temporal-python) workflows and activities 
 cell's task queue; `activity` (temporal-polyglot's Python workers) only activities, on the
 cell's activity queue, for workflows a TypeScript worker runs; `workflow` only workflows.
 It reaches the server through the `server` Toxiproxy link.
+
+Traced (the config's `traces`), the SDK's own OpenTelemetry interceptor
+(`temporalio.contrib.opentelemetry.TracingInterceptor`) is on the worker, on the process's
+provider: it takes the trace context the harness's client (or a TypeScript workflow) puts
+in the headers, so a workflow's spans and each activity's `RunActivity` span are in the
+run's trace, and the step runtime's attempt span is a child of the activity's.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.worker import Interceptor
 from temporalio.worker import Worker as TemporalWorker
 
 from faultline_runtime.config import ConfigError, WorkerConfig
@@ -48,6 +55,15 @@ def _namespace(config: WorkerConfig) -> str:
     return namespace if isinstance(namespace, str) else "default"
 
 
+def interceptors(worker: Worker) -> list[Interceptor]:
+    """Temporal's OpenTelemetry interceptor when the run is traced (imported only then)."""
+    if worker.tracing is None:
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor(worker.tracing.provider.get_tracer("temporalio.contrib.opentelemetry"))]
+
+
 def create_worker(client: Client, worker: Worker, settings: WorkerSettings) -> TemporalWorker:
     """The SDK's worker for this process's role, configured from the knobs."""
     config = worker.config
@@ -71,6 +87,7 @@ def create_worker(client: Client, worker: Worker, settings: WorkerSettings) -> T
             else None
         ),
         identity=config.worker_id,
+        interceptors=interceptors(worker),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         sticky_queue_schedule_to_start_timeout=settings.sticky_queue_schedule_to_start_timeout,
