@@ -171,6 +171,9 @@ describe.each(measured)('chaos on %s, real services', (adapter) => {
         { kind: 'backend-restart', at: '40%', target: 'backend', params: { downMs: 1000 } },
       ],
       backendPersistence: persistence,
+      // Without persistence the runs in flight are gone for good: a short drain, not a wait
+      // for runs that cannot come back (the others finish within seconds of the restart).
+      ...(persistence ? {} : { load: { drainTimeoutMs: 10_000 } }),
     });
     const start = ofType(events, 'fault-start').find((e) => e.fault === 'backend-restart')!;
     const end = ofType(events, 'fault-end').find((e) => e.faultId === start.faultId)!;
