@@ -14,6 +14,7 @@ import {
   steadyStateWindow,
   throughputSeries,
 } from './metrics/throughput.js';
+import { createTimerFold } from './metrics/timers.js';
 import { createTraceabilityFold } from './metrics/traceability.js';
 
 /**
@@ -61,6 +62,7 @@ export function createCellAnalysis(
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
+  const timers = createTimerFold(cell.plan);
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
@@ -77,6 +79,7 @@ export function createCellAnalysis(
       recovery.add(event);
       redoneWork.add(event);
       traceability.add(event);
+      timers.add(event);
       checker.add(event);
     },
     result() {
@@ -86,6 +89,7 @@ export function createCellAnalysis(
       const completions = completionTimes(runs());
       const latencies = runLatencyHistogram(runs());
       const redone = redoneWork.result();
+      const timerResults = timers.result(checker.runs);
       // The time axis starts at the first submit; a cell that submitted nothing falls back to its first event.
       const originAt = firstSubmitAt(runs()) ?? (hasEvents ? startedAt : 0);
       return {
@@ -120,6 +124,7 @@ export function createCellAnalysis(
         },
         ...(world ? { world } : {}),
         drainTimeoutMs,
+        ...(timerResults ? { timers: timerResults } : {}),
       };
     },
   };

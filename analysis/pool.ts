@@ -1,4 +1,4 @@
-import type { AnomalyKind, CellResult } from '../core/results.js';
+import type { AnomalyKind, CellResult, TimerResults } from '../core/results.js';
 import { encodeLatencies, poolLatencies, summarizeHistogram } from './metrics/latency.js';
 
 /**
@@ -108,5 +108,25 @@ export function poolCells(cells: readonly CellResult[]): PooledCell {
       completeHistories: sum((c) => c.observability.completeHistories),
     },
     drainTimeoutMs: Math.max(...cells.map((c) => c.drainTimeoutMs ?? 0)),
+    ...poolTimers(cells),
+  };
+}
+
+/** Timer counts add up and their drift distributions merge. */
+function poolTimers(cells: readonly CellResult[]): { timers?: TimerResults } {
+  const measured = cells.flatMap((c) => (c.timers ? [c.timers] : []));
+  if (measured.length === 0) return {};
+  const sum = (read: (t: TimerResults) => number) => measured.reduce((total, t) => total + read(t), 0);
+  const drift = poolLatencies(measured.map((t) => t.driftHistogram));
+  return {
+    timers: {
+      due: sum((t) => t.due),
+      fired: sum((t) => t.fired),
+      lost: sum((t) => t.lost),
+      firedTwice: sum((t) => t.firedTwice),
+      early: sum((t) => t.early),
+      driftMs: summarizeHistogram(drift),
+      driftHistogram: encodeLatencies(drift),
+    },
   };
 }

@@ -132,6 +132,8 @@ export interface CellResult {
   world?: { requests: number; cpuUtilisation: number | null };
   /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */
   drainTimeoutMs: number | null;
+  /** Scenarios with timer steps only: fire-time drift, timers lost or fired twice. */
+  timers?: TimerResults;
 }
 
 /**
@@ -151,6 +153,29 @@ export interface Observability {
   examples: string[];
   completedRuns: number;
   completeHistories: number;
+}
+
+/**
+ * Timer steps (a wait the orchestrator keeps): how late they fired and whether faults lost
+ * one or fired one twice. A timer is due once its dependencies finished ok (its run was
+ * submitted, for a first step): its intended fire time is then plus its delay, from the
+ * history alone, whatever the orchestrator believed.
+ */
+export interface TimerResults {
+  /** Timer instances whose intended fire time came (of submitted runs, warm-up included). */
+  due: number;
+  /** Due timers that fired at least once. */
+  fired: number;
+  /** Due timers that never fired, of runs that did not end failed (a failed run may drop its timers). */
+  lost: number;
+  /** Timers that fired more than once (a redelivered countdown, a re-run delayed job). */
+  firedTwice: number;
+  /** Timers whose first firing came before the intended time (or process clocks that far apart). */
+  early: number;
+  /** First firing minus intended fire time, of non-warm-up runs (early ones count as 0). */
+  driftMs: LatencySummary;
+  /** The drift distribution, HdrHistogram's compressed base64 of µs values; null without samples. */
+  driftHistogram: string | null;
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */

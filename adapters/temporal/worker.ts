@@ -1,20 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { endpointOption } from '../../core/services.js';
-import type { StartWorker } from '../types.js';
+import type { RunPlan } from '../../scenarios/plan.js';
+import type { StartWorker, WorkerContext } from '../types.js';
 import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
-import { taskQueueName } from './protocol.js';
+import { pipelineSteps, taskQueueName, WORKFLOW_CODE_GLOBAL, type WorkflowCode } from './protocol.js';
 
 /** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
 
 /**
  * A Temporal worker process: polls the cell's task queue for workflow tasks (the DAG
- * interpreter, loaded from the experiment's prebuilt bundle) and activity tasks (the
- * shared step runtime). It reaches the server through the `server` Toxiproxy link.
+ * interpreter, loaded from the experiment's prebuilt bundle with this worker's scenario
+ * version as its code) and activity tasks (the shared step runtime). It reaches the
+ * server through the `server` Toxiproxy link.
  */
-export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime }) => {
+export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
+  const { config, runtime, versions } = ctx;
   const began = performance.now();
   const { knobs, prepared } = config;
   const endpoint = config.endpoints.server;
@@ -23,14 +27,19 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
   // Core logs every poll retry at INFO during a network fault; warnings are enough in a worker log.
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
+  const bundle = readFileSync(prepared.codePath, 'utf8');
+  const code = workflowCode(ctx);
   const connection = await NativeConnection.connect({ address: `${endpoint.host}:${endpoint.port}` });
   const worker = await Worker.create({
     connection,
     namespace: endpointOption(endpoint, 'namespace', 'temporal'),
     taskQueue: taskQueueName(knobs.taskQueue, config.cell),
     identity: config.workerId,
-    workflowBundle: { codePath: prepared.codePath },
-    activities: createActivities(runtime, { resumeFromCheckpoint: knobs.resumeFromCheckpoint }),
+    // The bundle is shared by every worker; what makes it this worker's code is the plan it is given.
+    workflowBundle: { code: `globalThis.${WORKFLOW_CODE_GLOBAL} = ${JSON.stringify(code)};\n${bundle}` },
+    activities: createActivities((version) => versions.get(version ?? -1)?.runtime ?? runtime, {
+      resumeFromCheckpoint: knobs.resumeFromCheckpoint,
+    }),
     maxConcurrentActivityTaskExecutions: knobs.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: knobs.maxConcurrentWorkflowTaskExecutions,
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
@@ -56,3 +65,26 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime 
     },
   };
 };
+
+/**
+ * This worker's workflow code: the plan of the scenario version it runs. With knob
+ * versioning `patched`, a version after the first also carries the previous version's plan
+ * and the patch id that tells a run's history apart, and activities name their version.
+ */
+export function workflowCode({ config, plan, versions }: WorkerContext<TemporalKnobs>): WorkflowCode {
+  const own = config.scenarioVersion ?? 1;
+  const codePlan = (version: number, versionPlan: RunPlan) => ({
+    version,
+    steps: pipelineSteps(versionPlan),
+    rollsBackOnFailure: versionPlan.rollsBackOnFailure,
+  });
+  const patchedCode = config.knobs.versioning === 'patched';
+  const previous = versions.get(own - 1);
+  return {
+    ...codePlan(own, plan),
+    versionedActivities: patchedCode,
+    ...(patchedCode && previous
+      ? { patch: { patchId: `faultline-v${own}`, previous: codePlan(previous.version, previous.plan) } }
+      : {}),
+  };
+}

@@ -402,6 +402,53 @@ export const BUILT_IN_METRICS = [
     csv: { max: 'affectedRunsMaxDelayMs' },
     compared: [],
   }),
+  // Added after the first catalog: new columns go at the end of summary.csv's metric columns.
+  define({
+    name: 'timers.due',
+    unit: 'count',
+    better: 'neither',
+    description: 'timer steps whose intended fire time came (their dependencies finished ok)',
+    label: 'timers due',
+    scope: 'all',
+    csv: 'timersDue',
+    compared: false,
+    read: (c) => c.timers?.due ?? null,
+  }),
+  define({
+    name: 'timers.lost',
+    unit: 'count',
+    better: 'lower',
+    description: 'timers due that never fired, of runs that did not end failed',
+    label: 'timers lost',
+    scope: 'all',
+    csv: 'timersLost',
+    compared: true,
+    read: (c) => c.timers?.lost ?? null,
+  }),
+  define({
+    name: 'timers.firedTwice',
+    unit: 'count',
+    better: 'lower',
+    description: 'timers that fired more than once (a redelivered countdown, a re-run delayed job)',
+    label: 'timers fired twice',
+    scope: 'all',
+    csv: 'timersFiredTwice',
+    compared: true,
+    read: (c) => c.timers?.firedTwice ?? null,
+  }),
+  ...(['p50', 'p99', 'max'] as const).map((stat) =>
+    define({
+      name: `timers.drift.${stat}` as const,
+      unit: 'ms',
+      better: 'lower',
+      description: `${stat} of timer fire-time drift: first firing minus the moment its dependencies finished plus its delay (non-warm-up runs)`,
+      label: `timer drift ${stat}`,
+      scope: 'all',
+      csv: { p50: 'timerDriftP50Ms', p99: 'timerDriftP99Ms', max: 'timerDriftMaxMs' }[stat],
+      compared: stat === 'p99',
+      read: (c) => c.timers?.driftMs[stat] ?? null,
+    }),
+  ),
 ];
 
 export type MetricName = (typeof BUILT_IN_METRICS)[number]['name'];

@@ -147,8 +147,15 @@ export function meanInterval(data: Weighted, seedParts: (string | number)[]): In
 }
 
 /** Interval for a count over a fixed denominator (e.g. attempts per planned step): the count is Poisson-resampled. */
-export function ratioInterval(count: number, denominator: number, seedParts: (string | number)[]): Interval | null {
+export function ratioInterval(
+  count: number,
+  denominator: number,
+  seedParts: (string | number)[],
+): Interval | null {
   if (!(denominator > 0) || count < 1) return null;
-  const reps = replicate(weighted([[1, count]]), (counts) => counts[0]! / denominator, [...seedParts, 'ratio']);
+  const reps = replicate(weighted([[1, count]]), (counts) => counts[0]! / denominator, [
+    ...seedParts,
+    'ratio',
+  ]);
   return percentileInterval(reps);
 }

@@ -70,10 +70,31 @@ export interface AttemptEvent extends EventBase {
    */
   resumedFromMs?: number;
   /**
-   * The work (ms) the step runtime drew for this attempt (absent for approval steps).
+   * The work (ms) the step runtime drew for this attempt (absent for approval and timer steps).
    * For checkpointed steps the step's whole work, the same for every attempt.
    */
   workMs?: number;
+  /**
+   * Cells with a deploy only: the scenario version whose step definition this attempt
+   * executed (1 before the deploy). What tells an in-flight run's old path from its new one.
+   */
+  version?: number;
+}
+
+/**
+ * A timer step fired: the orchestrator handed the step to a worker once its wait was over.
+ * Written by the step runtime between the timer's `attempt` and its `step-done`; a timer
+ * fired twice (a redelivered countdown) writes it twice. `intendedAt` is the moment the
+ * orchestrator was asked to fire it (when it set the timer, plus the delay), by its own
+ * clock; drift is measured from the history instead (analysis/metrics/timers.ts).
+ */
+export interface TimerFiredEvent extends EventBase {
+  type: 'timer-fired';
+  runId: string;
+  stepId: string;
+  worker: string;
+  attempt: number;
+  intendedAt: number;
 }
 
 export interface EffectEvent extends EventBase {
@@ -195,7 +216,8 @@ export type HistoryEvent =
   | WorkerStartEvent
   | WorkerExitEvent
   | WorldStatsEvent
-  | FaultUnfiredEvent;
+  | FaultUnfiredEvent
+  | TimerFiredEvent;
 
 export type EventType = HistoryEvent['type'];
 

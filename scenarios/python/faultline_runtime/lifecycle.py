@@ -19,8 +19,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import FrameType
 
 from faultline_runtime.config import ConfigError, WorkerConfig, load_worker_config
@@ -44,6 +44,16 @@ class Worker:
     history: HistoryWriter
     world: WorldClient
     runtime: StepRuntime
+    versions: Mapping[int, StepRuntime] = field(default_factory=dict)
+    """Cells with a deploy: a runtime per scenario version this worker knows (its own
+    included), for a versioning remedy that runs old runs' steps with the old definitions.
+    Empty elsewhere."""
+
+    def runtime_for(self, version: int | None) -> StepRuntime:
+        """The runtime of a version this worker knows; its own for None or an unknown one."""
+        if version is None:
+            return self.runtime
+        return self.versions.get(version, self.runtime)
 
 
 def _exit(code: int) -> None:
@@ -75,16 +85,26 @@ def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = Non
     failpoint = arm_chaos_failpoints(
         config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
     )
-    runtime = StepRuntime(
-        cell=config.cell,
-        worker_id=config.worker_id,
-        plan=plan,
-        world=world,
-        history=history,
-        idempotent_effects=config.idempotent_effects,
-        failpoint=failpoint,
-    )
-    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime)
+
+    def runtime_of(version_plan: RunPlan, version: int | None) -> StepRuntime:
+        return StepRuntime(
+            cell=config.cell,
+            worker_id=config.worker_id,
+            plan=version_plan,
+            world=world,
+            history=history,
+            idempotent_effects=config.idempotent_effects,
+            failpoint=failpoint,
+            version=version,
+        )
+
+    runtime = runtime_of(plan, config.scenario_version)
+    versions = {
+        number: runtime_of(plan_run(scenario), number) for number, scenario in config.scenario_versions
+    }
+    if config.scenario_version is not None:
+        versions[config.scenario_version] = runtime
+    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime, versions=versions)
 
 
 def announce_ready(worker: Worker) -> None:
