@@ -4,6 +4,7 @@ import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
+import { createFootprintFold } from './metrics/footprint.js';
 import { encodeLatencies, runLatencyHistogram, summarizeHistogram } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
 import { createRedoneWorkFold } from './metrics/redone-work.js';
@@ -36,6 +37,8 @@ export interface CellMeta {
   plan: RunPlan;
   /** The adapter's recovery facts: the knobs credited with recovery from a kill. */
   governedBy?: Readonly<Record<string, KnobValue>>;
+  /** The adapter's own services (its topology): the backend its footprint is charged with. */
+  services?: readonly string[];
   /**
    * Judge failed runs by the saga rule (see CheckOptions). When not given, the plan's
    * own rule decides (RunPlan.rollsBackOnFailure), or else the default passed to
@@ -63,12 +66,18 @@ export function createCellAnalysis(
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
   const timers = createTimerFold(cell.plan);
+  const footprint = createFootprintFold(cell.services);
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
   let drainTimeoutMs: number | null = null;
   return {
     add(event) {
+      if (event.type === 'process-usage' || event.type === 'stack-start') {
+        // Samples of the cell's processes: not part of what the system under test did.
+        footprint.add(event);
+        return;
+      }
       if (event.type === 'world-stats') {
         world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
         return;
@@ -80,6 +89,7 @@ export function createCellAnalysis(
       redoneWork.add(event);
       traceability.add(event);
       timers.add(event);
+      footprint.add(event);
       checker.add(event);
     },
     result() {
@@ -90,6 +100,7 @@ export function createCellAnalysis(
       const latencies = runLatencyHistogram(runs());
       const redone = redoneWork.result();
       const timerResults = timers.result(checker.runs);
+      const footprintResults = footprint.result(check.runs.completed);
       // The time axis starts at the first submit; a cell that submitted nothing falls back to its first event.
       const originAt = firstSubmitAt(runs()) ?? (hasEvents ? startedAt : 0);
       return {
@@ -125,6 +136,7 @@ export function createCellAnalysis(
         ...(world ? { world } : {}),
         drainTimeoutMs,
         ...(timerResults ? { timers: timerResults } : {}),
+        ...(footprintResults ? { footprint: footprintResults } : {}),
       };
     },
   };

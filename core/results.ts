@@ -134,6 +134,8 @@ export interface CellResult {
   drainTimeoutMs: number | null;
   /** Scenarios with timer steps only: fire-time drift, timers lost or fired twice. */
   timers?: TimerResults;
+  /** CPU and memory of the backend and the workers, and stack start time; absent when not sampled. */
+  footprint?: FootprintResults;
 }
 
 /**
@@ -176,6 +178,41 @@ export interface TimerResults {
   driftMs: LatencySummary;
   /** The drift distribution, HdrHistogram's compressed base64 of µs values; null without samples. */
   driftHistogram: string | null;
+}
+
+/** CPU and memory of a group of processes over a cell. */
+export interface UsageTotals {
+  /** CPU time used during the cell (user + system, descendants included), ms. */
+  cpuMs: number;
+  /** The largest resident memory the group held at once (sum over its processes at one sample), bytes. */
+  peakRssBytes: number;
+  /** The process names in the group. */
+  processes: string[];
+}
+
+/**
+ * The seed's "operational footprint", measured: what the backend servers and the workers
+ * cost while the cell ran (sampled from /proc about once a second), normalised by the work
+ * done, and how long the stack took to come up. The world, the links and the harness are
+ * listed per process too, never charged to the adapter.
+ */
+export interface FootprintResults {
+  /** Samples taken and the span between the first and the last. */
+  samples: number;
+  spanMs: number;
+  /** The adapter's own services (its topology's `services`). */
+  backend: UsageTotals;
+  workers: UsageTotals;
+  /** Every sampled process name (services, workers, world, harness) with its role. */
+  processes: Record<string, UsageTotals & { role: string }>;
+  /** Backend plus workers CPU per 1,000 completed runs, ms; null without a completed run. */
+  cpuMsPer1000Runs: number | null;
+  /**
+   * Services up (the slowest of the adapter's, from spawn to answering) plus the driver's
+   * setup, the workers' start, and the first run's acceptance: ms until the stack took work.
+   * Null when a part was not timed (services someone else started).
+   */
+  stackStartMs: number | null;
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */

@@ -10,7 +10,8 @@ import {
 } from '../analysis/stats/bootstrap.js';
 import type { Interval } from '../analysis/stats/interval.js';
 import { supportsPercentile } from '../analysis/stats/interval.js';
-import type { Results } from '../core/results.js';
+import { meanTInterval } from '../analysis/stats/t-interval.js';
+import type { CellResult, Results } from '../core/results.js';
 import type { Scenario } from '../scenarios/model.js';
 import { fmtMs, fmtNum, unique } from './format.js';
 
@@ -108,6 +109,8 @@ interface Context {
   /** Adapter → its declared family and language (config.json), when declared. */
   languages: Map<string, { family?: string; language?: string }>;
   allCells: Cells;
+  /** This adapter's cells before repeats were pooled: figures measured once per repeat get their interval from them. */
+  repeats: CellResult[];
 }
 
 const ids = (cells: Cells) => cells.map((c) => c.id);
@@ -350,11 +353,59 @@ const ROWS: RowDefinition[] = [
   {
     id: 'footprint',
     criterion: 'Operational footprint',
-    measure: 'CPU and memory per 1,000 runs',
+    measure: 'CPU per 1,000 runs (backend + workers); peak memory; stack start',
     better: 'lower',
-    entry: () => NOT_MEASURED('footprint was not sampled'),
+    entry(cells, { repeats }) {
+      const sampled = cells.filter((c) => c.footprint !== undefined);
+      const completed = sampled.reduce((t, c) => t + c.runs.completed, 0);
+      if (sampled.length === 0) return NOT_MEASURED('footprint was not sampled');
+      if (completed === 0) return NOT_MEASURED('no run completed');
+      const cpu = (c: CellResult) => c.footprint!.backend.cpuMs + c.footprint!.workers.cpuMs;
+      const x = (sampled.reduce((t, c) => t + cpu(c), 0) / completed) * 1000;
+      const sum = (read: (c: CellResult) => number) => sampled.reduce((t, c) => t + read(c), 0);
+      const perRun = (ms: number) => fmtNum(ms / completed);
+      const peak = (read: (c: CellResult) => number) => Math.max(...sampled.map(read));
+      const starts = sampled.flatMap((c) =>
+        c.footprint!.stackStartMs === null ? [] : [c.footprint!.stackStartMs],
+      );
+      const stack =
+        starts.length === 0
+          ? ''
+          : `; stack start ${fmtMs(starts.reduce((t, v) => t + v, 0) / starts.length)}`;
+      // One figure per repeat (each repeat runs the whole matrix): a t interval over them.
+      const byRepeat = new Map<number, { cpu: number; completed: number }>();
+      for (const c of repeats) {
+        if (!c.footprint) continue;
+        const r = byRepeat.get(c.repeat ?? 1) ?? { cpu: 0, completed: 0 };
+        r.cpu += cpu(c);
+        r.completed += c.runs.completed;
+        byRepeat.set(c.repeat ?? 1, r);
+      }
+      const perRepeat = [...byRepeat.values()]
+        .filter((r) => r.completed > 0)
+        .map((r) => (r.cpu / r.completed) * 1000);
+      const interval = meanTInterval(perRepeat);
+      return {
+        status: 'unknown',
+        figure:
+          `${fmtNum(x / 1000)} CPU-s per 1,000 runs (backend ${perRun(sum((c) => c.footprint!.backend.cpuMs))}, ` +
+          `workers ${perRun(sum((c) => c.footprint!.workers.cpuMs))}); peak memory backend ` +
+          `${fmtBytes(peak((c) => c.footprint!.backend.peakRssBytes))}, workers ${fmtBytes(peak((c) => c.footprint!.workers.peakRssBytes))}${stack}`,
+        interval,
+        intervalText: interval
+          ? `95% CI ${fmtNum(interval.low / 1000)}–${fmtNum(interval.high / 1000)} CPU-s over ${perRepeat.length} repeats`
+          : 'one sample: repeat (--repeat N) for an interval',
+        evidence: ids(sampled),
+        value: { x },
+      };
+    },
   },
 ];
+
+/** 236 MB: resident memory in megabytes (10^6 bytes). */
+function fmtBytes(bytes: number): string {
+  return `${fmtNum(bytes / 1e6)} MB`;
+}
 
 function hasLongStep(scenario: Scenario | undefined): boolean {
   return (scenario?.steps ?? []).some((s) => s.heartbeat !== undefined || s.checkpoint !== undefined);
@@ -430,7 +481,13 @@ export function buildGlance(results: Results): Glance {
     const entries: Record<string, GlanceEntry> = {};
     for (const adapter of adapters) {
       const cells = pooled.filter((c) => c.adapter === adapter);
-      entries[adapter] = def.entry(cells, { adapter, scenarios, languages, allCells: pooled });
+      entries[adapter] = def.entry(cells, {
+        adapter,
+        scenarios,
+        languages,
+        allCells: pooled,
+        repeats: results.cells.filter((c) => c.adapter === adapter),
+      });
     }
     const row: GlanceRow = {
       id: def.id,

@@ -18,7 +18,7 @@ import {
  */
 
 /** ms takes a time unit in a gate (ms, s, m); the others are plain numbers. */
-export type MetricUnit = 'count' | 'ms' | 'ratio' | 'runs/s';
+export type MetricUnit = 'count' | 'ms' | 'ratio' | 'runs/s' | 'MB';
 /** Which way is better; `neither` for figures that describe the load or the sample, never compared. */
 export type Better = 'lower' | 'higher' | 'neither';
 /**
@@ -99,6 +99,9 @@ export function metricAppliesTo(cell: CellResult, metric: MetricDefinition): boo
 const define = <const N extends string>(metric: MetricDefinition<N>): MetricDefinition<N> => metric;
 
 const ran = (c: CellResult) => c.runs.submitted > 0;
+/** Bytes as megabytes (10^6), to 0.1. */
+const megabytes = (bytes: number | undefined) =>
+  bytes === undefined || bytes === 0 ? null : Math.round(bytes / 100_000) / 10;
 /** Effects are judged only where the scenario promises effects (or some were applied). */
 const hasEffects = (c: CellResult) => ran(c) && (c.effects.expectedPerRun > 0 || c.effects.applied > 0);
 const whenRan = (value: (c: CellResult) => number) => (c: CellResult) => (ran(c) ? value(c) : null);
@@ -449,6 +452,74 @@ export const BUILT_IN_METRICS = [
       read: (c) => c.timers?.driftMs[stat] ?? null,
     }),
   ),
+  define({
+    name: 'footprint.cpuPer1000Runs',
+    unit: 'ms',
+    better: 'lower',
+    description:
+      'CPU time of the backend servers and the workers (pool children included) per 1,000 completed runs, sampled from /proc',
+    label: 'CPU per 1,000 runs (backend + workers)',
+    scope: 'all',
+    csv: 'cpuMsPer1000Runs',
+    compared: false,
+    read: (c) => c.footprint?.cpuMsPer1000Runs ?? null,
+  }),
+  define({
+    name: 'footprint.backendCpu',
+    unit: 'ms',
+    better: 'lower',
+    description: "CPU time of the adapter's backend servers during the cell",
+    label: 'backend CPU',
+    scope: 'all',
+    csv: 'backendCpuMs',
+    compared: false,
+    read: (c) => c.footprint?.backend.cpuMs ?? null,
+  }),
+  define({
+    name: 'footprint.workersCpu',
+    unit: 'ms',
+    better: 'lower',
+    description: 'CPU time of the worker processes and their pool children during the cell',
+    label: 'workers CPU',
+    scope: 'all',
+    csv: 'workersCpuMs',
+    compared: false,
+    read: (c) => c.footprint?.workers.cpuMs ?? null,
+  }),
+  define({
+    name: 'footprint.backendPeakRss',
+    unit: 'MB',
+    better: 'lower',
+    description: "the largest resident memory the adapter's backend servers held at once",
+    label: 'backend peak memory (MB)',
+    scope: 'all',
+    csv: 'backendPeakRssMB',
+    compared: false,
+    read: (c) => megabytes(c.footprint?.backend.peakRssBytes),
+  }),
+  define({
+    name: 'footprint.workersPeakRss',
+    unit: 'MB',
+    better: 'lower',
+    description: 'the largest resident memory the workers (pool children included) held at once',
+    label: 'workers peak memory (MB)',
+    scope: 'all',
+    csv: 'workersPeakRssMB',
+    compared: false,
+    read: (c) => megabytes(c.footprint?.workers.peakRssBytes),
+  }),
+  define({
+    name: 'stackStart',
+    unit: 'ms',
+    better: 'lower',
+    description:
+      "the stack's start: its slowest service from spawn to answering, the driver's setup, the workers' start and the first run's acceptance",
+    label: 'stack start',
+    scope: 'all',
+    csv: 'stackStartMs',
+    compared: false,
+    read: (c) => c.footprint?.stackStartMs ?? null,
+  }),
 ];
 
 export type MetricName = (typeof BUILT_IN_METRICS)[number]['name'];

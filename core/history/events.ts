@@ -199,6 +199,49 @@ export interface FaultUnfiredEvent extends EventBase {
   workers?: string[];
 }
 
+/** One process tree as the footprint sampler read it from /proc (harness/footprint). */
+export interface ProcessUsage {
+  /** What it is: a service (`redis`), a worker id (`bullmq-w1`), `world` or `harness`. */
+  name: string;
+  role: 'service' | 'worker' | 'world' | 'harness';
+  /** The main process; its descendants (a prefork pool) are summed into it. */
+  pid: number;
+  /** When the main process started (epoch ms, 10 ms steps): a restarted one is a new series. */
+  startedAt: number;
+  /**
+   * CPU time, user + system, of the process and its live descendants since each started,
+   * children already reaped included (a counter: it only grows while the pid lives), ms.
+   */
+  cpuMs: number;
+  /** Resident memory of the process and its live descendants now, bytes. */
+  rssBytes: number;
+  /** Live descendants summed in. */
+  children: number;
+}
+
+/**
+ * The harness sampled the CPU time and memory of the cell's processes (about once a
+ * second, and once at each end of the cell): the backend servers, the workers with their
+ * pool children, and what measures them (the world, the links, the harness itself).
+ */
+export interface ProcessUsageEvent extends EventBase {
+  type: 'process-usage';
+  processes: ProcessUsage[];
+}
+
+/**
+ * How long the cell's stack took to come up, in parts the harness timed: each service
+ * from spawn to answering (services the provider started itself; none for external ones),
+ * the driver's setup, and the workers from spawn until every one announced worker-start.
+ * The first accepted run (its submit) completes the picture in the analysis.
+ */
+export interface StackStartEvent extends EventBase {
+  type: 'stack-start';
+  servicesMs: Record<string, number>;
+  setupMs: number;
+  workersMs: number;
+}
+
 export type HistoryEvent =
   | HistoryStartEvent
   | RunInterruptedEvent
@@ -217,7 +260,9 @@ export type HistoryEvent =
   | WorkerExitEvent
   | WorldStatsEvent
   | FaultUnfiredEvent
-  | TimerFiredEvent;
+  | TimerFiredEvent
+  | ProcessUsageEvent
+  | StackStartEvent;
 
 export type EventType = HistoryEvent['type'];
 

@@ -8,6 +8,7 @@ import type { Scenario } from '../../scenarios/model.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import type { Experiment } from '../config/experiment.js';
+import { FootprintSampler, type SampleTarget } from '../footprint/sampler.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { Arrival } from './arrivals.js';
@@ -81,9 +82,17 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     history,
     restartDelayMs: experiment.workerRestartDelayMs,
   });
+  const footprint = new FootprintSampler({
+    history,
+    cell: cell.id,
+    targets: () => sampleTargets(env, supervisor),
+  });
   try {
+    const setupBegan = now();
     await driver.setup();
+    const workersBegan = now();
     await supervisor.start();
+    const workersReady = now();
     await env.world.stats(); // starts the world's utilisation window at this cell
     history.append({
       type: 'cell-start',
@@ -91,6 +100,14 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       drainTimeoutMs: cell.drainTimeoutMs,
       workers: supervisor.ids(),
     });
+    history.append({
+      type: 'stack-start',
+      cell: cell.id,
+      servicesMs: { ...env.servicesStartMs },
+      setupMs: Math.round(workersBegan - setupBegan),
+      workersMs: Math.round(workersReady - workersBegan),
+    });
+    footprint.start();
     const startedAt = now() + 20;
     cell.faults.start(chaosCell(cell, env, supervisor, chaosDir), startedAt);
     const refused = await submitArrivals({
@@ -106,14 +123,32 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     await cell.faults.healAll();
     const undone = await tracker.drain(cell.drainTimeoutMs);
     if (undone > 0) log(`  ${undone} runs still not done after the ${cell.drainTimeoutMs} ms drain`);
+    footprint.stop();
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
     history.append({ type: 'cell-end', cell: cell.id, undone });
     return { refused, undone };
   } finally {
+    footprint.stop();
     await cell.faults.healAll().catch(() => {});
     await supervisor.stop();
     await driver.teardown();
   }
+}
+
+/** What the footprint samples: the services the provider runs here, the world, the harness, the workers. */
+function sampleTargets(env: Environment, supervisor: Supervisor): SampleTarget[] {
+  const targets: SampleTarget[] = Object.entries(env.provider.processes?.() ?? {}).map(([name, pid]) => ({
+    name,
+    role: 'service',
+    pid,
+  }));
+  targets.push({ name: 'world', role: 'world', pid: env.world.pid });
+  targets.push({ name: 'harness', role: 'harness', pid: process.pid });
+  for (const id of supervisor.ids()) {
+    const pid = supervisor.pidOf(id);
+    if (pid !== undefined) targets.push({ name: id, role: 'worker', pid });
+  }
+  return targets;
 }
 
 /** The world's human decided: the decision reaches the run through the adapter (a signal). */

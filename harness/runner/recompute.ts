@@ -33,6 +33,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
       requireCompensationOnFailure: plan.rollsBackOnFailure,
       governedBy: adapter.topology.recovery.governedBy,
+      services: adapter.topology.services,
     };
   });
 }

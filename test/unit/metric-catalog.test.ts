@@ -336,6 +336,13 @@ describe('summary.csv keeps its columns', () => {
       'timerDriftP50Ms',
       'timerDriftP99Ms',
       'timerDriftMaxMs',
+      // The operational footprint (#15).
+      'cpuMsPer1000Runs',
+      'backendCpuMs',
+      'workersCpuMs',
+      'backendPeakRssMB',
+      'workersPeakRssMB',
+      'stackStartMs',
       'governedBy',
       'anomalies',
       'knobs',
