@@ -4,6 +4,7 @@ import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
+import { createDeployFold, type PlanVersion } from './metrics/deploy.js';
 import { createFootprintFold } from './metrics/footprint.js';
 import { encodeLatencies, runLatencyHistogram, summarizeHistogram } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
@@ -39,6 +40,8 @@ export interface CellMeta {
   governedBy?: Readonly<Record<string, KnobValue>>;
   /** The adapter's own services (its topology): the backend its footprint is charged with. */
   services?: readonly string[];
+  /** Cells with a deploy: every version of the scenario (the first is `plan`'s), with the change that made it. */
+  versions?: readonly PlanVersion[];
   /**
    * Judge failed runs by the saga rule (see CheckOptions). When not given, the plan's
    * own rule decides (RunPlan.rollsBackOnFailure), or else the default passed to
@@ -57,15 +60,18 @@ export function createCellAnalysis(
   cell: CellMeta,
   defaults: CheckOptions = DEFAULT_CHECK_OPTIONS,
 ): CellAnalysis {
+  const versionPlans = cell.versions?.map((v) => v.plan);
   const checker = createChecker(cell.plan, {
     requireCompensationOnFailure:
       cell.requireCompensationOnFailure ??
       (cell.plan.rollsBackOnFailure || defaults.requireCompensationOnFailure),
+    ...(versionPlans ? { versions: versionPlans } : {}),
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
-  const timers = createTimerFold(cell.plan);
+  const timers = createTimerFold(cell.plan, versionPlans);
+  const deploy = createDeployFold(cell.versions ?? []);
   const footprint = createFootprintFold(cell.services);
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
@@ -90,6 +96,7 @@ export function createCellAnalysis(
       traceability.add(event);
       timers.add(event);
       footprint.add(event);
+      deploy.add(event);
       checker.add(event);
     },
     result() {
@@ -101,6 +108,7 @@ export function createCellAnalysis(
       const redone = redoneWork.result();
       const timerResults = timers.result(checker.runs);
       const footprintResults = footprint.result(check.runs.completed);
+      const deployResults = deploy.result(checker.runs);
       // The time axis starts at the first submit; a cell that submitted nothing falls back to its first event.
       const originAt = firstSubmitAt(runs()) ?? (hasEvents ? startedAt : 0);
       return {
@@ -137,6 +145,7 @@ export function createCellAnalysis(
         drainTimeoutMs,
         ...(timerResults ? { timers: timerResults } : {}),
         ...(footprintResults ? { footprint: footprintResults } : {}),
+        ...(deployResults ? { deploy: deployResults } : {}),
       };
     },
   };

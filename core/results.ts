@@ -136,6 +136,8 @@ export interface CellResult {
   timers?: TimerResults;
   /** CPU and memory of the backend and the workers, and stack start time; absent when not sampled. */
   footprint?: FootprintResults;
+  /** Cells with a deploy: what the runs in flight did. */
+  deploy?: DeployResults;
 }
 
 /**
@@ -178,6 +180,30 @@ export interface TimerResults {
   driftMs: LatencySummary;
   /** The drift distribution, HdrHistogram's compressed base64 of µs values; null without samples. */
   driftHistogram: string | null;
+}
+
+/** What one run in flight at a deploy did (exclusive; the harm first). */
+export type DeployOutcome = 'duplicate-effects' | 'stuck' | 'failed' | 'old-path' | 'new-path' | 'mixed';
+
+/**
+ * Version drift: what the runs in flight at a rolling deploy of changed code did. In flight:
+ * submitted before the last worker ran the new version, not done before the first was
+ * stopped. Each is one outcome, from the history alone: effects applied twice (a step's, or a
+ * renamed step's under both names), stuck (no outcome by the end), failed, or completed on
+ * the old version's path, the new one's, or a mix of both.
+ */
+export interface DeployResults {
+  change: { change: string; step: string; newStep?: string };
+  fromVersion: number;
+  toVersion: number;
+  /** From the first worker stopped to the last one ready with the new version, ms. */
+  durationMs: number | null;
+  inFlight: number;
+  outcomes: Record<DeployOutcome, number>;
+  /** Runs a worker said its code could not continue (Temporal: non-determinism errors). */
+  versionConflicts: number;
+  /** A few runs of each outcome but the paths, for evidence. */
+  examples: Partial<Record<DeployOutcome, string[]>>;
 }
 
 /** CPU and memory of a group of processes over a cell. */

@@ -32,6 +32,16 @@ export const CELL_ROWS: CellRow[] = [
   row('throughput'),
   rowOf('timers due / lost / fired twice', ['timers.due', 'timers.lost', 'timers.firedTwice'], true),
   rowOf('timer drift p50 / p99 / max', ['timers.drift.p50', 'timers.drift.p99', 'timers.drift.max'], true),
+  rowOf(
+    'deploy: in flight / old path / new path / mixed',
+    ['deploy.inFlight', 'deploy.oldPath', 'deploy.newPath', 'deploy.mixed'],
+    true,
+  ),
+  rowOf(
+    'deploy: failed / stuck / effects twice / version conflicts',
+    ['deploy.failed', 'deploy.stuck', 'deploy.duplicates', 'deploy.versionConflicts'],
+    true,
+  ),
   rowOf('CPU per 1,000 runs (backend + workers)', ['footprint.cpuPer1000Runs'], true),
   rowOf('CPU backend / workers', ['footprint.backendCpu', 'footprint.workersCpu'], true),
   rowOf('peak memory backend / workers (MB)', ['footprint.backendPeakRss', 'footprint.workersPeakRss'], true),

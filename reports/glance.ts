@@ -185,6 +185,30 @@ const ROWS: RowDefinition[] = [
     },
   },
   {
+    id: 'version-drift',
+    criterion: 'Version drift',
+    measure: 'runs in flight at a deploy of changed code that failed, got stuck or applied effects twice',
+    better: 'lower',
+    entry(cells) {
+      const deployed = cells.filter((c) => (c.deploy?.inFlight ?? 0) > 0);
+      const total = (read: (d: NonNullable<PooledCell['deploy']>) => number) =>
+        deployed.reduce((t, c) => t + read(c.deploy!), 0);
+      const harmed = (d: NonNullable<PooledCell['deploy']>) =>
+        d.outcomes.failed + d.outcomes.stuck + d.outcomes['duplicate-effects'];
+      const bad = total(harmed);
+      const n = total((d) => d.inFlight);
+      const evidence = ids(bad > 0 ? deployed.filter((c) => harmed(c.deploy!) > 0) : deployed);
+      const entry = rateEntry(bad, n, 'runs in flight', evidence, 'no deploy met runs in flight');
+      if (entry.status === 'not-measured') return entry;
+      const paths = `old path ${total((d) => d.outcomes['old-path'])}, new path ${total((d) => d.outcomes['new-path'])}`;
+      const conflicts = total((d) => d.versionConflicts);
+      return {
+        ...entry,
+        figure: `${entry.figure}; ${paths}${conflicts > 0 ? `, ${conflicts} with version conflicts` : ''}`,
+      };
+    },
+  },
+  {
     id: 'observability-correlation',
     criterion: 'Observability',
     measure: "effects without their run's correlation id",

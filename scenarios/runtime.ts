@@ -71,6 +71,11 @@ export interface StepRuntime {
   fireTimer(call: StepCall, intendedAt: number): void;
   /** Undo a step's effect (saga). */
   compensate(runId: string, stepId: string): Promise<void>;
+  /**
+   * The worker's code cannot continue this run (Temporal: a non-determinism error replaying
+   * its history after a deploy): records `version-conflict` with the orchestrator's words.
+   */
+  versionConflict(runId: string, detail: string): void;
 }
 
 export interface StepRuntimeOptions {
@@ -162,6 +167,10 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
       finish(call, 'ok');
       failpoint('after-step', call);
+    },
+
+    versionConflict(runId, detail) {
+      history.append({ type: 'version-conflict', cell, runId, worker: workerId, detail });
     },
 
     async compensate(runId, stepId) {

@@ -1,3 +1,4 @@
+import type { Sinks } from '@temporalio/workflow';
 import type { StepKind } from '../../scenarios/model.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { TemporalKnobs } from './knobs.js';
@@ -90,6 +91,11 @@ export interface WorkflowCode extends CodePlan {
    * which a run takes when `patched(patchId)` says its history was made without this code.
    */
   patch?: { patchId: string; previous: CodePlan };
+}
+
+/** What the workflow tells its worker, outside the history (sinks): which of our runs it is. */
+export interface RunSinks extends Sinks {
+  faultline: { run(runId: string): void };
 }
 
 /** The global name the worker gives its WorkflowCode in the workflow sandbox. */

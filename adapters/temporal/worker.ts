@@ -1,12 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  type InjectedSinks,
+  type LogLevel,
+  type LogMetadata,
+  makeTelemetryFilterString,
+  NativeConnection,
+  Runtime,
+  Worker,
+} from '@temporalio/worker';
 import { endpointOption } from '../../core/services.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { StartWorker, WorkerContext } from '../types.js';
 import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
-import { pipelineSteps, taskQueueName, WORKFLOW_CODE_GLOBAL, type WorkflowCode } from './protocol.js';
+import {
+  pipelineSteps,
+  type RunSinks,
+  taskQueueName,
+  WORKFLOW_CODE_GLOBAL,
+  type WorkflowCode,
+} from './protocol.js';
 
 /** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -24,8 +39,27 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
   const endpoint = config.endpoints.server;
   if (!endpoint) throw new Error('temporal worker started without a "server" endpoint');
   if (!isPreparedBundle(prepared)) throw new Error('temporal worker started without a workflow bundle');
-  // Core logs every poll retry at INFO during a network fault; warnings are enough in a worker log.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Temporal run id → our run id, from the workflows themselves (RunSinks).
+  const runsByTemporalId = new Map<string, string>();
+  // Core logs every poll retry at INFO during a network fault; warnings are enough in a worker
+  // log. They come through our logger, which records non-determinism errors as version conflicts.
+  Runtime.install({
+    logger: new ConflictWatchingLogger((temporalRunId, detail) => {
+      const runId = runsByTemporalId.get(temporalRunId);
+      if (runId !== undefined) runtime.versionConflict(runId, detail);
+    }),
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+  const sinks: InjectedSinks<RunSinks> = {
+    faultline: {
+      run: {
+        fn: (info, runId) => {
+          runsByTemporalId.set(info.runId, runId);
+        },
+        callDuringReplay: true,
+      },
+    },
+  };
 
   const bundle = readFileSync(prepared.codePath, 'utf8');
   const code = workflowCode(ctx);
@@ -45,6 +79,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
     maxHeartbeatThrottleInterval: knobs.maxHeartbeatThrottleInterval,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    sinks,
   });
 
   let closing = false;
@@ -87,4 +122,25 @@ export function workflowCode({ config, plan, versions }: WorkerContext<TemporalK
       ? { patch: { patchId: `faultline-v${own}`, previous: codePlan(previous.version, previous.plan) } }
       : {}),
   };
+}
+
+/**
+ * The worker's logger (warnings up): prints as Temporal's default does, and hands every
+ * non-determinism error core reports ("Failing workflow task", with the Temporal run id
+ * and the failure) to `onConflict`, once per failed workflow task.
+ */
+class ConflictWatchingLogger extends DefaultLogger {
+  constructor(private readonly onConflict: (temporalRunId: string, detail: string) => void) {
+    super('WARN');
+  }
+
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    super.log(level, message, meta);
+    const failure = String(meta?.failure ?? '');
+    const runId = meta?.runId ?? meta?.run_id;
+    if (typeof runId === 'string' && /nondeterminism/i.test(failure)) {
+      const detail = /message: "([^"]*)"/.exec(failure)?.[1] ?? failure.slice(0, 300);
+      this.onConflict(runId, detail);
+    }
+  }
 }

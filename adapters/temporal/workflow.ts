@@ -14,6 +14,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
@@ -24,9 +25,12 @@ import {
   type PipelineInput,
   type PipelineOutput,
   type PipelineStep,
+  type RunSinks,
   WORKFLOW_CODE_GLOBAL,
   type WorkflowCode,
 } from './protocol.js';
+
+const { faultline } = proxySinks<RunSinks>();
 
 /** Sent by the driver when the world's approver decided (human in the loop). */
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
@@ -45,6 +49,9 @@ function planOf(): { plan: CodePlan | null; versioned: boolean } {
 
 export async function pipeline(input: PipelineInput): Promise<PipelineOutput> {
   const { runId, activity } = input;
+  // Tells the worker which Temporal run is which of our runs, replays included: core's
+  // non-determinism errors name the Temporal run only.
+  faultline.run(runId);
   const { plan, versioned } = planOf();
   const steps = plan?.steps ?? input.steps;
   const rollsBackOnFailure = plan?.rollsBackOnFailure ?? input.rollsBackOnFailure;

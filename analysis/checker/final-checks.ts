@@ -1,4 +1,5 @@
 import type { CellResult } from '../../core/results.js';
+import type { RunPlan } from '../../scenarios/plan.js';
 import type { AnomalyLog } from './anomalies.js';
 import { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
 
@@ -15,6 +16,12 @@ export interface CheckOptions {
    * roll back on failure (rag-ingest).
    */
   requireCompensationOnFailure: boolean;
+  /**
+   * Cells with a deploy: the plan of every scenario version. A completed run must have
+   * the effects of the version it followed, whichever that was (the table's plan is their
+   * union, unionPlan).
+   */
+  versions?: readonly RunPlan[];
 }
 
 export type RunCounts = CellResult['runs'];
@@ -46,7 +53,7 @@ export function checkRunsAtEnd(
         return `Run ${run.runId} was submitted but had no outcome by the end of the history.`;
       });
     } else if (run.status === 'completed') {
-      const missing = missingEffects(run, table);
+      const missing = missingEffects(run, table, options.versions);
       if (missing.length === 0) counts.completed++;
       else {
         counts.lost++;
@@ -71,11 +78,15 @@ export function checkRunsAtEnd(
   return counts;
 }
 
-/** Effect steps of the plan that have no applied (deduplicated=false) effect in this run. */
-function missingEffects(run: RunState, table: RunTable): string[] {
-  return table.plan.effectSteps.filter(
-    (stepId) => RunTable.read(run, table.indexOf(stepId), Slot.applied) === 0,
-  );
+/**
+ * Effect steps of the plan that have no applied (deduplicated=false) effect in this run;
+ * with versions, of the version the run came closest to (none missing for the one it followed).
+ */
+function missingEffects(run: RunState, table: RunTable, versions?: readonly RunPlan[]): string[] {
+  const missingOf = (effectSteps: readonly string[]) =>
+    effectSteps.filter((stepId) => RunTable.read(run, table.indexOf(stepId), Slot.applied) === 0);
+  if (!versions || versions.length === 0) return missingOf(table.plan.effectSteps);
+  return versions.map((v) => missingOf(v.effectSteps)).sort((a, b) => a.length - b.length)[0]!;
 }
 
 /** Over-compensation is caught as it happens; here only what a failed run left un-undone. */

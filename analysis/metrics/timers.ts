@@ -23,11 +23,19 @@ interface Firings {
   count: number;
 }
 
-export function createTimerFold(plan: RunPlan): TimerFold {
-  const timers = plan.instances
-    .map((instance, step) => ({ instance, step }))
-    .filter(({ instance }) => instance.spec.kind === 'timer');
-  const timerIds = new Set(timers.map(({ instance }) => instance.id));
+export function createTimerFold(plan: RunPlan, versions: readonly RunPlan[] = [plan]): TimerFold {
+  const timers = plan.instances.filter((instance) => instance.spec.kind === 'timer');
+  // A deploy may have changed what a timer waits for: its dependencies in every version that has it.
+  const waitsFor = new Map(
+    timers.map((t) => [
+      t.id,
+      versions.flatMap((v) => {
+        const held = v.byId.get(t.id);
+        return held ? [held.dependsOn] : [];
+      }),
+    ]),
+  );
+  const timerIds = new Set(timers.map((instance) => instance.id));
   /** `${runId}\0${stepId}` → its firings. */
   const firings = new Map<string, Firings>();
   return {
@@ -46,8 +54,8 @@ export function createTimerFold(plan: RunPlan): TimerFold {
       const counts = { due: 0, fired: 0, lost: 0, firedTwice: 0, early: 0 };
       for (const run of runs.runs.values()) {
         if (!isSubmitted(run)) continue;
-        for (const { instance, step } of timers) {
-          const dueAt = timerDueAt(run, step, runs);
+        for (const instance of timers) {
+          const dueAt = timerDueAt(run, waitsFor.get(instance.id)!, instance.spec.delayMs ?? 0, runs);
           const fired = firings.get(`${run.runId}\0${instance.id}`);
           if (fired && fired.count > 1) counts.firedTwice++;
           if (dueAt === null) continue;
@@ -70,15 +78,22 @@ export function createTimerFold(plan: RunPlan): TimerFold {
 /**
  * When a timer of this run should fire: its last dependency's first ok step-done (or the
  * run's intended submit, for a timer without dependencies) plus its delay; null while a
- * dependency never finished, when the timer was never set.
+ * dependency never finished, when the timer was never set. With several versions' lists of
+ * dependencies (a deploy), the latest moment of those whose dependencies all finished.
  */
-export function timerDueAt(run: RunState, step: number, runs: RunTable): number | null {
-  const instance = runs.plan.instances[step]!;
-  let readyAt = instance.dependsOn.length === 0 ? run.intendedAt : Number.NEGATIVE_INFINITY;
-  for (const dep of instance.dependsOn) {
-    const okAt = RunTable.read(run, runs.indexOf(dep), Slot.okAt);
-    if (Number.isNaN(okAt)) return null;
-    readyAt = Math.max(readyAt, okAt);
+export function timerDueAt(
+  run: RunState,
+  dependencyLists: readonly (readonly string[])[],
+  delayMs: number,
+  runs: RunTable,
+): number | null {
+  let due: number | null = null;
+  for (const dependsOn of dependencyLists) {
+    let readyAt = dependsOn.length === 0 ? run.intendedAt : Number.NEGATIVE_INFINITY;
+    for (const dep of dependsOn)
+      readyAt = Math.max(readyAt, RunTable.read(run, runs.indexOf(dep), Slot.okAt));
+    // NaN (a dependency that never finished) fails the comparison: that version's timer was never set.
+    if (!Number.isNaN(readyAt)) due = Math.max(due ?? readyAt, readyAt);
   }
-  return readyAt + (instance.spec.delayMs ?? 0);
+  return due === null ? null : due + delayMs;
 }

@@ -242,6 +242,19 @@ export interface StackStartEvent extends EventBase {
   workersMs: number;
 }
 
+/**
+ * A worker found that its code cannot continue a run (Temporal: a non-determinism error
+ * while replaying the run's history with code deployed since). The run waits for code that
+ * can; the analysis counts the runs this happened to.
+ */
+export interface VersionConflictEvent extends EventBase {
+  type: 'version-conflict';
+  runId: string;
+  worker: string;
+  /** The orchestrator's own words. */
+  detail: string;
+}
+
 export type HistoryEvent =
   | HistoryStartEvent
   | RunInterruptedEvent
@@ -262,7 +275,8 @@ export type HistoryEvent =
   | FaultUnfiredEvent
   | TimerFiredEvent
   | ProcessUsageEvent
-  | StackStartEvent;
+  | StackStartEvent
+  | VersionConflictEvent;
 
 export type EventType = HistoryEvent['type'];
 

@@ -49,8 +49,9 @@ export function experimentFromArgs(file: string | undefined, values: Values): Ex
   const base: ExperimentInput = file ? readExperimentFile(file) : { scenarios: [], adapters: [] };
   const scenarios = list(values.scenario) ?? base.scenarios;
   const adapterList = list(values.adapter);
+  // A name from the file's list (its `as`, or the adapter's) keeps that entry; any other is a new one.
   let adapters = adapterList
-    ? adapterList.map((name) => ({ name, knobs: base.adapters?.find((a) => a.name === name)?.knobs ?? {} }))
+    ? adapterList.map((name) => base.adapters?.find((a) => (a.as ?? a.name) === name) ?? { name, knobs: {} })
     : base.adapters;
   adapters = applyKnobs(adapters ?? [], values.knob ?? []);
   if (!file && (!scenarios || scenarios.length === 0))
@@ -98,7 +99,7 @@ function applyKnobs(adapters: NonNullable<ExperimentInput['adapters']>, knobs: s
     if (!match)
       throw new InputError(`--knob ${knob}: expected ADAPTER.NAME=VALUE, e.g. bullmq.lockDuration=5000`);
     const [, adapter, name, raw] = match as unknown as [string, string, string, string];
-    const target = result.find((a) => a.name === adapter);
+    const target = result.find((a) => (a.as ?? a.name) === adapter);
     if (!target) throw new InputError(`--knob ${knob}: adapter "${adapter}" is not part of this run`);
     target.knobs[name] = parseValue(raw);
   }

@@ -26,6 +26,14 @@ export const AdapterEntrySchema = z
   .object({
     /** Built-in adapter name, or a module path exporting an AdapterDefinition as default. */
     name: z.string().min(1),
+    /**
+     * The name its cells and reports use instead of the adapter's, so one adapter can run
+     * side by side with two knob sets (e.g. `temporal-patched`, with versioning: patched).
+     */
+    as: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter')
+      .optional(),
     knobs: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();

@@ -1,6 +1,6 @@
 import type { AnyAdapter } from '../../adapters/index.js';
 import type { AdapterDriver } from '../../adapters/types.js';
-import type { CellFaults, ChaosCell } from '../../chaos/index.js';
+import { type CellFaults, type ChaosCell, workerSettingsFor } from '../../chaos/index.js';
 import { now } from '../../core/clock.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
 import type { AdapterTopology } from '../../core/topology.js';
@@ -21,6 +21,8 @@ export interface CellSpec {
   scenario: Scenario;
   plan: RunPlan;
   adapter: AnyAdapter;
+  /** The name the cell's adapter goes by (the experiment entry's `as`, else the adapter's own). */
+  adapterName: string;
   knobs: Record<string, unknown>;
   topology: AdapterTopology;
   prepared: unknown;
@@ -68,7 +70,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     roles: cell.topology.workers,
     config: {
       cell: cell.id,
-      adapter: cell.adapter.name,
+      adapter: cell.adapterName,
       scenario: cell.scenario,
       knobs: cell.knobs,
       endpoints: workerEndpoints(env, cell.topology),
@@ -77,6 +79,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       prepared: cell.prepared,
       failpoints: cell.faults.failpoints(chaosDir),
       runDir,
+      ...workerSettingsFor(cell.faults.planned, cell.scenario),
     },
     runDir,
     history,
@@ -177,6 +180,7 @@ function chaosCell(cell: CellSpec, env: Environment, supervisor: Supervisor, cha
   return {
     cell: cell.id,
     topology: cell.topology,
+    scenario: cell.scenario,
     workers: supervisor,
     services: { restart: (name, options) => env.provider.restart(name, options) },
     world: { setFaults: (faults) => env.world.setFaults(faults) },

@@ -50,7 +50,8 @@ export async function runExperiment(
   try {
     if (experiment.approver) env.world.setApprover(experiment.approver);
     const prepared = new Map<string, unknown>();
-    for (const { adapter } of resolved.adapters) prepared.set(adapter.name, await adapter.prepare?.(outDir));
+    for (const { adapter } of resolved.adapters)
+      if (!prepared.has(adapter.name)) prepared.set(adapter.name, await adapter.prepare?.(outDir));
     for (const cell of resolved.cells) {
       log(`cell ${cell.id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
       if (cell.drainTimeoutMs > experiment.load.drainTimeoutMs) {
@@ -65,6 +66,7 @@ export async function runExperiment(
           scenario: cell.scenario,
           plan: cell.plan,
           adapter: cell.adapter.adapter,
+          adapterName: cell.adapter.name,
           knobs: cell.adapter.knobs,
           topology: cell.adapter.topology,
           prepared: prepared.get(cell.adapter.adapter.name),

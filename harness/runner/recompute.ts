@@ -34,6 +34,15 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       requireCompensationOnFailure: plan.rollsBackOnFailure,
       governedBy: adapter.topology.recovery.governedBy,
       services: adapter.topology.services,
+      ...(cell.scenarioVersions
+        ? {
+            versions: cell.scenarioVersions.map(({ version, scenario, change }) => ({
+              version,
+              plan: planRun(scenario),
+              ...(change ? { change } : {}),
+            })),
+          }
+        : {}),
     };
   });
 }

@@ -6,6 +6,7 @@ import {
   drainTimeoutFor,
   type PlannedFault,
   planCellFaults,
+  scenarioVersionsFor,
 } from '../../chaos/index.js';
 import { describeZodError, InputError } from '../../core/errors.js';
 import { deriveSeed } from '../../core/random.js';
@@ -16,7 +17,7 @@ import type { Scenario } from '../../scenarios/model.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { type Experiment, warmupRunsOf } from '../config/experiment.js';
 import { type Arrival, poissonArrivals } from './arrivals.js';
-import type { RecordedConfig } from './recorded-config.js';
+import type { RecordedCell, RecordedConfig } from './recorded-config.js';
 
 /**
  * An experiment with every name resolved and every number computed that can be before
@@ -25,6 +26,8 @@ import type { RecordedConfig } from './recorded-config.js';
  * fails here, so it costs no server start.
  */
 export interface ResolvedAdapter {
+  /** The name its cells use: the experiment entry's `as`, else the adapter's own. */
+  name: string;
   adapter: AnyAdapter;
   knobs: Record<string, unknown>;
   topology: AdapterTopology;
@@ -74,9 +77,15 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
       if (!parsed.success)
         throw new InputError(describeZodError(parsed.error, `adapters[${i}].knobs (${entry.name})`));
       const knobs = parsed.data as Record<string, unknown>;
-      return { adapter, knobs, topology: topologyOf(adapter, knobs) };
+      return { name: entry.as ?? adapter.name, adapter, knobs, topology: topologyOf(adapter, knobs) };
     }),
   );
+  const names = adapters.map((a) => a.name);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined)
+    throw new InputError(
+      `adapters: "${twice}" appears twice; give one of them another name with "as" (e.g. as: ${twice}-tuned)`,
+    );
   const settings = chaosSettings(experiment);
   checkFaults(
     experiment.faults,
@@ -97,9 +106,9 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
     for (const scenario of scenarios) {
       const plan = planRun(scenario);
       for (const fault of experiment.faults) {
-        const planned = planCellFaults(fault, { ...settings, seed }, plan, windowMs);
+        const planned = planCellFaults(fault, { ...settings, seed }, plan, windowMs, scenario);
         for (const adapter of adapters) {
-          const id = cellId(scenario.name, adapter.adapter.name, fault);
+          const id = cellId(scenario.name, adapter.name, fault);
           cells.push({
             id: experiment.repeat === 1 ? id : `${id}@${repeat}`,
             repeat,
@@ -146,8 +155,9 @@ export function recordedConfig(resolved: ResolvedExperiment): RecordedConfig {
   return {
     ...experiment,
     load: { ...experiment.load, warmupRuns: warmupRunsOf(experiment.load) },
-    adapters: resolved.adapters.map(({ adapter, knobs, topology }) => ({
-      name: adapter.name,
+    adapters: resolved.adapters.map(({ name, adapter, knobs, topology }) => ({
+      name,
+      ...(name === adapter.name ? {} : { adapter: adapter.name }),
       knobs,
       topology,
     })),
@@ -155,10 +165,17 @@ export function recordedConfig(resolved: ResolvedExperiment): RecordedConfig {
     cells: resolved.cells.map((cell) => ({
       id: cell.id,
       scenario: cell.scenario.name,
-      adapter: cell.adapter.adapter.name,
+      adapter: cell.adapter.name,
       fault: cell.fault,
       ...(resolved.experiment.repeat === 1 ? {} : { repeat: cell.repeat, seed: cell.seed }),
       drainTimeoutMs: cell.drainTimeoutMs,
+      ...versionsOf(cell),
     })),
   };
+}
+
+/** A cell whose faults change its scenario records every version, so reports rebuild without the fault code. */
+function versionsOf(cell: ResolvedCell): Pick<RecordedCell, 'scenarioVersions'> {
+  const versions = scenarioVersionsFor(cell.planned, cell.scenario);
+  return versions ? { scenarioVersions: versions } : {};
 }

@@ -4,6 +4,7 @@ import { InfrastructureError } from '../../core/errors.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
 import {
+  type ScenarioVersion,
   WORKER_CONFIG_ENV,
   WORKER_PROTOCOL_VERSION,
   type WorkerConfig,
@@ -38,6 +39,8 @@ interface Slot {
   historyPath: string;
   process: ManagedProcess | null;
   inFlight: InFlightTracker;
+  /** Being replaced by a deploy: its exit is not a death to restart after the delay. */
+  replacing: boolean;
 }
 
 /**
@@ -52,7 +55,7 @@ export class Supervisor {
   private stopping = false;
   private readonly restarts = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly options: SupervisorOptions) {
+  constructor(private options: SupervisorOptions) {
     const { adapter, cell, scenario } = options.config;
     const approvals = new Set(scenario.steps.filter((s) => s.kind === 'approval').map((s) => s.id));
     const isApproval = (stepId: string) => approvals.has(stepId.split('#')[0]!);
@@ -69,6 +72,7 @@ export class Supervisor {
           historyPath,
           process: null,
           inFlight: new InFlightTracker(historyPath, isApproval),
+          replacing: false,
         };
       }),
     );
@@ -103,6 +107,30 @@ export class Supervisor {
   /** The main pid of a running worker (pool children are its children). */
   pidOf(id: string): number | undefined {
     return this.slots.find((s) => s.id === id)?.process?.pid;
+  }
+
+  /**
+   * A rolling deploy (chaos's deploy fault): one worker at a time is stopped with SIGTERM
+   * (its steps in flight finish; SIGKILL after the grace), started again from a config that
+   * carries the new scenario version, and waited for until it announced itself, before the
+   * next one. A worker that was dead at its turn is simply started with the new version.
+   */
+  async redeploy(update: { scenarioVersion: number; scenarioVersions: ScenarioVersion[] }): Promise<void> {
+    const current = update.scenarioVersions.find((v) => v.version === update.scenarioVersion);
+    if (!current)
+      throw new Error(`redeploy: version ${update.scenarioVersion} is not among the versions given`);
+    this.options.config = { ...this.options.config, ...update, scenario: current.scenario };
+    for (const slot of this.slots) {
+      if (this.stopping) return;
+      slot.replacing = true;
+      try {
+        if (slot.process) await stopManaged(slot.process, STOP_GRACE_MS);
+        this.writeConfig(slot);
+        if (!this.stopping) await this.launch(slot);
+      } finally {
+        slot.replacing = false;
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -173,7 +201,7 @@ export class Supervisor {
 
   private scheduleRestart(slot: Slot): void {
     const delay = this.options.restartDelayMs;
-    if (this.stopping || delay === null) return;
+    if (this.stopping || delay === null || slot.replacing) return;
     const timer = setTimeout(() => {
       this.restarts.delete(timer);
       if (!this.stopping) this.launch(slot).catch(() => this.scheduleRestart(slot));

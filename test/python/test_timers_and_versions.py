@@ -151,3 +151,17 @@ def test_a_version_newer_than_the_workers_own_is_refused(tmp_path: Path) -> None
     data = deploy_config(tmp_path, scenarioVersion=1)
     with pytest.raises(ConfigError, match=r"scenarioVersions\[1\]\.version: expected an integer from 1 to 1"):
         parse_worker_config(data)
+
+
+def test_a_version_conflict_is_recorded_with_the_orchestrators_words(tmp_path: Path) -> None:
+    rt, path, _ = runtime(tmp_path)
+    rt.version_conflict("r1", "Nondeterminism error: activity id mismatch")
+    assert events(path) == [
+        {
+            "type": "version-conflict",
+            "cell": "c",
+            "runId": "r1",
+            "worker": "w1",
+            "detail": "Nondeterminism error: activity id mismatch",
+        }
+    ]

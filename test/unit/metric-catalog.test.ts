@@ -173,6 +173,10 @@ describe('direction and unit drive compare and formatting', () => {
         'timers.lost higher',
         'timers.firedTwice higher',
         'timers.drift.p99 higher',
+        // Added with deploys (#15).
+        'deploy.failed higher',
+        'deploy.stuck higher',
+        'deploy.duplicates higher',
       ].sort(),
     );
   });
@@ -343,6 +347,15 @@ describe('summary.csv keeps its columns', () => {
       'backendPeakRssMB',
       'workersPeakRssMB',
       'stackStartMs',
+      // Version drift (#15).
+      'deployInFlight',
+      'deployOldPath',
+      'deployNewPath',
+      'deployMixed',
+      'deployFailed',
+      'deployStuck',
+      'deployDuplicateEffects',
+      'deployVersionConflicts',
       'governedBy',
       'anomalies',
       'knobs',

@@ -23,6 +23,7 @@ describe('the glance table', () => {
       'Durability',
       'State',
       'Long-running work',
+      'Version drift',
       'Observability',
       'Observability',
       'Retry and error handling',
@@ -51,7 +52,15 @@ describe('the glance table', () => {
   });
 
   it('says "not measured" for what the run did not exercise, never a blank or a pass', () => {
-    for (const row of ['state', 'long-running', 'compensation', 'scheduling', 'language', 'footprint']) {
+    for (const row of [
+      'state',
+      'long-running',
+      'version-drift',
+      'compensation',
+      'scheduling',
+      'language',
+      'footprint',
+    ]) {
       for (const adapter of glance.adapters) {
         const e = entry(glance, row, adapter);
         expect(e.status, `${row} ${adapter}`).toBe('not-measured');

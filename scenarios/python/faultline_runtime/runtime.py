@@ -192,6 +192,20 @@ class StepRuntime:
             self._finish(call, "ok")
         self._failpoint("after-step", call)
 
+    def version_conflict(self, run_id: str, detail: str) -> None:
+        """The worker's code cannot continue this run (Temporal: a non-determinism error
+        replaying its history after a deploy): records `version-conflict` with the
+        orchestrator's words."""
+        self._history.append(
+            {
+                "type": "version-conflict",
+                "cell": self.cell,
+                "runId": run_id,
+                "worker": self.worker_id,
+                "detail": detail,
+            }
+        )
+
     def compensate(self, run_id: str, step_id: str) -> None:
         """Undo a step's effect (saga); nothing for a step without a compensation."""
         step = self._instance(step_id)
