@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
-import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
+import type { CellLoad, CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
@@ -34,6 +34,8 @@ export interface CellMeta {
   fault: string;
   /** Which repeat of the cell (1-based), when the experiment repeats cells. */
   repeat?: number;
+  /** Capacity steps: the cell's own load. */
+  load?: CellLoad;
   knobs: Record<string, unknown>;
   plan: RunPlan;
   /** The adapter's recovery facts: the knobs credited with recovery from a kill. */
@@ -117,6 +119,7 @@ export function createCellAnalysis(
         adapter: cell.adapter,
         fault: cell.fault,
         ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
+        ...(cell.load === undefined ? {} : { load: cell.load }),
         knobs: cell.knobs,
         // A cell with no events at all has no time span; 0 keeps results.json numeric (its verdict is 'unknown').
         startedAt: hasEvents ? startedAt : 0,

@@ -19,9 +19,13 @@ export interface PooledCell extends CellResult {
   cellIds: string[];
 }
 
-/** `scenario/adapter/fault`, the identity repeats share. */
-export const groupKey = (cell: Pick<CellResult, 'scenario' | 'adapter' | 'fault'>) =>
-  `${cell.scenario}/${cell.adapter}/${cell.fault}`;
+/** `scenario/adapter/fault`, the identity repeats share; a capacity step's load is part of it. */
+export const groupKey = (cell: Pick<CellResult, 'scenario' | 'adapter' | 'fault' | 'load'>) =>
+  `${cell.scenario}/${cell.adapter}/${cell.fault}${cell.load ? `@${loadTag(cell.load)}` : ''}`;
+
+/** `w2-r400`: a capacity step's workers and rate, as its cell id ends. */
+export const loadTag = (load: { workers: number; ratePerSec: number }) =>
+  `w${load.workers}-r${load.ratePerSec}`;
 
 /** Every group of repeats in results order, pooled. */
 export function poolRepeats(cells: readonly CellResult[]): PooledCell[] {

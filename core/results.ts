@@ -64,6 +64,12 @@ export interface FaultOccurrenceResult {
   governedBy?: Record<string, KnobValue>;
 }
 
+/** A cell's own load (a capacity step). */
+export interface CellLoad {
+  ratePerSec: number;
+  workers: number;
+}
+
 export interface CellResult {
   /** `${scenario}/${adapter}/${fault}`, the `cell` of every history event of this cell. */
   id: string;
@@ -72,6 +78,11 @@ export interface CellResult {
   fault: string;
   /** Which repeat of scenario × adapter × fault (1-based), when the experiment repeats cells; reports pool them. */
   repeat?: number;
+  /**
+   * Capacity steps only: the load this cell ran at, its own rather than the experiment's.
+   * Cells of different loads are never pooled as repeats.
+   */
+  load?: CellLoad;
   /** Every adapter knob's value as used. */
   knobs: Record<string, unknown>;
   startedAt: number;
@@ -239,6 +250,13 @@ export interface FootprintResults {
    * Null when a part was not timed (services someone else started).
    */
   stackStartMs: number | null;
+  /**
+   * The machine's CPU busy share over the cell (all its cores, whatever ran on them), 0..1:
+   * near 1, the cell measured a saturated machine. Null when not sampled.
+   */
+  machineBusy?: number | null;
+  /** The harness's own CPU over the cell, in cores (1 = a full core): near 1, the harness may be the limit. */
+  harnessCores?: number | null;
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */

@@ -1,3 +1,4 @@
+import { evaluateGates } from '../analysis/gates/index.js';
 import { decodeLatencies } from '../analysis/metrics/latency.js';
 import { type PooledCell, poolRepeats } from '../analysis/pool.js';
 import { binomialInterval, rateDifferenceInterval } from '../analysis/stats/binomial.js';
@@ -13,7 +14,7 @@ import { supportsPercentile } from '../analysis/stats/interval.js';
 import { meanTInterval } from '../analysis/stats/t-interval.js';
 import type { CellResult, Results } from '../core/results.js';
 import type { Scenario } from '../scenarios/model.js';
-import { fmtMs, fmtNum, unique } from './format.js';
+import { fmtMs, fmtNum, plural, unique } from './format.js';
 
 /**
  * The answer at a glance: the rows of the comparison architects make between
@@ -111,6 +112,8 @@ interface Context {
   allCells: Cells;
   /** This adapter's cells before repeats were pooled: figures measured once per repeat get their interval from them. */
   repeats: CellResult[];
+  /** A capacity sweep's SLO (config.json's `capacity.slo`), when the run was one. */
+  capacitySlo: string[] | undefined;
 }
 
 const ids = (cells: Cells) => cells.map((c) => c.id);
@@ -335,6 +338,45 @@ const ROWS: RowDefinition[] = [
     },
   },
   {
+    id: 'capacity',
+    criterion: 'Scaling',
+    measure: 'highest arrival rate that held the SLO, by worker count',
+    better: 'higher',
+    entry(cells, { repeats, capacitySlo }) {
+      const steps = repeats.filter((c) => c.load !== undefined);
+      if (steps.length === 0 || !capacitySlo)
+        return NOT_MEASURED('no capacity sweep ran (faultline capacity)');
+      const byWorkers = new Map<number, { held: number[]; broke: number[] }>();
+      for (const step of steps) {
+        const entry = byWorkers.get(step.load!.workers) ?? { held: [], broke: [] };
+        (holdsSlo(step, capacitySlo) ? entry.held : entry.broke).push(step.load!.ratePerSec);
+        byWorkers.set(step.load!.workers, entry);
+      }
+      const knees = [...byWorkers]
+        .sort((a, b) => a[0] - b[0])
+        .map(([workers, { held, broke }]) => {
+          const max = held.length === 0 ? null : Math.max(...held);
+          const above = broke.filter((r) => max === null || r > max);
+          return { workers, max, broke: above.length === 0 ? null : Math.min(...above) };
+        });
+      const rate = (r: number | null) => (r === null ? 'none' : `${fmtNum(r)}/s`);
+      const best = Math.max(0, ...knees.map((k) => k.max ?? 0));
+      return {
+        status: 'unknown',
+        figure: knees
+          .map(
+            (k) =>
+              `${plural(k.workers, 'worker')}: ${rate(k.max)}${k.broke === null ? '' : ` (broke at ${rate(k.broke)})`}`,
+          )
+          .join('; '),
+        interval: null,
+        intervalText: `SLO ${capacitySlo.join(', ')}; the knee lies between a rate that held and the next that broke`,
+        evidence: ids(cells.filter((c) => c.load !== undefined)),
+        value: { x: best },
+      };
+    },
+  },
+  {
     id: 'language',
     criterion: 'Language and ecosystem',
     measure: 'one orchestrator, two languages: verdicts agree',
@@ -426,6 +468,18 @@ const ROWS: RowDefinition[] = [
   },
 ];
 
+/** Whether a cell met every gate of an SLO (a capacity step held). */
+function holdsSlo(cell: CellResult, slo: readonly string[]): boolean {
+  const one: Results = {
+    schemaVersion: 2,
+    tool: { name: 'faultline', version: '', node: '' },
+    createdAt: '',
+    config: {},
+    cells: [cell],
+  };
+  return evaluateGates(slo, one).every((g) => g.status === 'PASS');
+}
+
 /** 236 MB: resident memory in megabytes (10^6 bytes). */
 function fmtBytes(bytes: number): string {
   return `${fmtNum(bytes / 1e6)} MB`;
@@ -511,6 +565,7 @@ export function buildGlance(results: Results): Glance {
         languages,
         allCells: pooled,
         repeats: results.cells.filter((c) => c.adapter === adapter),
+        capacitySlo: (results.config.capacity as { slo?: string[] } | undefined)?.slo,
       });
     }
     const row: GlanceRow = {

@@ -30,6 +30,8 @@ export function createFootprintFold(backendServices: readonly string[] = []): Fo
   let lastAt = Number.NaN;
   let samples = 0;
   let stack: StackStartEvent | undefined;
+  let machineFirst: { busyMs: number; idleMs: number } | undefined;
+  let machineLast: { busyMs: number; idleMs: number } | undefined;
   /** The first accepted run: its acknowledgement minus the moment it was due. */
   let firstSubmit: { intendedAt: number; t: number } | undefined;
   const group = (usage: ProcessUsage) =>
@@ -48,6 +50,10 @@ export function createFootprintFold(backendServices: readonly string[] = []): Fo
       if (samples === 0) firstAt = event.t;
       lastAt = event.t;
       samples++;
+      if (event.machine) {
+        machineFirst ??= event.machine;
+        machineLast = event.machine;
+      }
       const sums = new Map<string, number>();
       const add = (key: string, bytes: number) => sums.set(key, (sums.get(key) ?? 0) + bytes);
       for (const usage of event.processes) {
@@ -96,9 +102,25 @@ export function createFootprintFold(backendServices: readonly string[] = []): Fo
         ),
         cpuMsPer1000Runs: completedRuns > 0 ? round((charged / completedRuns) * 1000) : null,
         stackStartMs: stackStartMs(stack, backendServices, firstSubmit),
+        machineBusy: busyShare(machineFirst, machineLast),
+        harnessCores:
+          lastAt > firstAt && cpu.has('harness')
+            ? Math.round((cpu.get('harness')! / (lastAt - firstAt)) * 1000) / 1000
+            : null,
       };
     },
   };
+}
+
+/** The machine's busy share between two /proc/stat readings; null without two of them. */
+function busyShare(
+  first: { busyMs: number; idleMs: number } | undefined,
+  last: { busyMs: number; idleMs: number } | undefined,
+): number | null {
+  if (!first || !last) return null;
+  const busy = last.busyMs - first.busyMs;
+  const total = busy + (last.idleMs - first.idleMs);
+  return total > 0 ? Math.round((busy / total) * 1000) / 1000 : null;
 }
 
 /** The slowest of the adapter's services, then setup, workers and the first run's acceptance. */

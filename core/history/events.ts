@@ -227,6 +227,11 @@ export interface ProcessUsage {
 export interface ProcessUsageEvent extends EventBase {
   type: 'process-usage';
   processes: ProcessUsage[];
+  /**
+   * The whole machine since boot (/proc/stat), whatever runs on it: CPU busy and idle ms
+   * over all cores. Tells a cell whose machine was saturated (by anything) apart.
+   */
+  machine?: { busyMs: number; idleMs: number; cores: number };
 }
 
 /**

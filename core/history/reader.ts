@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { HistoryEvent } from './events.js';
 
-/** Streams the events of one JSONL file; a torn last line (writer killed mid-write) is skipped. */
-export async function* readEvents(path: string): AsyncGenerator<HistoryEvent> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+/**
+ * Streams the events of one JSONL file (from byte `start`, a line's start); a torn last line
+ * (writer killed mid-write) is skipped.
+ */
+export async function* readEvents(path: string, start = 0): AsyncGenerator<HistoryEvent> {
+  const lines = createInterface({
+    input: createReadStream(path, { start }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   for await (const line of lines) {
     if (line.length === 0) continue;
     try {

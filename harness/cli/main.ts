@@ -5,6 +5,7 @@ import { benchTable, overheadBench } from '../bench/overhead.js';
 import { installCleanupHandlers } from '../processes.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { number, parseFlags } from './args.js';
+import { CAPACITY_USAGE, capacityCommand } from './capacity.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
 import { RUN_USAGE } from './run.js';
@@ -22,6 +23,7 @@ usage:
   faultline compare BASELINE CURRENT [--tolerance 0.1]   metric deltas; exit 1 on a regression
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
+  ${CAPACITY_USAGE.split('\n').join('\n  ')}
   faultline list                  scenarios, adapters and faults
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
@@ -41,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
         return await aggregateCommand(rest, log);
       case 'compare':
         return await compareCommand(rest);
+      case 'capacity':
+        return await capacityCommand(rest, log);
       case 'ci':
         return await ciCommand(rest, log);
       case 'bench': {
@@ -72,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, list, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, capacity, list, bench, version, help`,
         );
     }
   } catch (error) {

@@ -43,9 +43,11 @@ export const RUN_USAGE = `faultline run [EXPERIMENT_FILE] [flags]
   --out DIR               where history, results and reports go (default results/<time>)`;
 
 type Values = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
+/** The run flags an experiment is built from (`faultline capacity` passes a subset). */
+export type RunValues = Partial<Values>;
 
 /** Flags over the file's values: the file is the experiment, flags adjust it. */
-export function experimentFromArgs(file: string | undefined, values: Values): Experiment {
+export function experimentFromArgs(file: string | undefined, values: RunValues): Experiment {
   const base: ExperimentInput = file ? readExperimentFile(file) : { scenarios: [], adapters: [] };
   const scenarios = list(values.scenario) ?? base.scenarios;
   const adapterList = list(values.adapter);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FaultScheduleSchema, SCHEDULE_FAULT } from '../../chaos/index.js';
+import { CapacitySchema } from './capacity.js';
 
 /**
  * An experiment: which scenarios, through which adapters (with their knobs), under
@@ -72,6 +73,8 @@ export const ExperimentSchema = z
     proxyWorkers: z.boolean().default(true),
     /** k6-style gates, e.g. "lost == 0", "latency.p99 < 2s". */
     thresholds: z.array(z.string()).default([]),
+    /** `faultline capacity` with this file: the SLO, the ramp and the worker counts (harness/config/capacity.ts). */
+    capacity: CapacitySchema.optional(),
   })
   .strict()
   .superRefine((e, ctx) => {

@@ -139,3 +139,31 @@ export function readTree(pid: number, c: ProcClock = procClock()): TreeReading |
     children,
   };
 }
+
+/** The whole machine's CPU time since boot (/proc/stat's `cpu` line): busy (anything running) and idle, ms. */
+export interface MachineReading {
+  busyMs: number;
+  idleMs: number;
+  cores: number;
+}
+
+/** Parses /proc/stat: busy = user + nice + system + irq + softirq + steal; idle = idle + iowait. */
+export function parseMachine(text: string, ticksPerSecond: number): MachineReading | null {
+  const line = /^cpu\s+(.*)$/m.exec(text);
+  if (!line) return null;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line[1]!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const ms = (ticks: number) => (ticks / ticksPerSecond) * 1000;
+  const cores = (text.match(/^cpu\d+\s/gm) ?? []).length;
+  return { busyMs: ms(user + nice + system + irq + softirq + steal), idleMs: ms(idle + iowait), cores };
+}
+
+export function readMachine(c: ProcClock = procClock()): MachineReading | null {
+  try {
+    return parseMachine(readFileSync('/proc/stat', 'utf8'), c.ticksPerSecond);
+  } catch {
+    return null;
+  }
+}

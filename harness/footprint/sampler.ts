@@ -1,6 +1,6 @@
 import type { ProcessUsage } from '../../core/history/events.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
-import { hasProc, readTree } from './proc.js';
+import { hasProc, readMachine, readTree } from './proc.js';
 
 /** About once a second: fine enough for a cell's CPU seconds and its peak memory, cheap enough to ignore. */
 export const SAMPLE_EVERY_MS = 1000;
@@ -53,7 +53,13 @@ export class FootprintSampler {
       const tree = readTree(target.pid);
       if (tree !== null) processes.push({ ...target, ...tree });
     }
-    if (processes.length > 0)
-      this.options.history.append({ type: 'process-usage', cell: this.options.cell, processes });
+    if (processes.length === 0) return;
+    const machine = readMachine();
+    this.options.history.append({
+      type: 'process-usage',
+      cell: this.options.cell,
+      processes,
+      ...(machine ? { machine } : {}),
+    });
   }
 }

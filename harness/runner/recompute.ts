@@ -28,6 +28,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       adapter: cell.adapter,
       fault: cell.fault,
       ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
+      ...(cell.load === undefined ? {} : { load: cell.load }),
       knobs: adapter.knobs,
       plan,
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.

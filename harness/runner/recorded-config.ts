@@ -42,6 +42,8 @@ export interface RecordedCell {
   drainTimeoutMs: number;
   /** Cells whose faults change the scenario (a deploy): every version it ran, the change that made each. */
   scenarioVersions?: RecordedVersion[];
+  /** Capacity steps: the cell's own load. */
+  load?: { ratePerSec: number; workers: number };
 }
 
 const KnobValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -87,6 +89,7 @@ export const RecordedConfigSchema = z
         repeat: z.number().optional(),
         seed: z.number().optional(),
         drainTimeoutMs: z.number(),
+        load: z.object({ ratePerSec: z.number().positive(), workers: z.number().int().min(1) }).optional(),
         scenarioVersions: z
           .array(
             z

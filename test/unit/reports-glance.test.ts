@@ -30,6 +30,7 @@ describe('the glance table', () => {
       'Retry and error handling',
       'Latency without faults',
       'Scheduling',
+      'Scaling',
       'Language and ecosystem',
       'Operational footprint',
     ]);
@@ -58,6 +59,7 @@ describe('the glance table', () => {
       'version-drift',
       'compensation',
       'scheduling',
+      'capacity',
       'language',
       'footprint',
     ]) {
