@@ -596,6 +596,12 @@ function sentence(adapter: string, rows: GlanceRow[]): string {
   const retry = get('retry-amplification');
   if (retry.status !== 'not-measured')
     parts.push(`had a retry amplification of ${retry.figure.replace(/ \(.*\)$/, '')}`);
+  const drift = get('version-drift');
+  if (drift.status !== 'not-measured')
+    parts.push(`left ${drift.figure.replace(/ \(.*$/, '')} failed, stuck or doubled at a deploy`);
+  const timers = get('scheduling');
+  if (timers.status !== 'not-measured' && timers.value?.x !== undefined)
+    parts.push(`fired timers ${fmtMs(timers.value.x)} late at p${timers.value.percentile ?? 50}`);
   const latency = get('latency');
   if (latency.status !== 'not-measured') parts.push(`ran fault-free at ${latency.figure}`);
   if (parts.length === 0) return `${adapter}: nothing was measured.`;

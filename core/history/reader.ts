@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { HistoryEvent } from './events.js';
 
-/**
- * Streams the events of one JSONL file (from byte `start`, a line's start); a torn last line
- * (writer killed mid-write) is skipped.
- */
-export async function* readEvents(path: string, start = 0): AsyncGenerator<HistoryEvent> {
+/** Streams the events of one JSONL file; a torn last line (writer killed mid-write) is skipped. */
+export function readEvents(path: string): AsyncGenerator<HistoryEvent> {
+  return readEventsFrom(path, 0);
+}
+
+/** The events of one JSONL file from byte `start` (a line's start: the file's size at some moment). */
+export async function* readEventsFrom(path: string, start: number): AsyncGenerator<HistoryEvent> {
   const lines = createInterface({
     input: createReadStream(path, { start }),
     crlfDelay: Number.POSITIVE_INFINITY,

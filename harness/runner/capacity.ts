@@ -6,7 +6,7 @@ import { evaluateGates, parseGates } from '../../analysis/gates/index.js';
 import { loadTag } from '../../analysis/pool.js';
 import { Nemesis } from '../../chaos/index.js';
 import { now } from '../../core/clock.js';
-import { historyParts, mergeInTimeOrder, readEvents } from '../../core/history/reader.js';
+import { historyParts, mergeInTimeOrder, readEventsFrom } from '../../core/history/reader.js';
 import type { CellResult, Results } from '../../core/results.js';
 import type { Scenario } from '../../scenarios/model.js';
 import { planRun } from '../../scenarios/plan.js';
@@ -298,7 +298,9 @@ async function analyzeSince(
 ): Promise<CellResult> {
   const analysis = createCellAnalysis(meta);
   const parts = historyParts(join(outDir, 'history.d'));
-  for await (const event of mergeInTimeOrder(parts.map((path) => readEvents(path, offsets.get(path) ?? 0))))
+  for await (const event of mergeInTimeOrder(
+    parts.map((path) => readEventsFrom(path, offsets.get(path) ?? 0)),
+  ))
     if (event.cell === meta.id) analysis.add(event);
   return analysis.result();
 }
