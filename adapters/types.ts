@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ServiceEndpoints, ServiceName } from '../core/services.js';
 import type {
+  AdapterLineage,
   LinkDeclaration,
   RecoveryFacts,
   WorkerCommand,
@@ -52,20 +53,55 @@ export interface DriverContext<Knobs> {
   runDir: string;
   /** Whatever `prepare` returned, e.g. the path of a workflow bundle. */
   prepared: unknown;
+  /**
+   * Starts a helper process of the adapter's for this cell, e.g. a producer written in the
+   * workers' language: the harness starts it, logs its stderr to `logs/<name>.log`, and kills
+   * it with the rest. It is not a worker: it reaches the services directly (give it
+   * `services`), and chaos never targets it. The driver speaks to it over its stdin and
+   * stdout; it stops it in `teardown`.
+   */
+  startHelper(name: string, command: WorkerCommand): HelperProcess;
+  /** The adapter's worker roles, as declared: a driver whose work is split across roles routes it by them. */
+  workers: readonly WorkerRoleDeclaration[];
+  /**
+   * The run is traced: the harness holds each run's root span active while `submit` runs,
+   * so the orchestrator's own instrumentation (turned on by the driver) carries it on.
+   */
+  traces?: boolean;
+}
+
+/** A helper process, spoken to in lines of text over its stdin and stdout. */
+export interface HelperProcess {
+  readonly pid: number;
+  /** Writes one line to its stdin. */
+  send(line: string): void;
+  /** Called with each line it writes to stdout. */
+  onLine(listener: (line: string) => void): void;
+  /** Resolves once it has exited. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Closes its stdin (its cue to finish), then SIGTERM and SIGKILL after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface AdapterDefinition<Knobs = Record<string, unknown>> {
   /** The adapter's public name: the name of its folder. */
   name: string;
   description: string;
+  /**
+   * The orchestrator it drives and its workers' language: reports set adapters of one
+   * family side by side by language (a family's adapters should share knobs and driver).
+   */
+  lineage?: AdapterLineage;
   /** The services this adapter needs started (harness/services/kinds). */
   services: readonly ServiceName[];
   /** The links its workers go through, each in front of one of its services. */
   links: readonly LinkDeclaration[];
   /** What `orchestrator` (a link) and `backend` (a service) mean in a fault schedule. */
   orchestrator: { link: string; service: ServiceName };
-  /** Its worker processes: how to start each kind and what killing one means. */
+  /** Its worker processes (at the default knobs): how to start each kind and what killing one means. */
   workers: readonly WorkerRoleDeclaration[];
+  /** Its worker processes for these knobs, when the knobs change them (a prefork pool has children, a thread pool none). */
+  workersFor?(knobs: Knobs): readonly WorkerRoleDeclaration[];
   /** Knobs with their defaults; parsing `{}` gives the default configuration. */
   knobs: z.ZodType<Knobs>;
   /** How long work held by a dead worker stays unclaimed at most, and the knobs that decide it. */
@@ -81,4 +117,4 @@ export type {
   WorkerContext,
   WorkerHandle,
 } from '../scenarios/worker-protocol.js';
-export type { LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };
+export type { AdapterLineage, LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };

@@ -1,7 +1,8 @@
-import type { HistoryEvent } from '../core/history/events.js';
+import { type HistoryEvent, RUN_LEVEL } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
 import type { CellLoad, CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
+import type { SpanRecord } from '../core/traces.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
 import { createDeployFold, type PlanVersion } from './metrics/deploy.js';
@@ -18,6 +19,8 @@ import {
 } from './metrics/throughput.js';
 import { createTimerFold } from './metrics/timers.js';
 import { createTraceabilityFold } from './metrics/traceability.js';
+import { createWorkerUsageFold } from './metrics/worker-usage.js';
+import { createTraceCompletenessFold } from './traces/completeness.js';
 
 /**
  * The one streaming entry point from a history to results: every event is routed
@@ -50,6 +53,13 @@ export interface CellMeta {
    * analyzeHistory.
    */
   requireCompensationOnFailure?: boolean;
+  /** Runs the arrival plan promised the cell (config.json's load.runs); the checker finds any never submitted. */
+  plannedRuns?: number;
+  /**
+   * The cell's Faultline spans (from the span files) for trace completeness; null when the
+   * run was not traced; undefined to leave trace completeness out of the result.
+   */
+  spans?: readonly SpanRecord[] | null;
 }
 
 export interface CellAnalysis {
@@ -68,6 +78,7 @@ export function createCellAnalysis(
       cell.requireCompensationOnFailure ??
       (cell.plan.rollsBackOnFailure || defaults.requireCompensationOnFailure),
     ...(versionPlans ? { versions: versionPlans } : {}),
+    ...(cell.plannedRuns === undefined ? {} : { plannedRuns: cell.plannedRuns }),
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
@@ -75,12 +86,21 @@ export function createCellAnalysis(
   const timers = createTimerFold(cell.plan, versionPlans);
   const deploy = createDeployFold(cell.versions ?? []);
   const footprint = createFootprintFold(cell.services);
+  const workerUsage = createWorkerUsageFold();
+  /** Worker id → role, from cell-start. */
+  let roles: Readonly<Record<string, string>> = {};
+  const traces = cell.spans ? createTraceCompletenessFold() : null;
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = Number.NEGATIVE_INFINITY;
   let world: CellResult['world'];
   let drainTimeoutMs: number | null = null;
   return {
     add(event) {
+      // Events of the whole run (history-start, run-interrupted) tell the checker only.
+      if (event.cell === RUN_LEVEL) {
+        checker.add(event);
+        return;
+      }
       if (event.type === 'process-usage' || event.type === 'stack-start') {
         // Samples of the cell's processes: not part of what the system under test did.
         footprint.add(event);
@@ -90,7 +110,14 @@ export function createCellAnalysis(
         world = { requests: event.requests, cpuUtilisation: event.cpuUtilisation };
         return;
       }
-      if (event.type === 'cell-start') drainTimeoutMs = event.drainTimeoutMs;
+      if (event.type === 'worker-usage') {
+        workerUsage.add(event);
+        return;
+      }
+      if (event.type === 'cell-start') {
+        drainTimeoutMs = event.drainTimeoutMs;
+        roles = event.roles ?? {};
+      }
       startedAt = Math.min(startedAt, event.t);
       endedAt = Math.max(endedAt, event.t);
       recovery.add(event);
@@ -99,6 +126,7 @@ export function createCellAnalysis(
       timers.add(event);
       footprint.add(event);
       deploy.add(event);
+      traces?.add(event);
       checker.add(event);
     },
     result() {
@@ -136,7 +164,10 @@ export function createCellAnalysis(
         verdict: check.verdict,
         anomalyCounts: check.anomalyCounts,
         anomalies: check.anomalies,
-        faults: withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
+        faults: withRoles(
+          withGovernedBy(recovery.result(checker.runs, completions, originAt), cell.governedBy),
+          roles,
+        ),
         redoneWorkMs: redone?.totalMs ?? null,
         ...(redone ? { redoneWorkPerStepMs: redone.perStepMs } : {}),
         observability: {
@@ -144,11 +175,14 @@ export function createCellAnalysis(
           completedRuns: check.runs.completed,
           completeHistories: check.completeHistories,
         },
+        workerUsage: workerUsage.result(),
         ...(world ? { world } : {}),
         drainTimeoutMs,
         ...(timerResults ? { timers: timerResults } : {}),
         ...(footprintResults ? { footprint: footprintResults } : {}),
         ...(deployResults ? { deploy: deployResults } : {}),
+        ...(check.interrupted ? { interrupted: check.interrupted } : {}),
+        ...(cell.spans === undefined ? {} : { traces: traces ? traces.result(cell.spans ?? []) : null }),
       };
     },
   };
@@ -165,6 +199,21 @@ function withGovernedBy(
 }
 
 /**
+ * Faults aimed at workers name them in their target (one id, or ids joined by commas):
+ * record the roles of those workers, so a report says which kind of worker was hit.
+ */
+function withRoles(
+  faults: FaultOccurrenceResult[],
+  roles: Readonly<Record<string, string>>,
+): FaultOccurrenceResult[] {
+  for (const fault of faults) {
+    const hit = [...new Set(fault.target.split(',').flatMap((id) => (id in roles ? [roles[id]!] : [])))];
+    if (hit.length > 0) fault.roles = hit;
+  }
+  return faults;
+}
+
+/**
  * Checks and measures every cell of a history. Events of a cell not in `cells`
  * are ignored; results come back in the order of `cells`.
  */
@@ -176,8 +225,12 @@ export async function analyzeHistory(
   const defaults: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, ...options };
   const analyses = new Map(cells.map((cell) => [cell.id, createCellAnalysis(cell, defaults)]));
   // An in-memory history needs no await per event (a microtask each adds up over a million).
-  if (Symbol.iterator in events) for (const event of events) analyses.get(event.cell)?.add(event);
-  else for await (const event of events) analyses.get(event.cell)?.add(event);
+  const route = (event: HistoryEvent) => {
+    if (event.cell === RUN_LEVEL) for (const analysis of analyses.values()) analysis.add(event);
+    else analyses.get(event.cell)?.add(event);
+  };
+  if (Symbol.iterator in events) for (const event of events) route(event);
+  else for await (const event of events) route(event);
   return [...analyses.values()].map((analysis) => analysis.result());
 }
 

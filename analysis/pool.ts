@@ -51,6 +51,7 @@ export function poolCells(cells: readonly CellResult[]): PooledCell {
     lost: sum((c) => c.runs.lost),
     warmup: sum((c) => c.runs.warmup),
     refused: sum((c) => c.runs.refused),
+    interrupted: sum((c) => c.runs.interrupted),
     lostBy: {
       noOutcome: sum((c) => c.runs.lostBy.noOutcome),
       missingEffects: sum((c) => c.runs.lostBy.missingEffects),

@@ -47,10 +47,30 @@ export const NAMED_FAULTS: FaultDefinition[] = [
     entries: () => [{ kind: 'kill', at: '30%', target: 'worker', params: { signal: 'SIGKILL' } }],
   },
   {
+    name: 'child-kill',
+    description:
+      'SIGKILL one pool child of one worker at 30% of the load, as the OOM killer does (pool adapters)',
+    entries: () => [
+      { kind: 'child-kill', at: '30%', target: 'worker', params: { signal: 'SIGKILL', busy: true } },
+    ],
+  },
+  {
     name: 'worker-kill-random',
     description: 'SIGKILL a random worker at three random moments of the load, all drawn from the seed',
     entries: () =>
       [1, 2, 3].map(() => ({ kind: 'kill', at: 'random', target: 'worker', params: { signal: 'SIGKILL' } })),
+  },
+  {
+    name: 'worker-kill-activity',
+    description:
+      'SIGKILL the busiest worker of role `activity` (workflows and activities in separate workers) at 30%',
+    entries: () => [{ kind: 'kill', at: '30%', target: 'worker@activity', params: { signal: 'SIGKILL' } }],
+  },
+  {
+    name: 'worker-kill-workflow',
+    description:
+      'SIGKILL a worker of role `workflow` (it holds runs’ orchestration, no steps) at 30%, once steps are in flight',
+    entries: () => [{ kind: 'kill', at: '30%', target: 'worker@workflow', params: { signal: 'SIGKILL' } }],
   },
   {
     name: 'worker-restart',

@@ -22,7 +22,20 @@ export const LinkTarget = z
   .regex(/^[a-z][a-z0-9-]*$/, 'a link name: orchestrator, world, or a link the adapter declares')
   .default('orchestrator');
 
-/** `worker`: one drawn from the seed; `workers:N`: N of them; `workers`: all; `w2`: the second. */
+/**
+ * `worker`: one drawn from the seed; `workers:N`: N of them; `workers`: all; `w2`: the
+ * second. `@role` narrows any of them to one of the adapter's worker roles (`worker@activity`,
+ * `w1@workflow`); without it they span every role.
+ */
 export const WorkerTarget = z
   .string()
-  .regex(/^(worker|workers|workers:\d+|w\d+)$/, 'expected worker, workers, workers:N or wN (e.g. w1)');
+  .regex(
+    /^(worker|workers|workers:\d+|w\d+)(@[a-z][a-z0-9-]*)?$/,
+    'expected worker, workers, workers:N or wN (e.g. w1), optionally @role (e.g. worker@activity)',
+  );
+
+/** A worker target's two parts: which workers (`worker`, `workers:2`, `w1`…) and the role, if named. */
+export function splitWorkerTarget(target: string): { which: string; role?: string } {
+  const at = target.indexOf('@');
+  return at < 0 ? { which: target } : { which: target.slice(0, at), role: target.slice(at + 1) };
+}

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runsSteps } from '../core/topology.js';
 import { DISARMED_FILE, type FailpointSpec, failpointId, firedMarker } from '../scenarios/failpoints.js';
+import type { ChaosCell } from './ports.js';
 
 /**
  * Failpoints, the harness's side: the files that arm them at their moment, disarm them
@@ -24,6 +26,16 @@ export function prepareMarkerDir(markerDir: string): void {
 /** Heals every failpoint of the cell; workers check before crashing. */
 export function disarmFailpoints(markerDir: string): void {
   if (existsSync(markerDir)) writeFileSync(join(markerDir, DISARMED_FILE), '');
+}
+
+/**
+ * The workers that can reach a failpoint: those whose role runs steps (a workflow worker
+ * whose activities run elsewhere never does, so it is not waited for nor reported unfired).
+ */
+export function stepWorkerIds(cell: Pick<ChaosCell, 'topology' | 'workers'>): readonly string[] {
+  const roles = cell.topology.workers;
+  if (roles.every(runsSteps)) return cell.workers.ids();
+  return roles.filter(runsSteps).flatMap((role) => cell.workers.ids(role.role));
 }
 
 /** Per `once` failpoint, the workers that never reached it (none listed when all did). */

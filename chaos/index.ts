@@ -30,6 +30,10 @@ export interface ChaosSettings {
   /** The experiment's own schedule (the cell fault "schedule"). */
   faultSchedule?: unknown;
   proxyWorkers: boolean;
+  /** The services provider of the run (`local`, `testcontainers`, `external`), named in refusals. */
+  servicesProvider: string;
+  /** Whether that provider can restart a service (an external server belongs to someone else). */
+  canRestart(service: string): boolean;
 }
 
 /** The fault catalog as `faultline list` shows it: name → one-line description. */
@@ -110,7 +114,12 @@ export function checkFaults(
     for (const entry of entriesOf(fault, settings)) {
       const kind = faultKind(entry.kind);
       for (const topology of topologies) {
-        const problem = kind.check?.(entry, { topology, proxyWorkers: settings.proxyWorkers });
+        const problem = kind.check?.(entry, {
+          topology,
+          proxyWorkers: settings.proxyWorkers,
+          servicesProvider: settings.servicesProvider,
+          canRestart: settings.canRestart,
+        });
         if (problem) throw new InputError(`fault ${fault} (${entry.kind}): ${problem}`);
       }
     }

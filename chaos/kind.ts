@@ -76,6 +76,10 @@ export interface CheckContext {
   topology: AdapterTopology;
   /** Workers reach the services through Toxiproxy links (off only for overhead benchmarks). */
   proxyWorkers: boolean;
+  /** The run's services provider, for messages (`local`, `testcontainers`, `external`). */
+  servicesProvider: string;
+  /** Whether the provider can restart this service: it owns the server (not an external one). */
+  canRestart(service: string): boolean;
 }
 
 export interface PlannedFault {
@@ -88,8 +92,10 @@ export interface PlannedFault {
   durationMs: number | null;
   /** Symbolic: a link (`orchestrator`, `broker`, `world`), a service (`backend`, `redis`), workers (`w2`), `model`. */
   target: string;
-  /** Kills: worker slots, 1-based. */
+  /** Kills: worker slots, 1-based, among the workers of `role` (or of every role, for `workers`). */
   workers?: number[];
+  /** Kills: the worker role the target names (`worker@activity`); absent: every role. */
+  role?: string;
   params: Record<string, unknown>;
 }
 
@@ -113,6 +119,10 @@ export interface Injector {
   instant?: boolean;
   /** The workers whose steps in flight this occurrence kills (fault-start's `killed`). */
   killed?: string[];
+  /** Of those workers, only these processes die (fault-start's `pids`): pool children. */
+  pids?: number[];
+  /** What the injector chose when it was created (e.g. which pool child), added to fault-start's params. */
+  params?: Record<string, unknown>;
   /** The workers record the occurrence themselves (failpoints): the nemesis writes nothing. */
   recordedByWorkers?: boolean;
 }

@@ -1,4 +1,4 @@
-import { describeZodError, InputError, unknownName } from '../core/errors.js';
+import { describeZodError, InputError, REPORT_INPUT, unknownName } from '../core/errors.js';
 import { deriveSeed, seededRng } from '../core/random.js';
 import { NAMED_FAULTS, type NamedFaultContext } from './catalog.js';
 import type { FaultEntry, PlannedFault, ScheduleContext } from './kind.js';
@@ -23,8 +23,8 @@ export function namedEntries(name: string, ctx: NamedFaultContext): FaultEntry[]
 
 /** Validates a schedule given as data; errors name the field (`faultSchedule[1].params.nth`). */
 export function parseSchedule(data: unknown, source = 'faultSchedule'): FaultEntry[] {
-  const parsed = FaultScheduleSchema.safeParse(data);
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error, source));
+  const parsed = FaultScheduleSchema.safeParse(data, REPORT_INPUT);
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error, source, FaultScheduleSchema));
   return parsed.data as unknown as FaultEntry[];
 }
 

@@ -62,6 +62,23 @@ export interface FaultOccurrenceResult {
   stepsInFlight?: number;
   /** Kills: the adapter knobs (and values) that governed recovery, e.g. { lockDuration: 30000 }. */
   governedBy?: Record<string, KnobValue>;
+  /**
+   * Faults aimed at workers (kills, failpoints): the roles of the workers it hit, from
+   * cell-start (`worker`, or e.g. `workflow`, `activity`). Absent for other faults.
+   */
+  roles?: string[];
+}
+
+/** What a cell's worker processes used (worker-usage events; harness/supervisor/usage.ts). */
+export interface WorkerUsageSummary {
+  /** Process incarnations counted (restarts after kills included). */
+  processes: number;
+  /** CPU time, user + system, of all of them, in ms. */
+  cpuMs: number;
+  /** Of cpuMs, what they used before they announced readiness (interpreter, imports, connecting). */
+  startupCpuMs: number;
+  /** The largest peak resident set of one worker (with its pool), in KiB. */
+  maxPeakRssKb: number;
 }
 
 /** A cell's own load (a capacity step). */
@@ -89,7 +106,8 @@ export interface CellResult {
   endedAt: number;
   /**
    * Every submitted run is exactly one of completed (with all its effects), failed (as
-   * the scenario allows) or lost: completed + failed + lost = submitted. `lostBy` says how
+   * the scenario allows), lost, or, in a cell the harness was stopped in, still in flight at
+   * the interrupt: completed + failed + lost + interrupted = submitted. `lostBy` says how
    * the lost ones were lost. Refused submissions were never the orchestrator's to lose.
    */
   runs: {
@@ -100,6 +118,8 @@ export interface CellResult {
     warmup: number;
     refused: number;
     lostBy: LostBy;
+    /** In flight when the harness was stopped (the cell never reached its drain's end): not lost, cut. */
+    interrupted: number;
   };
   steps: { expectedPerRun: number; completed: number };
   effects: {
@@ -139,6 +159,11 @@ export interface CellResult {
   redoneWorkPerStepMs?: number[];
   /** What the history lets an auditor follow: correlated effects, complete run histories. */
   observability: Observability;
+  /**
+   * What the cell's workers used (CPU, memory), from the supervisor's readings; absent in
+   * results written before it existed, null when the history holds no reading.
+   */
+  workerUsage?: WorkerUsageSummary | null;
   /** How busy the world (simulated APIs) was: a cell bound by the harness says so here. */
   world?: { requests: number; cpuUtilisation: number | null };
   /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */
@@ -149,6 +174,25 @@ export interface CellResult {
   footprint?: FootprintResults;
   /** Cells with a deploy: what the runs in flight did. */
   deploy?: DeployResults;
+  /**
+   * Set when the harness was stopped before this cell ended (a signal: `run-interrupted`;
+   * or killed outright: a `cell-start` with no `cell-end`). Its verdict is then UNKNOWN
+   * unless an anomaly already failed it, and its runs still in flight are `runs.interrupted`.
+   * Absent for a cell that ran to its end.
+   */
+  interrupted?: Interruption;
+  /**
+   * How whole the cell's OpenTelemetry traces are (analysis/traces): null when the run was
+   * not traced; absent in results written before traces existed.
+   */
+  traces?: TraceCompleteness | null;
+}
+
+/** How a cell was cut short; `signal` is null when the harness died without saying (SIGKILL). */
+export interface Interruption {
+  signal: string | null;
+  /** When the harness recorded the interrupt, or the cell's last event when it could not. */
+  at: number;
 }
 
 /**
@@ -259,6 +303,28 @@ export interface FootprintResults {
   harnessCores?: number | null;
 }
 
+/** Trace completeness of one cell, from the span files and the history. */
+export interface TraceCompleteness {
+  /** Runs with a final state (completed or failed). */
+  runs: number;
+  /** Of them, runs whose trace holds the root span and the span of every attempt that ended. */
+  completeRuns: number;
+  /** completeRuns / runs; null when no run finished. */
+  completeness: number | null;
+  /** Finished runs whose spans fell into more than one trace: the context did not travel. */
+  splitRuns: number;
+  attemptSpans: {
+    /** Attempts the history records. */
+    expected: number;
+    /** Attempts whose span is in a span file. */
+    exported: number;
+    /** Attempts a dying worker cut short: their span never ended. */
+    lostInFlight: number;
+    /** Attempts that ended but whose span died in the worker's export buffer. */
+    lostBuffered: number;
+  };
+}
+
 /** How lost runs were lost; the three add up to `runs.lost`. */
 export interface LostBy {
   /** Submitted, and no outcome by the end of the drain. */
@@ -276,8 +342,18 @@ export interface Results {
   /** The resolved experiment: seed, load, every adapter knob, faults, thresholds. */
   config: Record<string, unknown>;
   cells: CellResult[];
+  /** Set when the run was cut short: the cells it cut (every report says so). Absent for a whole run. */
+  interrupted?: { signal: string | null; cells: string[] };
 }
 
 export function cellId(scenario: string, adapter: string, fault: string): string {
   return `${scenario}/${adapter}/${fault}`;
+}
+
+/**
+ * The id of the `index`-th run (0-based) of a cell of `runs` runs: `run-007` of 200. The
+ * arrival schedule names runs so, and the checker finds the runs a history never submitted by it.
+ */
+export function plannedRunId(index: number, runs: number): string {
+  return `run-${String(index + 1).padStart(String(runs).length, '0')}`;
 }

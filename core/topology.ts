@@ -36,7 +36,18 @@ export interface WorkerRoleDeclaration {
   killScope: 'process' | 'group';
   /** The worker runs its steps in child processes (a prefork pool), which a fault can kill one by one. */
   poolChildren: boolean;
+  /**
+   * Whether its workers execute steps through the step runtime (absent: true). A role that
+   * only orchestrates (a Temporal workflow worker whose activities run elsewhere) runs
+   * none: it never has steps in flight, never reaches a failpoint, and a kill of it
+   * interrupts no step, only the orchestration state it holds.
+   */
+  runsSteps?: boolean;
 }
+
+/** Whether a role's workers execute steps (`runsSteps` absent means they do). */
+export const runsSteps = (role: Pick<WorkerRoleDeclaration, 'runsSteps'>): boolean =>
+  role.runsSteps !== false;
 
 /** A knob value as recorded: the knobs are the adapter's, their values plain JSON. */
 export type KnobValue = string | number | boolean | null;
@@ -51,9 +62,26 @@ export interface RecoveryFacts {
   governedBy: Readonly<Record<string, KnobValue>>;
 }
 
+/**
+ * Which orchestrator an adapter drives and in which language its workers are written, so
+ * reports can pair adapters that run the same orchestrator in different languages (the
+ * language-parity section) without matching names.
+ */
+export interface AdapterLineage {
+  /** The orchestrator family, e.g. `temporal`: adapters of one family run the same system. */
+  family: string;
+  /**
+   * The language of its workers as people name it (`typescript`, `python`), or of each role
+   * where they differ (`typescript workflows, python activities`).
+   */
+  language: string;
+}
+
 /** An adapter's declaration, resolved for one knob set: as config.json records it. */
 export interface AdapterTopology {
   name: string;
+  /** Absent for adapters that declare none (a user's module may not). */
+  lineage?: AdapterLineage;
   services: readonly ServiceName[];
   links: readonly LinkDeclaration[];
   /** The link `orchestrator` means in a schedule, and the service `backend` means. */

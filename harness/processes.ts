@@ -6,10 +6,18 @@
  * Services stay in the harness's process group, so a terminal's Ctrl-C reaches them too.
  * Workers get a group of their own (a kill must reach a prefork pool's children) and a
  * stdin pipe whose end of file tells them the harness is gone.
+ *
+ * However the harness dies (a SIGKILL, the OOM killer, a cancelled CI job), its children
+ * die with it: on Linux each is started through `setpriv --pdeathsig KILL`, so the kernel
+ * SIGKILLs it when the thread that forked it (Node's main thread) exits; and each is
+ * recorded in the process registry (process-registry.ts), from which the next run or
+ * `faultline clean` kills whatever escaped.
  */
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { InfrastructureError } from '../core/errors.js';
+import { forgetOwnRecord, recordChild, recordExit } from './process-registry.js';
 
 export interface ExitStatus {
   code: number | null;
@@ -28,6 +36,8 @@ export interface SpawnOptions {
    * it dies, the child reads end of file (the worker protocol's "the harness is gone").
    */
   stdinPipe?: boolean;
+  /** Its stdout as a pipe the harness reads (a helper's replies); stderr still goes to the log file. */
+  stdoutPipe?: boolean;
   /** Its own process group, so a signal can reach it and every child it forks (a prefork pool). */
   group?: boolean;
 }
@@ -57,11 +67,13 @@ export function spawnManaged(
   const fd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const out = fd ?? 'inherit';
   const stdin = opts.stdinPipe ? 'pipe' : 'ignore';
-  const stdio: StdioOptions = opts.ipc ? [stdin, out, out, 'ipc'] : [stdin, out, out];
+  const stdout = opts.stdoutPipe ? 'pipe' : out;
+  const stdio: StdioOptions = opts.ipc ? [stdin, stdout, out, 'ipc'] : [stdin, stdout, out];
   const group = opts.group === true;
+  const [program, argv] = diesWithParent(command, args);
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio, detached: group });
+    child = spawn(program, argv, { env: opts.env, cwd: opts.cwd, stdio, detached: group });
   } finally {
     if (fd !== undefined) closeSync(fd); // the child holds its own copy
   }
@@ -71,11 +83,13 @@ export function spawnManaged(
     child.once('error', () => {});
     throw new InfrastructureError(`could not start ${name}: ${command} ${args.join(' ')}`);
   }
+  recordChild(pid, name, group);
   let running = true;
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once('exit', (code, signal) => {
       running = false;
       alive.delete(managed);
+      recordExit(pid);
       resolve({ code, signal });
     });
   });
@@ -98,6 +112,35 @@ export function spawnManaged(
   };
   alive.add(managed);
   return managed;
+}
+
+/**
+ * The command wrapped so the kernel SIGKILLs it when this process dies (PR_SET_PDEATHSIG,
+ * kept across exec; setpriv execs the command, so the pid is the command's). Only for an
+ * absolute, executable command, so a missing binary still fails at spawn with its name;
+ * FAULTLINE_NO_PDEATHSIG=1 turns it off (the test of the registry's reaping uses it).
+ */
+function diesWithParent(command: string, args: readonly string[]): [string, readonly string[]] {
+  if (SETPRIV === undefined || !isAbsolute(command) || !isExecutable(command)) return [command, args];
+  return [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]];
+}
+
+const SETPRIV =
+  process.platform === 'linux' && process.env.FAULTLINE_NO_PDEATHSIG !== '1'
+    ? (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, 'setpriv'))
+        .find(isExecutable)
+    : undefined;
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
@@ -131,11 +174,15 @@ export function managedProcesses(): readonly ManagedProcess[] {
 }
 
 let installed = false;
-const interruptHooks: (() => void)[] = [];
+const interruptHooks = new Set<(signal: NodeJS.Signals) => void>();
 
-/** Runs synchronously when the harness is interrupted, before the children are killed. */
-export function onInterrupt(hook: () => void): void {
-  interruptHooks.push(hook);
+/**
+ * Runs synchronously when the harness is interrupted, before the children are killed (a
+ * history line written here is on disk before anything else happens). Returns the undo.
+ */
+export function onInterrupt(hook: (signal: NodeJS.Signals) => void): () => void {
+  interruptHooks.add(hook);
+  return () => interruptHooks.delete(hook);
 }
 
 /**
@@ -146,15 +193,24 @@ export function onInterrupt(hook: () => void): void {
 export function installCleanupHandlers(): void {
   if (installed) return;
   installed = true;
-  const onSignal = (code: number) => () => {
-    for (const hook of interruptHooks) hook();
+  const onSignal = (code: number) => (signal: NodeJS.Signals) => {
+    for (const hook of interruptHooks) {
+      try {
+        hook(signal);
+      } catch {
+        // A hook must never keep the children alive.
+      }
+    }
     killAllManaged();
     process.exit(code);
   };
   process.on('SIGINT', onSignal(130));
   process.on('SIGTERM', onSignal(143));
   process.on('SIGHUP', onSignal(129));
-  process.on('exit', killAllManaged);
+  process.on('exit', () => {
+    killAllManaged();
+    forgetOwnRecord(); // every child is SIGKILLed: nothing left for a later run to reap
+  });
   // Fires for uncaught exceptions and (Node's default "throw" mode) unhandled rejections.
   process.on('uncaughtExceptionMonitor', killAllManaged);
 }

@@ -1,6 +1,6 @@
 import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
-import { DASH, fmtNum, governedBy, metricText } from './format.js';
+import { DASH, fmtMs, fmtNum, governedBy, metricText, verdictText } from './format.js';
 
 /** A label, how a cell fills it, and whether the row is left out when no cell has a figure for it. */
 type CellRow = [label: string, value: (cell: CellResult) => string, optional?: boolean];
@@ -19,7 +19,7 @@ const rowOf = (label: string, names: MetricName[], optional = false): CellRow =>
 
 /** Rows of the side-by-side table: a label and how a cell fills it. */
 export const CELL_ROWS: CellRow[] = [
-  ['verdict', (c) => c.verdict.toUpperCase()],
+  ['verdict', verdictText],
   rowOf('runs submitted / completed / failed', ['submitted', 'completed', 'failed']),
   row('lost'),
   row('duplicates'),
@@ -57,6 +57,17 @@ export const CELL_ROWS: CellRow[] = [
         : DASH,
   ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
+  [
+    'worker CPU: serving / start-up',
+    (c) =>
+      c.workerUsage
+        ? `${fmtMs(c.workerUsage.cpuMs - c.workerUsage.startupCpuMs)} / ${fmtMs(c.workerUsage.startupCpuMs)}`
+        : DASH,
+  ],
+  [
+    'worker peak memory (largest)',
+    (c) => (c.workerUsage ? `${fmtNum(c.workerUsage.maxPeakRssKb / 1024)} MiB` : DASH),
+  ],
 ];
 
 /** The rows for these cells: an optional row only when some cell has a figure for it. */

@@ -3,7 +3,15 @@ import type { GateResult } from '../analysis/gates/evaluate.js';
 import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { Results } from '../core/results.js';
 import { type Comparison, renderComparisonMarkdown } from './compare.js';
-import { mdCell, mdCode, mdTable, metricHeading, metricText } from './format.js';
+import {
+  interruptionText,
+  mdCell,
+  mdCode,
+  mdTable,
+  metricHeading,
+  metricText,
+  verdictText,
+} from './format.js';
 
 /** The catalog metrics of the per-cell lines, headed by their gate names. */
 const CELL_METRICS: readonly MetricName[] = ['lost', 'duplicates', 'latency.p99', 'throughput'];
@@ -18,6 +26,8 @@ export function renderCiSummary(
   comparison?: Comparison,
 ): string {
   const out = ['## Faultline', ''];
+  const interrupted = interruptionText(results);
+  if (interrupted !== null) out.push(`**${mdCell(interrupted)}**`, '');
   if (gates.length === 0) out.push('No gates declared.', '');
   else {
     const rows = gates.map((g) => [mdCode(g.gate.expression), `**${g.status}**`, mdCell(g.message)]);
@@ -26,7 +36,7 @@ export function renderCiSummary(
   const metrics = CELL_METRICS.map(metric);
   const cells = results.cells.map((c) => [
     mdCell(c.id),
-    c.verdict.toUpperCase(),
+    verdictText(c),
     ...metrics.map((m) => metricText(m, c)),
   ]);
   out.push(mdTable(['cell', 'verdict', ...metrics.map(metricHeading)], cells), '');

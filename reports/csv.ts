@@ -51,6 +51,9 @@ function summaryColumns(catalog: MetricCatalog): Column<CellResult>[] {
     // Every anomaly kind's count; the `anomalies` metric is the sum of the verdict-failing ones.
     ['anomalies', (c) => JSON.stringify(c.anomalyCounts)],
     ['knobs', (c) => JSON.stringify(c.knobs)],
+    // Cells cut short by a stop of the harness, and the runs still in flight then.
+    ['interrupted', (c) => (c.interrupted ? (c.interrupted.signal ?? 'killed') : null)],
+    ['runsInterrupted', (c) => c.runs.interrupted],
   ];
   const names = columns.map(([name]) => name);
   const repeated = names.find((name, i) => names.indexOf(name) !== i);

@@ -162,3 +162,22 @@ export function configText(config: Record<string, unknown>, key: string): string
   const value = config[key];
   return value === undefined ? DASH : knobText(value);
 }
+
+/** A cell's verdict as reports print it: an interrupted cell says why it is UNKNOWN. */
+export function verdictText(cell: CellResult): string {
+  return cell.interrupted ? `${cell.verdict.toUpperCase()} (interrupted)` : cell.verdict.toUpperCase();
+}
+
+/** One sentence for the top of every report of a run that was cut short; null for a whole run. */
+export function interruptionText(results: Results): string | null {
+  const cut = results.cells.filter((cell) => cell.interrupted !== undefined);
+  if (cut.length === 0) return null;
+  const signal = cut[0]!.interrupted!.signal;
+  const how = signal === null ? 'killed (no signal recorded, e.g. SIGKILL)' : `stopped by ${signal}`;
+  const inFlight = cut.reduce((sum, cell) => sum + cell.runs.interrupted, 0);
+  return (
+    `This run was interrupted: the harness was ${how} before ${cut.length === 1 ? 'cell' : 'cells'} ` +
+    `${cut.map((cell) => cell.id).join(', ')} ended. ${inFlight} run(s) still in flight then are counted as ` +
+    'interrupted, neither lost nor completed, and those cells are UNKNOWN unless an anomaly already failed them.'
+  );
+}

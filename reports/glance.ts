@@ -284,7 +284,7 @@ const ROWS: RowDefinition[] = [
       const n = latencies.reduce((t, [, c]) => t + c, 0);
       if (n === 0) return NOT_MEASURED('no fault-free run completed');
       const interval = quantileInterval(weighted(latencies), 50, ['latency', adapter]);
-      const p50 = interpolatedP50(latencies);
+      const p50 = quantileOf(latencies, 50);
       const p99 = supportsPercentile(n, 99) ? fmtMs(quantileOf(latencies, 99)) : `n too small (${n})`;
       return {
         status: 'unknown',
@@ -507,8 +507,6 @@ function quantileOf(values: [number, number][], p: number): number {
   }
   return values.at(-1)?.[0] ?? 0;
 }
-
-const interpolatedP50 = (values: [number, number][]) => quantileOf(values, 50);
 
 /** Marks each entry against the row's best: significantly worse, or not significantly different. */
 function compare(row: GlanceRow, adapters: string[]): void {

@@ -9,6 +9,7 @@ import {
   DASH,
   escapeHtml as esc,
   groupCells,
+  interruptionText,
   knobSets,
   knobText,
   unique,
@@ -16,7 +17,9 @@ import {
 import { buildGlance } from './glance.js';
 import { renderGlanceHtml, sectionId } from './glance-render.js';
 import { cellFaultBands, groupRunCharts } from './group-run-charts.js';
+import { PARITY_ROWS, type ParityGroup, parityGroups, paritySentences } from './language-parity.js';
 import { narrate } from './narrative.js';
+import { traceHtml } from './observability.js';
 import { rowsByCell } from './run-series.js';
 import { barChart, lineChart, seriesColor } from './svg.js';
 
@@ -70,6 +73,8 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     );
     for (const group of groups) body.push(groupSection(group, color, rowsOf));
   }
+  body.push(paritySection(parityGroups(results)));
+  body.push(traceHtml(results));
   body.push(knobsSection(results));
   return [
     '<!doctype html>',
@@ -91,8 +96,14 @@ function header(results: Results): string {
   return (
     `${description}<p class="meta">Created ${esc(results.createdAt)} by faultline ${esc(results.tool.version)} on Node ` +
     `${esc(results.tool.node)}. Seed ${esc(knobText(c.seed ?? DASH))}; ${esc(knobText(load.runs ?? DASH))} runs per cell at ` +
-    `${esc(knobText(load.ratePerSec ?? DASH))} runs/s, ${esc(knobText(load.warmupRuns ?? DASH))} warm-up.</p>`
+    `${esc(knobText(load.ratePerSec ?? DASH))} runs/s, ${esc(knobText(load.warmupRuns ?? DASH))} warm-up.</p>` +
+    interruptedHtml(results)
   );
+}
+
+function interruptedHtml(results: Results): string {
+  const text = interruptionText(results);
+  return text === null ? '' : `<p class="interrupted"><strong>${esc(text)}</strong></p>`;
 }
 
 /** Lost runs and duplicate effects per fault, each adapter's two bars side by side. */
@@ -198,6 +209,35 @@ function summaryTable(cells: CellResult[]): string {
     return `<tr><th>${esc(label)}</th>${tds.join('')}</tr>`;
   });
   return `<table class="summary">${head}${rows.join('')}</table>`;
+}
+
+/** Adapters of one orchestrator family in different languages, side by side (language-parity.ts). */
+function paritySection(groups: ParityGroup[]): string {
+  if (groups.length === 0) return '';
+  const out = [
+    '<h2 id="language-parity">Language parity</h2>',
+    '<p>The same scenario and fault on one orchestrator driven from workers in different languages: the guarantees should agree, the costs may not.</p>',
+  ];
+  for (const group of groups) {
+    const head = `<tr><th></th>${group.cells.map((c) => `<th>${esc(c.cell.adapter)}</th>`).join('')}</tr>`;
+    const rows = PARITY_ROWS.map(([label, value]) => {
+      const tds = group.cells.map((c) => {
+        const text = value(c);
+        return label === 'verdict'
+          ? `<td class="verdict-${esc(text)}">${esc(text)}</td>`
+          : `<td>${esc(text)}</td>`;
+      });
+      return `<tr><th>${esc(label)}</th>${tds.join('')}</tr>`;
+    });
+    const sentences = paritySentences(group)
+      .map((s) => `<li>${esc(s)}</li>`)
+      .join('');
+    out.push(
+      `<h3>${esc(`${group.scenario} × ${group.fault} (${group.family} family)`)}</h3>`,
+      `<table class="parity">${head}${rows.join('')}</table><ul class="parity-verdicts">${sentences}</ul>`,
+    );
+  }
+  return out.join('');
 }
 
 function gatesTable(gates: readonly GateResult[]): string {

@@ -9,6 +9,7 @@ import type { Scenario } from '../scenarios/model.js';
 import { renderCiSummary } from './ci-summary.js';
 import { type Comparison, compareResults, renderComparisonMarkdown, type Tolerance } from './compare.js';
 import { collectRunRows, faultsCsv, type RunRow, summaryCsv, writeRunRowsCsv } from './csv.js';
+import { interruptionText } from './format.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -117,7 +118,12 @@ export async function writeReports(
   write('faults.csv', faultsCsv(results));
   write(
     'junit.xml',
-    renderJunit(gates, { timestamp: results.createdAt, unknownAs: options.unknownAs, comparison }),
+    renderJunit(gates, {
+      timestamp: results.createdAt,
+      unknownAs: options.unknownAs,
+      comparison,
+      interrupted: interruptionText(results),
+    }),
   );
   write('readiness.md', renderReadinessMarkdown(readiness));
   write('readiness.json', renderReadinessJson(readiness));

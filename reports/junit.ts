@@ -20,6 +20,8 @@ export interface JunitOptions {
   timestamp?: string;
   unknownAs?: 'error' | 'skipped';
   comparison?: Comparison;
+  /** The interruption sentence of a run cut short (reports/format.ts): one error case says so. */
+  interrupted?: string | null;
 }
 
 export function escapeXml(text: string): string {
@@ -97,6 +99,16 @@ function renderCase(c: Case): string {
 
 export function renderJunit(gates: readonly GateResult[], options: JunitOptions = {}): string {
   const cases = gates.map((g) => gateCase(g, options.unknownAs ?? 'error'));
+  if (options.interrupted != null) {
+    // A run cut short proves nothing: CI must not read its passing gates as a pass.
+    cases.unshift({
+      name: 'the run was not interrupted',
+      classname: 'faultline.run',
+      outcome: 'error',
+      message: 'the run was interrupted',
+      detail: options.interrupted,
+    });
+  }
   if (options.comparison !== undefined) cases.push(comparisonCase(options.comparison));
   const count = (outcome: Case['outcome']) => cases.filter((c) => c.outcome === outcome).length;
   const totals = `tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}"`;

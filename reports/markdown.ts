@@ -1,10 +1,22 @@
 import type { GateResult } from '../analysis/gates/evaluate.js';
 import type { Results } from '../core/results.js';
 import { cellRowsFor } from './cell-rows.js';
-import { configText, DASH, groupCells, knobSets, knobText, mdCell, mdCode, mdTable } from './format.js';
+import {
+  configText,
+  DASH,
+  groupCells,
+  interruptionText,
+  knobSets,
+  knobText,
+  mdCell,
+  mdCode,
+  mdTable,
+} from './format.js';
 import { buildGlance } from './glance.js';
 import { renderGlanceMarkdown } from './glance-render.js';
+import { PARITY_ROWS, parityGroups, paritySentences } from './language-parity.js';
 import { narrate } from './narrative.js';
+import { traceMarkdown } from './observability.js';
 
 /**
  * report.md: per scenario and fault, the adapters side by side (one column each),
@@ -35,6 +47,8 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       out.push(`- **${mdCell(cell.adapter)}**: ${mdCell(narrate(cell).join(' '))}`);
     out.push('');
   }
+  out.push(...paritySection(results));
+  out.push(...traceMarkdown(results));
   out.push(...knobsSection(results));
   if (options.gates !== undefined) out.push(...gatesSection(options.gates));
   return `${out.join('\n').trimEnd()}\n`;
@@ -51,7 +65,30 @@ function header(results: Results): string {
       `${mdCell(configText(config, 'idempotent'))}; backend persistence: ${mdCell(configText(config, 'backendPersistence'))}.`,
   ];
   if (typeof config.description === 'string') lines.unshift(`> ${mdCell(config.description)}`, '');
+  const interrupted = interruptionText(results);
+  if (interrupted !== null) lines.push('', `> **${mdCell(interrupted)}**`);
   return lines.join('\n');
+}
+
+/** Adapters of one orchestrator family in different languages, side by side (language-parity.ts). */
+function paritySection(results: Results): string[] {
+  const groups = parityGroups(results);
+  if (groups.length === 0) return [];
+  const out = [
+    '## Language parity',
+    '',
+    'The same scenario and fault on one orchestrator driven from workers in different languages: ' +
+      'the guarantees should agree, the costs may not.',
+    '',
+  ];
+  for (const group of groups) {
+    out.push(`### ${mdCell(group.scenario)} × ${mdCell(group.fault)} (${mdCell(group.family)} family)`, '');
+    const rows = PARITY_ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);
+    out.push(mdTable(['', ...group.cells.map((c) => `**${mdCell(c.cell.adapter)}**`)], rows), '');
+    for (const sentence of paritySentences(group)) out.push(`- ${mdCell(sentence)}`);
+    out.push('');
+  }
+  return out;
 }
 
 /** Every adapter's knob values as used (one table per distinct set). */

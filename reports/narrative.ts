@@ -9,9 +9,20 @@ import { fmtMs, fmtNum, governedBy, plural } from './format.js';
  * A pure function of the CellResult.
  */
 export function narrate(cell: CellResult): string[] {
-  return [outcomeSentence(cell), secondSentence(cell), redoneSentence(cell), worldBoundSentence(cell)].filter(
-    (s): s is string => s !== null,
-  );
+  return [
+    interruptedSentence(cell),
+    outcomeSentence(cell),
+    rolesSentence(cell),
+    secondSentence(cell),
+    redoneSentence(cell),
+    worldBoundSentence(cell),
+  ].filter((s): s is string => s !== null);
+}
+
+function interruptedSentence(cell: CellResult): string | null {
+  if (cell.interrupted === undefined) return null;
+  const how = cell.interrupted.signal ?? 'killed';
+  return `The harness was stopped (${how}) before this cell ended: ${cell.runs.interrupted} of ${cell.runs.submitted} runs were still in flight, so the cell is not judged on them.`;
 }
 
 /** Above this share of a core, the simulated world, not the system under test, may have set the pace. */
@@ -21,6 +32,22 @@ function worldBoundSentence(cell: CellResult): string | null {
   const cpu = cell.world?.cpuUtilisation;
   if (cpu == null || cpu < WORLD_BOUND_CPU) return null;
   return `The simulated world used ${Math.round(cpu * 100)}% of a core: this cell may have measured the harness rather than ${cell.adapter}.`;
+}
+
+/**
+ * Which kind of worker the faults hit, where an adapter's workers play different roles
+ * (a workflow worker, an activity worker): a kill means different things for each.
+ */
+function rolesSentence(cell: CellResult): string | null {
+  const hit = cell.faults.filter((f) => f.roles?.some((role) => role !== 'worker'));
+  if (hit.length === 0) return null;
+  const roles = [...new Set(hit.flatMap((f) => f.roles ?? []))];
+  const targets = [...new Set(hit.map((f) => f.target))];
+  const one = roles.length === 1 && targets.length === 1 && !targets[0]!.includes(',');
+  const whom = one
+    ? `${/^[aeiou]/.test(roles[0]!) ? 'an' : 'a'} ${roles[0]} worker`
+    : `${joinList(roles)} workers`;
+  return `The ${hit.length === 1 ? 'fault' : 'faults'} hit ${whom} (${targets.join(', ')}).`;
 }
 
 /** Checkpointed scenarios: how much work interruptions cost. */
@@ -56,6 +83,8 @@ function outcomeSentence(cell: CellResult): string {
       ? `; idempotency keys blocked ${plural(effects.deduplicated, 'repeated effect')}`
       : '';
   if (harms.length > 0) return `${capitalize(joinList(harms))}${faultPhrase(cell)}${dedup}.`;
+  if (cell.interrupted !== undefined)
+    return `No harm seen before the interrupt: ${runs.completed + runs.failed} of ${runs.submitted} runs finished${faultPhrase(cell)}.`;
   const failed = runs.failed > 0 ? ` (${runs.failed} failed as the scenario allows)` : '';
   const compensated = effects.compensated > 0 ? `, ${plural(effects.compensated, 'effect')} compensated` : '';
   return `All ${runs.submitted} runs finished${failed}${faultPhrase(cell)}: none lost, no effect applied twice${compensated}${dedup}.`;
@@ -82,7 +111,17 @@ function secondSentence(cell: CellResult): string | null {
     parts.push(`affected runs progressed again ${atMost}${fmtMs(progress)} after the fault`);
   if (throughput !== null) parts.push(`throughput was back to 90% after ${atMost}${fmtMs(throughput)}`);
   else parts.push('throughput did not get back to 90% of its pre-fault rate');
+  // A fault that stalls runs without killing a step (a workflow worker's kill) shows here, not in first progress.
+  const delay = maxDelay(cell);
+  if (delay !== null && delay > 0)
+    parts.push(`the slowest affected run took ${fmtMs(delay)} longer than the median`);
   return `${capitalize(parts.join(' and '))}${by}.`;
+}
+
+/** Largest extra delay of an affected run over the cell's faults, or null. */
+function maxDelay(cell: CellResult): number | null {
+  const values = cell.faults.map((f) => f.affectedRunsMaxDelayMs).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : Math.max(...values);
 }
 
 function joinList(items: string[]): string {

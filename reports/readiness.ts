@@ -3,7 +3,7 @@ import { LATENCY_STATS, RECOVERY_STATS } from '../analysis/metrics/catalog.js';
 import { describeZodError, InputError } from '../core/errors.js';
 import type { Results } from '../core/results.js';
 import type { Scenario } from '../scenarios/model.js';
-import { mdCell, mdTable, unique } from './format.js';
+import { interruptionText, mdCell, mdTable, unique } from './format.js';
 import {
   CRITERIA,
   CRITERION_FUNCTIONS,
@@ -86,6 +86,8 @@ export interface Readiness {
   createdAt: string;
   options: ReadinessOptions;
   entries: ReadinessEntry[];
+  /** Set for a run cut short: the sentence every report opens with (reports/format.ts). */
+  interrupted?: string;
 }
 
 export function overallStatus(statuses: readonly ReadinessStatus[]): ReadinessStatus {
@@ -111,15 +113,23 @@ export function evaluateReadiness(
       results.cells.filter((c) => c.scenario === scenario).map((c) => c.adapter),
     )) {
       const cells = results.cells.filter((c) => c.scenario === scenario && c.adapter === adapter);
-      const criteria = resolved.criteria.map((id: CriterionId) =>
-        CRITERION_FUNCTIONS[id]({
+      const cut = cells.filter((c) => c.interrupted !== undefined).map((c) => c.id);
+      const criteria = resolved.criteria.map((id: CriterionId) => {
+        const criterion = CRITERION_FUNCTIONS[id]({
           scenario,
           cells,
           settings,
           definition: definitions.get(scenario),
           approvalDelayMs,
-        }),
-      );
+        });
+        // Evidence from a cell cut short is partial: it can fail a criterion, never pass one.
+        if (cut.length === 0 || criterion.status !== 'PASS') return criterion;
+        return {
+          ...criterion,
+          status: 'UNKNOWN' as const,
+          evidence: [...criterion.evidence, `interrupted before it ended: ${cut.join(', ')}`],
+        };
+      });
       entries.push({
         scenario,
         adapter,
@@ -129,11 +139,13 @@ export function evaluateReadiness(
       });
     }
   }
+  const interrupted = interruptionText(results);
   return {
     schemaVersion: READINESS_SCHEMA_VERSION,
     createdAt: results.createdAt,
     options: resolved,
     entries,
+    ...(interrupted === null ? {} : { interrupted }),
   };
 }
 
@@ -149,6 +161,7 @@ export function renderReadinessMarkdown(readiness: Readiness): string {
     `Judged from the run of ${mdCell(readiness.createdAt)}. PASS needs evidence; UNKNOWN means the run did not test it.`,
     '',
   ];
+  if (readiness.interrupted !== undefined) out.push(`**${mdCell(readiness.interrupted)}**`, '');
   const ids = options.criteria;
   const rows = readiness.entries.map((e) => [
     mdCell(e.scenario),

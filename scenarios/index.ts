@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeZodError, InputError, unknownName } from '../core/errors.js';
+import { describeZodError, InputError, REPORT_INPUT, unknownName } from '../core/errors.js';
 import { type Scenario, ScenarioSchema } from './model.js';
 
 /** Scenarios are the JSON files beside this module; the file name is the public name. */
@@ -16,12 +16,13 @@ export function scenarioNames(): string[] {
 
 /** Parses and validates scenario data; errors name the bad field. */
 export function parseScenario(data: unknown, source: string): Scenario {
-  const parsed = ScenarioSchema.safeParse(data);
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error, source));
+  const parsed = ScenarioSchema.safeParse(data, REPORT_INPUT);
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error, source, ScenarioSchema));
   return parsed.data;
 }
 
 export function loadScenarioFile(path: string): Scenario {
+  if (!existsSync(path)) throw new InputError(`scenario file ${path} does not exist`);
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_DURATION_MS } from '../core/limits.js';
 
 /**
  * A scenario is plain JSON-serializable data: a DAG of AI-pipeline steps. Load
@@ -6,7 +7,8 @@ import { z } from 'zod';
  * scenario serves every load profile.
  */
 
-const ms = z.number().finite().nonnegative();
+/** A work time: its sleep is a Node timer, so it stays within a day. */
+const ms = z.number().min(0).max(MAX_DURATION_MS);
 const probability = z.number().min(0).max(1);
 
 export const DurationSchema = z.discriminatedUnion('dist', [
@@ -57,19 +59,25 @@ export const StepSpecSchema = z
       .strict()
       .optional(),
     /** Long steps report liveness this often, so an orchestrator can detect a dead worker early. */
-    heartbeat: z.object({ everyMs: z.number().positive() }).strict().optional(),
+    heartbeat: z
+      .object({ everyMs: z.number().positive().max(MAX_DURATION_MS) })
+      .strict()
+      .optional(),
     /**
      * Long local steps save their progress this often (work milliseconds done), so an
      * attempt after a dead worker can resume from the last checkpoint where the
      * orchestrator keeps it. Only for steps whose work runs in the worker.
      */
-    checkpoint: z.object({ everyMs: z.number().positive() }).strict().optional(),
+    checkpoint: z
+      .object({ everyMs: z.number().positive().max(MAX_DURATION_MS) })
+      .strict()
+      .optional(),
     /**
      * Timer steps: the wait, in ms, from the moment the step's dependencies are done (from
      * the run's submission for a first step) until it fires. The orchestrator keeps the
      * timer (a delayed job, a workflow timer, a countdown); the dependents run once it fired.
      */
-    delayMs: z.number().int().min(0).max(86_400_000).optional(),
+    delayMs: z.number().int().min(0).max(MAX_DURATION_MS).optional(),
     /**
      * The version of the input this step's code reads (1 unless a deploy changed it): a call
      * whose payload was built for an older input fails, as new code given an old message would.

@@ -9,12 +9,21 @@ import { HistoryWriter } from '../core/history/writer.js';
 import { armFailpoints } from './failpoints.js';
 import { planRun, type RunPlan } from './plan.js';
 import { createStepRuntime } from './runtime.js';
+import { type TraceDestination, traceTo } from './tracing/setup.js';
 import { readWorkerConfig, type StartWorker, type VersionedRuntime, WORLD_LINK } from './worker-protocol.js';
 import { WorldClient } from './world-client.js';
 
 export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Promise<void> {
   const config = readWorkerConfig<Knobs>();
   exitWhenHarnessIsGone();
+  // Before the adapter's libraries start: their instrumentation finds the provider then.
+  const traces: TraceDestination | null = config.traces
+    ? traceTo({
+        serviceName: `faultline-${config.adapter}`,
+        instanceId: config.workerId,
+        file: config.traces.path,
+      })
+    : null;
   const history = new HistoryWriter(config.historyPath);
   const plan = planRun(config.scenario);
   const world = config.endpoints[WORLD_LINK];
@@ -45,13 +54,17 @@ export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Pro
   }
   if (config.scenarioVersion !== undefined)
     versions.set(config.scenarioVersion, { version: config.scenarioVersion, plan, runtime });
-  const handle = await startWorker({ config, plan, runtime, versions });
+  const handle = await startWorker({ config, plan, runtime, traces, versions });
   process.once('SIGTERM', () => {
-    // Graceful: let in-flight steps finish, as an orchestrator's rolling restart would.
-    handle.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // Graceful: let in-flight steps finish, as an orchestrator's rolling restart would, and
+    // export the spans still buffered (a SIGKILL loses them: trace completeness counts that).
+    handle
+      .close()
+      .then(() => traces?.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   });
   history.append({ type: 'worker-start', cell: config.cell, worker: config.workerId, pid: process.pid });
 }

@@ -4,6 +4,7 @@ import { deriveSeed, seededRng } from '../core/random.js';
 import type { StepSpec } from './model.js';
 import type { RunPlan, StepInstance } from './plan.js';
 import { sampleDuration } from './sampling.js';
+import { type AttemptSpan, withStepSpan } from './tracing/attempt-span.js';
 import type { WorldClient } from './world-client.js';
 
 /**
@@ -68,7 +69,7 @@ export interface StepRuntime {
    * (`attempt`, `timer-fired` with the moment the orchestrator was asked to fire it, by its
    * clock, and `step-done`); the dependents may run.
    */
-  fireTimer(call: StepCall, intendedAt: number): void;
+  fireTimer(call: StepCall, intendedAt: number): Promise<void>;
   /** Undo a step's effect (saga). */
   compensate(runId: string, stepId: string): Promise<void>;
   /**
@@ -103,89 +104,99 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     return found;
   };
 
-  const finish = (call: StepCall, outcome: StepOutcome) =>
+  const finish = (call: StepCall, outcome: StepOutcome, span?: AttemptSpan) => {
     history.append({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
+    span?.outcome(outcome);
+  };
   const versioned = options.version === undefined ? {} : { version: options.version };
+  const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
 
   return {
-    async execute(call) {
-      const step = instance(call.stepId);
-      const { workMs, failure } = attemptDraws(step.spec, call.runId, call.stepId, call.attempt);
-      const checkpointed = step.spec.checkpoint !== undefined;
-      const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
-      history.append({
-        type: 'attempt',
-        cell,
-        worker: workerId,
-        ...pick(call),
-        ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
-        ...versioned,
-      });
-      try {
-        checkInput(step.spec, call);
-        await doWork(step, call, workMs, fromMs, options);
-        if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
-        if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
-        if (step.spec.effect) {
-          failpoint('before-effect', call);
-          await world.effect({
-            cell,
-            runId: call.runId,
-            stepId: call.stepId,
-            name: step.spec.effect.name,
-            key: effectKey(call.runId, call.stepId),
-            correlationId: call.runId,
-          });
-          failpoint('after-effect', call);
-        }
-      } catch (error) {
-        const permanent = error instanceof PermanentStepError;
-        finish(call, permanent ? 'permanent-error' : 'transient-error');
-        throw permanent || error instanceof TransientStepError
-          ? error
-          : new TransientStepError(`${call.stepId}: ${(error as Error).message}`);
-      }
-      finish(call, 'ok');
-      failpoint('after-step', call);
-      return step.spec.kind === 'fan-out'
-        ? { stepId: call.stepId, items: step.spec.fanOut }
-        : { stepId: call.stepId };
-    },
+    // Each attempt is a span of the run's trace (scenarios/tracing), ended with its outcome.
+    execute: (call) => withStepSpan('attempt', ids(call), (span) => execute(call, span)),
 
-    async requestApproval(call) {
-      history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
-      await world.requestApproval({ cell, runId: call.runId, stepId: call.stepId });
-    },
+    requestApproval: (call) =>
+      withStepSpan('approval', ids(call), async () => {
+        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
+        await world.requestApproval({ cell, runId: call.runId, stepId: call.stepId });
+      }),
 
     completeApproval(call, approved) {
       finish(call, approved ? 'ok' : 'permanent-error');
     },
 
-    fireTimer(call, intendedAt) {
-      instance(call.stepId);
-      history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
-      history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
-      finish(call, 'ok');
-      failpoint('after-step', call);
-    },
+    // A firing is an attempt of the timer step, with its span like any other.
+    fireTimer: (call, intendedAt) =>
+      withStepSpan('attempt', ids(call), async (span) => {
+        instance(call.stepId);
+        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
+        history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
+        finish(call, 'ok', span);
+        failpoint('after-step', call);
+      }),
 
     versionConflict(runId, detail) {
       history.append({ type: 'version-conflict', cell, runId, worker: workerId, detail });
     },
 
-    async compensate(runId, stepId) {
-      const step = instance(stepId);
-      if (!step.spec.compensation) return;
-      await world.compensate({
-        cell,
-        runId,
-        stepId,
-        name: step.spec.compensation.name,
-        key: effectKey(runId, stepId),
-        correlationId: runId,
-      });
-    },
+    compensate: (runId, stepId) =>
+      withStepSpan('compensation', { cell, workerId, runId, stepId }, async () => {
+        const step = instance(stepId);
+        if (!step.spec.compensation) return;
+        await world.compensate({
+          cell,
+          runId,
+          stepId,
+          name: step.spec.compensation.name,
+          key: effectKey(runId, stepId),
+          correlationId: runId,
+        });
+      }),
   };
+
+  async function execute(call: StepCall, span: AttemptSpan): Promise<StepResult> {
+    const step = instance(call.stepId);
+    const { workMs, failure } = attemptDraws(step.spec, call.runId, call.stepId, call.attempt);
+    const checkpointed = step.spec.checkpoint !== undefined;
+    const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
+    history.append({
+      type: 'attempt',
+      cell,
+      worker: workerId,
+      ...pick(call),
+      ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
+      ...versioned,
+    });
+    try {
+      checkInput(step.spec, call);
+      await doWork(step, call, workMs, fromMs, options);
+      if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
+      if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
+      if (step.spec.effect) {
+        failpoint('before-effect', call);
+        await world.effect({
+          cell,
+          runId: call.runId,
+          stepId: call.stepId,
+          name: step.spec.effect.name,
+          key: effectKey(call.runId, call.stepId),
+          correlationId: call.runId,
+        });
+        failpoint('after-effect', call);
+      }
+    } catch (error) {
+      const permanent = error instanceof PermanentStepError;
+      finish(call, permanent ? 'permanent-error' : 'transient-error', span);
+      throw permanent || error instanceof TransientStepError
+        ? error
+        : new TransientStepError(`${call.stepId}: ${(error as Error).message}`);
+    }
+    finish(call, 'ok', span);
+    failpoint('after-step', call);
+    return step.spec.kind === 'fan-out'
+      ? { stepId: call.stepId, items: step.spec.fanOut }
+      : { stepId: call.stepId };
+  }
 }
 
 export type StepOutcome = 'ok' | 'transient-error' | 'permanent-error';

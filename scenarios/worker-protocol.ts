@@ -4,6 +4,7 @@ import type { FailpointSpec } from './failpoints.js';
 import type { Scenario } from './model.js';
 import type { RunPlan } from './plan.js';
 import type { StepRuntime } from './runtime.js';
+import type { TraceDestination } from './tracing/setup.js';
 
 /**
  * The worker protocol (adapters/README.md): what the harness hands a worker process of
@@ -45,6 +46,12 @@ export interface WorkerConfig<Knobs = Record<string, unknown>> {
   /** The run folder. */
   runDir: string;
   /**
+   * OpenTelemetry: where this worker writes the spans it ends (core/traces.ts), or null
+   * when the run is not traced. OTLP export on top follows OTEL_EXPORTER_OTLP_ENDPOINT in
+   * the worker's environment. Absent in configs of harnesses older than traces: null.
+   */
+  traces?: { path: string } | null;
+  /**
    * Cells with a deploy only: the version of `scenario` this worker runs (1 before the
    * deploy, 2 after it). Every attempt the runtime records then carries it.
    */
@@ -75,6 +82,11 @@ export interface WorkerContext<Knobs> {
   config: WorkerConfig<Knobs>;
   plan: RunPlan;
   runtime: StepRuntime;
+  /**
+   * Where this process's spans go when the run is traced (null otherwise): adapters turn on
+   * their orchestrator's own instrumentation then (BullMQ's telemetry, Temporal's interceptors).
+   */
+  traces: TraceDestination | null;
   /**
    * Cells with a deploy: the plan and runtime of every scenario version this worker knows,
    * its own included (`config.scenarioVersion`). Empty elsewhere.

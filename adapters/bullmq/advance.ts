@@ -1,3 +1,4 @@
+import { now } from '../../core/clock.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { WorkerParts } from './context.js';
 import { keys, stepJob } from './keys.js';
@@ -28,12 +29,7 @@ export function createAdvance({ cell, plan, knobs, connection, queue, version }:
     const done = keys.done(cell, runId);
     // Before its dependents exist: whichever of them fails, this effect is in the log.
     if (sagas && compensable.has(stepId)) {
-      await connection.zadd(
-        keys.applied(cell, runId),
-        'NX',
-        performance.timeOrigin + performance.now(),
-        stepId,
-      );
+      await connection.zadd(keys.applied(cell, runId), 'NX', now(), stepId);
     }
     if (bookkeeping.recorded.has(stepId)) await connection.sadd(done, stepId);
     if (bookkeeping.sinks.includes(stepId)) {

@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
+import { redisClientOptions } from '../../core/credentials.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, RunOutcome } from '../types.js';
 import {
   COMPENSATE_JOB,
@@ -40,10 +42,17 @@ export class BullmqDriver implements AdapterDriver {
   async setup(): Promise<void> {
     const endpoint = this.ctx.services.redis;
     if (!endpoint) throw new Error('bullmq needs Redis, which was not started');
-    const { host, port } = endpoint;
-    this.connection = new Redis({ host, port, maxRetriesPerRequest: null });
-    this.blocking = new Redis({ host, port, maxRetriesPerRequest: null });
-    this.queue = new Queue(queueName(this.ctx.cell), { connection: this.connection, prefix: PREFIX });
+    // Credentials and TLS, when the endpoint says so, from the environment (core/credentials.ts).
+    const client = redisClientOptions(endpoint);
+    this.connection = new Redis({ ...client, maxRetriesPerRequest: null });
+    this.blocking = new Redis({ ...client, maxRetriesPerRequest: null });
+    this.queue = new Queue(queueName(this.ctx.cell), {
+      connection: this.connection,
+      prefix: PREFIX,
+      // BullMQ's own OpenTelemetry: each add is a producer span in the run's trace, and
+      // carries its context to the worker that processes the job.
+      ...(this.ctx.traces ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {}),
+    });
     // A backend restart refuses connections for a while; ioredis reconnects by itself,
     // and without listeners it would print every refused attempt as unhandled.
     for (const emitter of [this.connection, this.blocking, this.queue]) emitter.on('error', () => {});

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_DURATION_MS } from '../../core/limits.js';
+
+const ms = z.number().int().min(1).max(MAX_DURATION_MS);
 
 /**
  * BullMQ's delivery knobs. Defaults are BullMQ's own where it has one, so a result
@@ -7,23 +10,23 @@ import { z } from 'zod';
 export const BullmqKnobsSchema = z
   .object({
     /** Jobs one worker process runs at once. */
-    concurrency: z.number().int().min(1).default(10),
+    concurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(10),
     /** How long a job's lock lasts without renewal; a dead worker's job is stalled after it. */
-    lockDuration: z.number().int().positive().default(30_000),
+    lockDuration: ms.default(30_000),
     /** How often workers look for stalled jobs. */
-    stalledInterval: z.number().int().positive().default(30_000),
+    stalledInterval: ms.default(30_000),
     /** Stalls tolerated before a job is failed for good ("job stalled more than allowable limit"). */
-    maxStalledCount: z.number().int().min(0).default(1),
+    maxStalledCount: z.number().int().min(0).max(MAX_ATTEMPTS).default(1),
     /** Attempts per job for thrown errors (retries = attempts - 1). */
-    attempts: z.number().int().min(1).default(3),
+    attempts: z.number().int().min(1).max(MAX_ATTEMPTS).default(3),
     backoff: z
-      .object({ type: z.enum(['fixed', 'exponential']), delay: z.number().int().min(0) })
+      .object({ type: z.enum(['fixed', 'exponential']), delay: z.number().int().min(0).max(MAX_DURATION_MS) })
       .strict()
       .default({ type: 'exponential', delay: 100 }),
     /** Effects carry an idempotency key derived from (run, step), as with --idempotent. */
     idempotencyKeys: z.boolean().default(false),
     /** Approval steps re-check for a decision this often (delayed re-check). */
-    approvalRecheckMs: z.number().int().positive().default(200),
+    approvalRecheckMs: ms.default(200),
     /**
      * Checkpointed steps save their progress with job.updateProgress and a re-run job
      * resumes from job.progress. Off: every attempt starts from scratch (the baseline

@@ -1,5 +1,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
+import { redisClientOptions } from '../../core/credentials.js';
 import { PermanentStepError, type StepCall } from '../../scenarios/runtime.js';
 import type { StartWorker } from '../types.js';
 import { createAdvance } from './advance.js';
@@ -70,13 +72,16 @@ function createHandlers(parts: WorkerParts) {
 const NEWER_JOB_RECHECK_MS = 500;
 
 /** A BullMQ worker process: one queue per cell, a job per step (README.md). */
-export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime, versions }) => {
+export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime, traces, versions }) => {
   const { cell, knobs } = config;
   const endpoint = config.endpoints.broker;
   if (!endpoint) throw new Error('bullmq worker started without a "broker" endpoint');
   // BullMQ requires maxRetriesPerRequest: null on worker connections.
-  const connection = new Redis({ host: endpoint.host, port: endpoint.port, maxRetriesPerRequest: null });
-  const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX });
+  const connection = new Redis({ ...redisClientOptions(endpoint), maxRetriesPerRequest: null });
+  // BullMQ's own OpenTelemetry: a consumer span per job, a child of the span that added it,
+  // active while the step runs; the next steps' jobs are added inside it.
+  const telemetry = traces ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
+  const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX, ...telemetry });
   // Refused connections during network and backend faults are expected; ioredis retries.
   connection.on('error', () => {});
   queue.on('error', () => {});
@@ -136,6 +141,7 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   const worker = new Worker<StepJobData>(queueName(cell), processor, {
     connection,
     prefix: PREFIX,
+    ...telemetry,
     concurrency: knobs.concurrency,
     lockDuration: knobs.lockDuration,
     stalledInterval: knobs.stalledInterval,

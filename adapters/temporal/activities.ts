@@ -49,7 +49,10 @@ export function createActivities(runtimeOf: RuntimeOf, options: ActivityOptions)
 
     /** A timer step's firing (a local activity right after the workflow's timer fired). */
     async fireTimer({ runId, stepId, intendedAt, version }: TimerArgs): Promise<void> {
-      runtimeOf(version).fireTimer({ runId, stepId, attempt: Context.current().info.attempt }, intendedAt);
+      await runtimeOf(version).fireTimer(
+        { runId, stepId, attempt: Context.current().info.attempt },
+        intendedAt,
+      );
     },
 
     /** First half of an approval step: ask the world's human. Returns the attempt, for the second half. */

@@ -7,10 +7,14 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { temporalConnectionOptions } from '../../core/credentials.js';
 import { endpointOption } from '../../core/services.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, RunOutcome } from '../types.js';
 import type { TemporalKnobs } from './knobs.js';
 import {
+  ACTIVITY_ROLE,
+  activityTaskQueueName,
   PIPELINE_WORKFLOW,
   type PipelineInput,
   pipelineTemplate,
@@ -33,7 +37,9 @@ const RETRY_WAIT_MS = 500;
 /**
  * The harness side of Temporal: starts one workflow per run and reports each run's
  * final state from `handle.result()`. Waiters have their own connection, so their
- * long polls never hold up submissions or signals.
+ * long polls never hold up submissions or signals. It speaks to the server only, so it
+ * drives workflows written in any SDK language that implement the same workflow type,
+ * input and signal (protocol.ts): the temporal-python and temporal-polyglot adapters use it.
  */
 export class TemporalDriver implements AdapterDriver {
   private connection: Connection | null = null;
@@ -53,18 +59,28 @@ export class TemporalDriver implements AdapterDriver {
   private readonly waiters = new Map<AbortController, Promise<void>>();
 
   constructor(private readonly ctx: DriverContext<TemporalKnobs>) {
-    this.template = pipelineTemplate(ctx.plan, ctx.knobs);
     this.taskQueue = taskQueueName(ctx.knobs.taskQueue, ctx.cell);
+    // Activity workers of their own (another language's, say): the workflow sends activities to their queue.
+    const split = ctx.workers.some((role) => role.role === ACTIVITY_ROLE);
+    this.template = pipelineTemplate(
+      ctx.plan,
+      ctx.knobs,
+      split ? activityTaskQueueName(ctx.knobs.taskQueue, ctx.cell) : undefined,
+    );
   }
 
   async setup(): Promise<void> {
     const endpoint = this.ctx.services.temporal;
     if (!endpoint) throw new Error('temporal needs the Temporal server, which was not started');
-    const address = `${endpoint.host}:${endpoint.port}`;
-    this.connection = await Connection.connect({ address });
-    this.waitConnection = await Connection.connect({ address });
+    // Credentials (mTLS, an API key), when the endpoint says so, from the environment.
+    const connect = temporalConnectionOptions(endpoint);
+    this.connection = await Connection.connect(connect);
+    this.waitConnection = await Connection.connect(connect);
     const namespace = endpointOption(endpoint, 'namespace', 'temporal');
-    this.client = new Client({ connection: this.connection, namespace });
+    // Temporal's own OpenTelemetry: starting a workflow is a span of the run's trace, and
+    // its context travels in the workflow's headers to the workflow and its activities.
+    const interceptors = this.ctx.traces ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : {};
+    this.client = new Client({ connection: this.connection, namespace, interceptors });
     this.waitClient = new Client({ connection: this.waitConnection, namespace });
   }
 

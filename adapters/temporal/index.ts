@@ -8,6 +8,7 @@ const adapter: AdapterDefinition<TemporalKnobs> = {
   name: 'temporal',
   description:
     'Durable workflows: Temporal, a run as a workflow, a step as an activity (fan-out in parallel)',
+  lineage: { family: 'temporal', language: 'typescript' },
   services: ['temporal'],
   links: [{ name: 'server', fronts: 'temporal' }],
   orchestrator: { link: 'server', service: 'temporal' },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_DURATION_MS } from '../../core/limits.js';
 
-const ms = z.number().int().positive();
+const ms = z.number().int().min(1).max(MAX_DURATION_MS);
 
 /**
  * Temporal's delivery knobs. Defaults are Temporal's own where it has one (retry policy,
@@ -21,9 +22,9 @@ export const TemporalKnobsSchema = z
     retry: z
       .object({
         initialInterval: ms.default(1_000),
-        backoffCoefficient: z.number().min(1).default(2),
+        backoffCoefficient: z.number().min(1).max(100).default(2),
         maximumInterval: ms.default(100_000),
-        maximumAttempts: z.number().int().min(0).default(0),
+        maximumAttempts: z.number().int().min(0).max(MAX_ATTEMPTS).default(0),
       })
       .strict()
       .default({
@@ -38,9 +39,9 @@ export const TemporalKnobsSchema = z
       .regex(/^[A-Za-z0-9._-]+$/)
       .default('faultline'),
     /** Activity slots per worker process. */
-    maxConcurrentActivityTaskExecutions: z.number().int().min(1).default(100),
+    maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(MAX_CONCURRENCY).default(100),
     /** Workflow-task slots per worker process (at least 2 with the workflow cache on). */
-    maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).default(40),
+    maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).max(MAX_CONCURRENCY).default(40),
     /**
      * A dead worker's cached workflows get their next task after this long (then any
      * worker may take it): it adds to recovery after a kill, so it is recorded too.

@@ -25,6 +25,8 @@ export interface PipelineStep {
 
 /** Activity options as plain JSON (milliseconds), so they travel in the workflow input. */
 export interface ActivitySettings {
+  /** Where the activities go when other workers than the workflow's run them; absent: the workflow's queue. */
+  taskQueue?: string;
   startToCloseTimeout: number;
   scheduleToCloseTimeout?: number;
   heartbeatTimeout: number;
@@ -138,13 +140,34 @@ export function pipelineSteps(plan: RunPlan): PipelineStep[] {
   }));
 }
 
-/** The workflow input of every run of a cell, but for its run id. */
-export function pipelineTemplate(plan: RunPlan, knobs: TemporalKnobs): Omit<PipelineInput, 'runId'> {
+/**
+ * Worker roles of an adapter that splits a run's work (the way teams put model code in
+ * Python behind an orchestrator in another language): `workflow` workers run workflows
+ * only, `activity` workers run activities only, on a queue of their own. A `worker` does both.
+ */
+export const WORKFLOW_ROLE = 'workflow';
+export const ACTIVITY_ROLE = 'activity';
+
+/** The cell's activity task queue when its activities run in workers of their own. */
+export function activityTaskQueueName(prefix: string, cell: string): string {
+  return `${taskQueueName(prefix, cell)}.activities`;
+}
+
+/**
+ * The workflow input of every run of a cell, but for its run id. `activityTaskQueue`: the
+ * queue the activities go to, when workers of their own run them.
+ */
+export function pipelineTemplate(
+  plan: RunPlan,
+  knobs: TemporalKnobs,
+  activityTaskQueue?: string,
+): Omit<PipelineInput, 'runId'> {
   const { retry } = knobs;
   return {
     steps: pipelineSteps(plan),
     rollsBackOnFailure: plan.rollsBackOnFailure,
     activity: {
+      ...(activityTaskQueue === undefined ? {} : { taskQueue: activityTaskQueue }),
       startToCloseTimeout: knobs.startToCloseTimeout,
       ...(knobs.scheduleToCloseTimeout === null
         ? {}

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import {
   DefaultLogger,
   type InjectedSinks,
   type LogLevel,
@@ -9,6 +13,7 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
+import { temporalConnectionOptions } from '../../core/credentials.js';
 import { endpointOption } from '../../core/services.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { StartWorker, WorkerContext } from '../types.js';
@@ -16,12 +21,16 @@ import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
 import {
+  ACTIVITY_ROLE,
+  activityTaskQueueName,
   pipelineSteps,
   type RunSinks,
   taskQueueName,
   WORKFLOW_CODE_GLOBAL,
+  WORKFLOW_ROLE,
   type WorkflowCode,
 } from './protocol.js';
+import { workflowSinks } from './sinks.js';
 
 /** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -31,9 +40,13 @@ const SHUTDOWN_GRACE_MS = 8_000;
  * interpreter, loaded from the experiment's prebuilt bundle with this worker's scenario
  * version as its code) and activity tasks (the shared step runtime). It reaches the
  * server through the `server` Toxiproxy link.
+ *
+ * Its role says what it runs: `worker` (this adapter's only role) both; `workflow` only
+ * the workflows, whose activities go to another queue (temporal-polyglot runs this worker
+ * in that role, with activity workers in Python); `activity` only activities, on that queue.
  */
 export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
-  const { config, runtime, versions } = ctx;
+  const { config, runtime, traces, versions } = ctx;
   const began = performance.now();
   const { knobs, prepared } = config;
   const endpoint = config.endpoints.server;
@@ -61,25 +74,50 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
     },
   };
 
-  const bundle = readFileSync(prepared.codePath, 'utf8');
-  const code = workflowCode(ctx);
-  const connection = await NativeConnection.connect({ address: `${endpoint.host}:${endpoint.port}` });
+  const runsWorkflows = config.role !== ACTIVITY_ROLE;
+  const runsActivities = config.role !== WORKFLOW_ROLE;
+  const connection = await NativeConnection.connect(temporalConnectionOptions(endpoint));
   const worker = await Worker.create({
     connection,
     namespace: endpointOption(endpoint, 'namespace', 'temporal'),
-    taskQueue: taskQueueName(knobs.taskQueue, config.cell),
+    taskQueue: runsWorkflows
+      ? taskQueueName(knobs.taskQueue, config.cell)
+      : activityTaskQueueName(knobs.taskQueue, config.cell),
     identity: config.workerId,
     // The bundle is shared by every worker; what makes it this worker's code is the plan it is given.
-    workflowBundle: { code: `globalThis.${WORKFLOW_CODE_GLOBAL} = ${JSON.stringify(code)};\n${bundle}` },
-    activities: createActivities((version) => versions.get(version ?? -1)?.runtime ?? runtime, {
-      resumeFromCheckpoint: knobs.resumeFromCheckpoint,
-    }),
+    ...(runsWorkflows
+      ? {
+          workflowBundle: {
+            code: `globalThis.${WORKFLOW_CODE_GLOBAL} = ${JSON.stringify(workflowCode(ctx))};\n${readFileSync(prepared.codePath, 'utf8')}`,
+          },
+        }
+      : {}),
+    ...(runsActivities
+      ? {
+          activities: createActivities((version) => versions.get(version ?? -1)?.runtime ?? runtime, {
+            resumeFromCheckpoint: knobs.resumeFromCheckpoint,
+          }),
+        }
+      : {}),
     maxConcurrentActivityTaskExecutions: knobs.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: knobs.maxConcurrentWorkflowTaskExecutions,
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
     maxHeartbeatThrottleInterval: knobs.maxHeartbeatThrottleInterval,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
-    sinks,
+    // Temporal's own OpenTelemetry: each activity a span, a child of the workflow's (its
+    // context came in the headers); the workflow's spans leave the sandbox through this
+    // sink. The bundle always holds the workflow interceptors, so the sink always exists.
+    interceptors: traces
+      ? {
+          activity: [
+            (ctx) => ({
+              inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+            }),
+          ],
+        }
+      : {},
+    sinks: { ...workflowSinks(traces), ...sinks },
   });
 
   let closing = false;

@@ -21,6 +21,8 @@ export interface Tally {
   stepsCompleted: number;
   /** Submissions the orchestrator refused (submit-refused). */
   refused: number;
+  /** The runs refused, so a planned run that was refused is not also "never submitted". */
+  refusedRuns: Set<string>;
 }
 
 export function emptyTally(): Tally {
@@ -33,6 +35,7 @@ export function emptyTally(): Tally {
     compensated: 0,
     stepsCompleted: 0,
     refused: 0,
+    refusedRuns: new Set(),
   };
 }
 
@@ -49,6 +52,7 @@ export function checkEvent(event: HistoryEvent, table: RunTable, log: AnomalyLog
       return;
     case 'submit-refused':
       tally.refused++;
+      tally.refusedRuns.add(event.runId);
       return;
     default:
       return;
@@ -82,6 +86,13 @@ function checkStepEvent(event: StepEvent, table: RunTable, log: AnomalyLog, tall
         return;
       }
       tally.effectsApplied++;
+      // A completed run does no more work: an effect after its completion is work the
+      // orchestrator ran after it said it was done (a stale delivery, a zombie worker).
+      if (run.status === 'completed' && event.t > run.doneAt) {
+        log.report('ordering', event.runId, event.stepId, () => {
+          return `The effect of step ${event.stepId} of run ${event.runId} was applied after the run was reported completed.`;
+        });
+      }
       if (RunTable.read(run, step, Slot.applied) > 0) {
         tally.duplicateEffects++;
         log.report('duplicate-effect', event.runId, event.stepId, () => {

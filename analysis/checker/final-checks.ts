@@ -1,4 +1,4 @@
-import type { CellResult } from '../../core/results.js';
+import { type CellResult, plannedRunId } from '../../core/results.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { AnomalyLog } from './anomalies.js';
 import { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
@@ -10,6 +10,11 @@ import { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
  */
 
 export interface CheckOptions {
+  /**
+   * Runs the arrival plan promised the cell (config.json's load.runs): each must be in the
+   * history, submitted or refused, unless the cell was interrupted. Unknown: not checked.
+   */
+  plannedRuns?: number;
   /**
    * Judge failed runs by the saga rule: every applied effect of a step with a
    * compensation must be compensated exactly once. Off for scenarios that do not
@@ -36,17 +41,27 @@ export function checkRunsAtEnd(
   options: CheckOptions,
   log: AnomalyLog,
   refused: number,
+  interrupted: boolean,
 ): RunCounts {
   const lostBy = { noOutcome: 0, missingEffects: 0, gaveUp: 0 };
-  const counts: RunCounts = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused, lostBy };
+  const counts: RunCounts = {
+    ...{ submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused, lostBy },
+    interrupted: 0,
+  };
   for (const run of table.runs.values()) {
     if (!isSubmitted(run)) {
-      reportUnsubmitted(run, log);
+      // Cut by the interrupt between the orchestrator's ack and the harness's submit line.
+      if (!interrupted) reportUnsubmitted(run, log);
       continue;
     }
     counts.submitted++;
     if (run.warmup) counts.warmup++;
-    if (run.status === undefined) {
+    if (run.status === 'completed') checkStepsOfCompleted(run, table, log, options.versions);
+    else checkAttemptsRecorded(run, table, log);
+    if (run.status === undefined && interrupted) {
+      // Cut by the interrupt, not lost: the drain that would have decided never came.
+      counts.interrupted++;
+    } else if (run.status === undefined) {
       counts.lost++;
       lostBy.noOutcome++;
       log.report('lost-run', run.runId, undefined, () => {
@@ -76,6 +91,76 @@ export function checkRunsAtEnd(
     }
   }
   return counts;
+}
+
+/**
+ * A completed run executed every step of its plan: each has an attempt and a step-done ok.
+ * An orchestrator that reports completion of a run with a step never run (or never
+ * finished) lost that step's work, whether or not the step has an effect to miss. With
+ * versions (a deploy), every step of some version: the one the run came closest to.
+ */
+function checkStepsOfCompleted(
+  run: RunState,
+  table: RunTable,
+  log: AnomalyLog,
+  versions?: readonly RunPlan[],
+): void {
+  const holesOf = (plan: RunPlan) => {
+    const neverStarted: string[] = [];
+    const neverFinished: string[] = [];
+    for (const instance of plan.instances) {
+      const step = table.indexOf(instance.id);
+      if (RunTable.read(run, step, Slot.attempts) === 0) neverStarted.push(instance.id);
+      else if (Number.isNaN(RunTable.read(run, step, Slot.okAt))) neverFinished.push(instance.id);
+    }
+    return { neverStarted, neverFinished };
+  };
+  const candidates = (versions?.length ? versions : [table.plan]).map(holesOf);
+  const size = (h: { neverStarted: string[]; neverFinished: string[] }) =>
+    h.neverStarted.length + h.neverFinished.length;
+  const { neverStarted, neverFinished } = candidates.sort((a, b) => size(a) - size(b))[0]!;
+  if (neverStarted.length === 0 && neverFinished.length === 0) return;
+  const stepId = neverStarted[0] ?? neverFinished[0];
+  log.report('unexpected-outcome', run.runId, stepId, () => {
+    const parts = [
+      neverStarted.length > 0 ? `no attempt of ${neverStarted.join(', ')}` : '',
+      neverFinished.length > 0 ? `no step-done ok of ${neverFinished.join(', ')}` : '',
+    ].filter(Boolean);
+    return `Run ${run.runId} was reported completed with ${parts.join(' and ')}.`;
+  });
+}
+
+/** An effect or a finished step with no attempt recorded: the step ran without the runtime saying so. */
+function checkAttemptsRecorded(run: RunState, table: RunTable, log: AnomalyLog): void {
+  table.plan.instances.forEach((instance, step) => {
+    if (RunTable.read(run, step, Slot.attempts) > 0) return;
+    const applied = RunTable.read(run, step, Slot.applied) > 0;
+    const finished = !Number.isNaN(RunTable.read(run, step, Slot.okAt));
+    if (!applied && !finished) return;
+    log.report('ordering', run.runId, instance.id, () => {
+      return `Step ${instance.id} of run ${run.runId} ${applied ? 'applied its effect' : 'finished'} without an attempt.`;
+    });
+  });
+}
+
+/**
+ * Every run the arrival plan promised is in the history, submitted or refused: a run the
+ * harness never handed over is work lost before it started, and no count would show it.
+ */
+export function checkPlannedRuns(
+  table: RunTable,
+  plannedRuns: number,
+  refusedRuns: ReadonlySet<string>,
+  log: AnomalyLog,
+): void {
+  for (let i = 0; i < plannedRuns; i++) {
+    const runId = plannedRunId(i, plannedRuns);
+    const run = table.get(runId);
+    if ((run !== undefined && isSubmitted(run)) || refusedRuns.has(runId)) continue;
+    log.report('unexpected-outcome', runId, undefined, () => {
+      return `Run ${runId} of the ${plannedRuns} the arrival plan promised was never submitted (nor refused).`;
+    });
+  }
 }
 
 /**

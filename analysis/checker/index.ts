@@ -1,9 +1,9 @@
-import type { HistoryEvent } from '../../core/history/events.js';
-import type { Anomaly, AnomalyKind, CellResult, Verdict } from '../../core/results.js';
+import { type HistoryEvent, RUN_LEVEL } from '../../core/history/events.js';
+import type { Anomaly, AnomalyKind, CellResult, Interruption, Verdict } from '../../core/results.js';
 import { type RunPlan, unionPlan } from '../../scenarios/plan.js';
 import { AnomalyLog } from './anomalies.js';
 import { checkEvent, emptyTally, type Tally } from './event-checks.js';
-import { type CheckOptions, checkRunsAtEnd } from './final-checks.js';
+import { type CheckOptions, checkPlannedRuns, checkRunsAtEnd } from './final-checks.js';
 import { isSubmitted, RunTable, Slot } from './runs.js';
 import { decideVerdict } from './verdict.js';
 
@@ -19,6 +19,8 @@ export { decideVerdict, FAILING_KINDS } from './verdict.js';
  */
 export interface CheckResult {
   verdict: Verdict;
+  /** Set when the history shows the harness stopped before the cell ended (see CellResult.interrupted). */
+  interrupted?: Interruption;
   runs: CellResult['runs'];
   steps: CellResult['steps'];
   effects: CellResult['effects'];
@@ -45,16 +47,25 @@ export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHE
   const runs = new RunTable(options.versions?.length ? unionPlan(options.versions) : plan);
   const log = new AnomalyLog();
   const tally = emptyTally();
+  const span = new CellSpan();
   return {
     runs,
     add(event) {
+      span.add(event);
+      if (event.cell === RUN_LEVEL) return;
       checkEvent(event, runs, log, tally);
       runs.apply(event);
     },
     result() {
-      const runCounts = checkRunsAtEnd(runs, options, log, tally.refused);
+      const interrupted = span.interruption();
+      const runCounts = checkRunsAtEnd(runs, options, log, tally.refused, interrupted !== undefined);
+      if (options.plannedRuns !== undefined && interrupted === undefined)
+        checkPlannedRuns(runs, options.plannedRuns, tally.refusedRuns, log);
+      const verdict = decideVerdict(log.counts, steadyStateCompleted(runs));
       return {
-        verdict: decideVerdict(log.counts, steadyStateCompleted(runs)),
+        // An interrupted cell never passes: what the drain would have decided is not known.
+        verdict: interrupted !== undefined && verdict === 'pass' ? 'unknown' : verdict,
+        ...(interrupted === undefined ? {} : { interrupted }),
         runs: runCounts,
         steps: { expectedPerRun: plan.instances.length, completed: tally.stepsCompleted },
         effects: effectCounts(plan, tally),
@@ -65,6 +76,44 @@ export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHE
       };
     },
   };
+}
+
+/**
+ * Whether the cell ran to its end. In a history the harness wrote (it opens with
+ * `history-start`), a cell with no `cell-end` never reached the end of its drain: the
+ * harness died first (a SIGKILL leaves no word) or never got to it. `run-interrupted` (a
+ * run-level event every cell sees) names the signal. Hand-written histories without
+ * history-start or cell-start count as whole unless interrupted.
+ */
+class CellSpan {
+  #started = false;
+  #harnessWrote = false;
+  #ended = false;
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #interrupt: Interruption | undefined;
+
+  add(event: HistoryEvent): void {
+    if (event.type === 'run-interrupted') {
+      if (!this.#ended && this.#interrupt === undefined)
+        this.#interrupt = { signal: event.signal, at: event.t };
+      return;
+    }
+    if (event.type === 'history-start') {
+      this.#harnessWrote = true;
+      this.#lastAt = Math.max(this.#lastAt, event.t);
+    }
+    if (event.cell === RUN_LEVEL) return;
+    this.#lastAt = Math.max(this.#lastAt, event.t);
+    if (event.type === 'cell-start') this.#started = true;
+    if (event.type === 'cell-end') this.#ended = true;
+  }
+
+  interruption(): Interruption | undefined {
+    if (this.#ended) return undefined;
+    if (this.#interrupt !== undefined) return this.#interrupt;
+    if (this.#started || this.#harnessWrote) return { signal: null, at: this.#lastAt };
+    return undefined;
+  }
 }
 
 /** Checks a whole in-memory history (tests, small tools); `analyzeHistory` streams instead. */

@@ -72,7 +72,8 @@ export function evaluateGate(
       metricAppliesTo(cell, metric),
   );
   const outcomes = cells.map((cell): GateCellOutcome => {
-    const observed = metric.read(cell);
+    // A cell cut short by a stop of the harness has no final figures: nothing to judge by.
+    const observed = cell.interrupted !== undefined ? null : metric.read(cell);
     if (observed === null) return { cell: cell.id, status: 'UNKNOWN', observed };
     return { cell: cell.id, status: compare(observed, gate.op, gate.threshold) ? 'PASS' : 'FAIL', observed };
   });

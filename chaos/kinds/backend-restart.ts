@@ -33,10 +33,12 @@ const backendRestart: FaultKind = {
     target: entry.target,
     params: { ...entry.params },
   }),
-  check(entry, { topology }) {
+  check(entry, { topology, servicesProvider, canRestart }) {
     const service = resolveService(entry.target, topology);
     if (!topology.services.includes(service))
       return `adapter ${topology.name} does not use "${service}"; its services: backend, ${topology.services.join(', ')}`;
+    if (!canRestart(service))
+      return `the ${servicesProvider} services provider cannot restart ${service} (a server it does not own); run backend restarts with --services local or testcontainers`;
     return undefined;
   },
   killsMidStep: () => false,

@@ -33,6 +33,12 @@ export interface CellStartEvent extends EventBase {
   type: 'cell-start';
   drainTimeoutMs: number;
   workers: string[];
+  /**
+   * Each worker's role (`worker`, or e.g. `workflow` and `activity` for an adapter whose
+   * workers are split), so a report can say which kind of worker a fault hit. Additive in
+   * schema 2: absent from histories written before it.
+   */
+  roles?: Record<string, string>;
 }
 
 /** A cell's drain is over: the runs it still waited for (the checker calls them lost). */
@@ -74,6 +80,12 @@ export interface AttemptEvent extends EventBase {
    * For checkpointed steps the step's whole work, the same for every attempt.
    */
   workMs?: number;
+  /**
+   * The process that runs the step, from workers whose steps run in pool children (a
+   * prefork pool): which child had which step in flight when a fault killed one.
+   * Additive in schema 2; absent from workers without pool children.
+   */
+  pid?: number;
   /**
    * Cells with a deploy only: the scenario version whose step definition this attempt
    * executed (1 before the deploy). What tells an in-flight run's old path from its new one.
@@ -147,6 +159,11 @@ export interface FaultStartEvent extends EventBase {
    * work waits for the orchestrator's recovery. Absent for faults that kill nothing.
    */
   killed?: string[];
+  /**
+   * When the fault killed pool children rather than whole workers (child-kill): their pids.
+   * Only the steps those processes had in flight died (attempt `pid`). Additive in schema 2.
+   */
+  pids?: number[];
 }
 
 export interface FaultEndEvent extends EventBase {
@@ -169,6 +186,30 @@ export interface WorkerExitEvent extends EventBase {
   pid: number;
   signal: string | null;
   code: number | null;
+}
+
+/**
+ * What one worker process used over its life, read by the supervisor from /proc and
+ * written when the process exits, right before its worker-exit (one per incarnation).
+ * The figures are those of the last sample: taken every second while the process runs and
+ * right before the supervisor signals it, so they miss at most a second of a process that
+ * died by its own hand (a failpoint). Additive in schema 2.
+ */
+export interface WorkerUsageEvent extends EventBase {
+  type: 'worker-usage';
+  worker: string;
+  pid: number;
+  /**
+   * CPU time, user + system, in ms: the worker's process, the children it has reaped, and
+   * the descendants alive at the sample (a prefork pool's children).
+   */
+  cpuMs: number;
+  /** The same figure when the worker announced readiness: its start-up (interpreter, imports, connecting). */
+  readyCpuMs: number | null;
+  /** Peak resident set size (VmHWM) in KiB, summed over the processes counted in cpuMs that were alive. */
+  peakRssKb: number;
+  /** When the last sample was read (epoch ms). */
+  sampledAt: number;
 }
 
 /**
@@ -276,6 +317,7 @@ export type HistoryEvent =
   | FaultEndEvent
   | WorkerStartEvent
   | WorkerExitEvent
+  | WorkerUsageEvent
   | WorldStatsEvent
   | FaultUnfiredEvent
   | TimerFiredEvent

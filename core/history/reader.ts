@@ -2,26 +2,46 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { InputError } from '../errors.js';
 import type { HistoryEvent } from './events.js';
+import { eventProblem } from './validate.js';
 
-/** Streams the events of one JSONL file; a torn last line (writer killed mid-write) is skipped. */
+/**
+ * Streams the events of one JSONL file. Every line must be an event: any other line is an
+ * InputError naming the file and line, never skipped. The one exception is a last line
+ * that is not JSON at all: a writer SIGKILLed in the middle of its write leaves exactly
+ * that (a writer that opens the file again cuts it off first, see HistoryWriter).
+ */
 export function readEvents(path: string): AsyncGenerator<HistoryEvent> {
   return readEventsFrom(path, 0);
 }
 
-/** The events of one JSONL file from byte `start` (a line's start: the file's size at some moment). */
+/**
+ * The events of one JSONL file from byte `start` (a line's start: the file's size at some
+ * moment), read as readEvents does; line numbers in errors count from `start`.
+ */
 export async function* readEventsFrom(path: string, start: number): AsyncGenerator<HistoryEvent> {
   const lines = createInterface({
     input: createReadStream(path, { start }),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
+  const where = start === 0 ? path : `${path} (from byte ${start})`;
+  let lineNo = 0;
+  let torn: number | undefined;
   for await (const line of lines) {
+    lineNo++;
+    if (torn !== undefined) throw new InputError(`${where}:${torn}: not JSON, and not the last line`);
     if (line.length === 0) continue;
+    let value: unknown;
     try {
-      yield JSON.parse(line) as HistoryEvent;
+      value = JSON.parse(line);
     } catch {
-      // Only a writer killed in the middle of its write leaves a partial line.
+      torn = lineNo;
+      continue;
     }
+    const problem = eventProblem(value);
+    if (problem !== undefined) throw new InputError(`${where}:${lineNo}: ${problem}`);
+    yield value as HistoryEvent;
   }
 }
 

@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { now } from '../clock.js';
 import type { HistoryEvent, NewEvent } from './events.js';
@@ -13,6 +22,9 @@ export class HistoryWriter {
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
+    // A process SIGKILLed mid-write (a restarted worker's predecessor) may have left a
+    // partial last line: cut it off, or this writer's first line would be glued to it.
+    cutTornTail(path);
     this.fd = openSync(path, 'a');
   }
 
@@ -32,4 +44,41 @@ export class HistoryWriter {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/** The length of `path` up to and including its last newline: the part made of whole lines. */
+export function completeLength(path: string): number {
+  if (!existsSync(path)) return 0;
+  const fd = openSync(path, 'r');
+  try {
+    return wholeLinesLength(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Truncates a partial last line (no newline at the end), which only a killed writer leaves. */
+export function cutTornTail(path: string): void {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const keep = wholeLinesLength(fd, size);
+    if (keep < size) ftruncateSync(fd, keep);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function wholeLinesLength(fd: number, size: number): number {
+  const chunk = Buffer.alloc(4096);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const read = readSync(fd, chunk, 0, end - start, start);
+    const newline = chunk.subarray(0, read).lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
 }

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { describeZodError, InputError, REPORT_INPUT } from '../../core/errors.js';
+import { MAX_CONCURRENCY, MAX_RUNS } from '../../core/limits.js';
 import { parseExperiment } from '../config/load-experiment.js';
 import { runExperiment } from '../runner/experiment-run.js';
 import { createServicesProvider } from '../services/index.js';
@@ -11,6 +14,24 @@ const BARE = fileURLToPath(new URL('./bare-bullmq.ts', import.meta.url));
 export interface BenchRow {
   what: string;
   perSec: number;
+}
+
+/** The bench's numbers, in range (a bench of 0 runs would wait forever for its first completion). */
+const BenchOptionsSchema = z
+  .object({
+    runs: z.number().int().min(1).max(MAX_RUNS),
+    concurrency: z.number().int().min(1).max(MAX_CONCURRENCY),
+  })
+  .strict();
+
+export function benchOptions(input: {
+  runs: number;
+  concurrency: number;
+}): z.infer<typeof BenchOptionsSchema> {
+  const parsed = BenchOptionsSchema.safeParse(input, REPORT_INPUT);
+  if (!parsed.success)
+    throw new InputError(describeZodError(parsed.error, 'faultline bench', BenchOptionsSchema));
+  return parsed.data;
 }
 
 export interface OverheadOptions {
@@ -55,6 +76,8 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRow[
         // Arrivals far above capacity: the cell runs as fast as the system allows.
         load: { runs, ratePerSec: 1_000_000, workers: 1, warmupRuns: Math.floor(runs / 10) },
         proxyWorkers,
+        // The harness against bare BullMQ: no tracing, which bare BullMQ does not do either.
+        traces: false,
       },
       'bench',
     );

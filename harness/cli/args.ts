@@ -11,7 +11,9 @@ export function parseFlags<T extends Options>(argv: string[], options: T, comman
     const valid = Object.keys(options)
       .map((o) => `--${o}`)
       .join(', ');
-    throw new InputError(`faultline ${command}: ${(error as Error).message}\nvalid flags: ${valid}`);
+    throw new InputError(
+      `faultline ${command}: ${(error as Error).message}; valid flags: ${valid || 'none'}`,
+    );
   }
 }
 

@@ -1,17 +1,22 @@
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
-import { benchTable, overheadBench } from '../bench/overhead.js';
+import { benchOptions, benchTable, overheadBench } from '../bench/overhead.js';
 import { installCleanupHandlers } from '../processes.js';
+import { createRunFolder } from '../runner/run-folder.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { number, parseFlags } from './args.js';
 import { CAPACITY_USAGE, capacityCommand } from './capacity.js';
+import { cleanCommand, reapLeftovers } from './clean.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
 import { RUN_USAGE } from './run.js';
 
-/** Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure. */
-export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3 } as const;
+/**
+ * Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure;
+ * 4 a bug in faultline itself, so a crash is never read as a failed verdict.
+ */
+export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
 
 const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration strategies
 
@@ -25,6 +30,7 @@ usage:
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
   ${CAPACITY_USAGE.split('\n').join('\n  ')}
   faultline list                  scenarios, adapters and faults
+  faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers, containers)
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
   faultline --version`;
 
@@ -34,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   installCleanupHandlers();
   const [command, ...rest] = argv;
   try {
+    // What a faultline process that died left running is killed before anything starts.
+    if (command === 'run' || command === 'ci' || command === 'bench') reapLeftovers(log);
     switch (command) {
       case 'run':
         return await runAndReport(rest, log);
@@ -53,18 +61,21 @@ export async function main(argv: string[]): Promise<number> {
           { runs: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' } },
           'bench',
         );
-        const rows = await overheadBench({
+        const outDir = values.out ?? join('results', 'bench');
+        const options = benchOptions({
           runs: number('runs', values.runs) ?? 20_000,
           concurrency: number('concurrency', values.concurrency) ?? 100,
-          outDir: values.out ?? join('results', 'bench'),
-          log,
         });
+        createRunFolder(outDir);
+        const rows = await overheadBench({ ...options, outDir, log });
         console.log(benchTable(rows));
         return EXIT.ok;
       }
       case 'list':
         console.log(await listCommand());
         return EXIT.ok;
+      case 'clean':
+        return await cleanCommand(rest, log);
       case '--version':
       case 'version':
         console.log(TOOL_VERSION);
@@ -76,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, capacity, list, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, capacity, list, clean, bench, version, help`,
         );
     }
   } catch (error) {
@@ -88,6 +99,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`faultline: infrastructure: ${error.message}`);
       return EXIT.infrastructure;
     }
-    throw error;
+    // Not the user's input and not a server: a bug. The stack is for whoever fixes it.
+    console.error(
+      `faultline: internal error (a bug in faultline): ${(error as Error)?.stack ?? String(error)}`,
+    );
+    return EXIT.internal;
   }
 }

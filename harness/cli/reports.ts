@@ -1,5 +1,6 @@
-import { gatesExitCode } from '../../analysis/gates/index.js';
+import { type GateResult, gatesExitCode } from '../../analysis/gates/index.js';
 import { InputError } from '../../core/errors.js';
+import { MAX_TOLERANCE } from '../../core/limits.js';
 import {
   appendStepSummary,
   compareResults,
@@ -23,21 +24,39 @@ export async function runAndReport(argv: string[], log: (line: string) => void):
   const { results, outDir } = await runCommand(argv, log);
   const written = await writeReports(outDir, results);
   console.log(summaryTable(results.cells));
-  for (const gate of written.gates)
-    console.log(`gate ${gate.status.padEnd(7)} ${gate.gate.expression}  ${gate.message}`);
+  printGates(written.gates);
   printOutputs({ 'results.json': `${outDir}/results.json`, ...written.files }, log);
   return outcomeCode(results, gatesExitCode(written.gates));
 }
 
-/** `faultline report DIR`: every output rebuilt from the history and recorded config alone. */
+/**
+ * `faultline report DIR`: every output rebuilt from the history and recorded config alone;
+ * exits like `run` would have for the same history (1 on a failed gate or verdict).
+ */
 export async function reportCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { positionals } = parseFlags(argv, {}, 'report');
   if (positionals.length !== 1) throw new InputError('usage: faultline report RUN_DIR');
   const runDir = positionals[0]!;
   const rebuilt = await rebuildReports(runDir, recomputeResults);
   console.log(summaryTable(rebuilt.results.cells));
+  printGates(rebuilt.gates);
   printOutputs(rebuilt.files, log);
-  return 0;
+  return outcomeCode(rebuilt.results, gatesExitCode(rebuilt.gates));
+}
+
+function printGates(gates: readonly GateResult[]): void {
+  for (const gate of gates)
+    console.log(`gate ${gate.status.padEnd(7)} ${gate.gate.expression}  ${gate.message}`);
+}
+
+/** --tolerance: a fraction of the baseline value, in range. */
+function tolerance(value: string | undefined): number {
+  const parsed = number('tolerance', value) ?? 0.1;
+  if (parsed < 0 || parsed > MAX_TOLERANCE)
+    throw new InputError(
+      `--tolerance: ${parsed} is out of range; valid: a number from 0 to ${MAX_TOLERANCE}`,
+    );
+  return parsed;
 }
 
 const COMPARE_FLAGS = { tolerance: { type: 'string' } } as const;
@@ -47,11 +66,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, COMPARE_FLAGS, 'compare');
   if (positionals.length !== 2)
     throw new InputError('usage: faultline compare BASELINE CURRENT [--tolerance 0.1]');
-  const comparison = compareResults(
-    readResults(positionals[0]!),
-    readResults(positionals[1]!),
-    number('tolerance', values.tolerance) ?? 0.1,
-  );
+  const tol = tolerance(values.tolerance);
+  const comparison = compareResults(readResults(positionals[0]!), readResults(positionals[1]!), tol);
   console.log(renderComparisonMarkdown(comparison));
   return comparisonExitCode(comparison);
 }
@@ -66,10 +82,11 @@ export async function ciCommand(argv: string[], log: (line: string) => void): Pr
   const { values } = parseFlags(argv, ciFlags, 'ci');
   const runArgv = withoutFlags(argv, ['--baseline', '--tolerance']);
   const baseline = values.baseline === undefined ? undefined : readResults(values.baseline);
+  const tol = tolerance(values.tolerance);
   const { results, outDir } = await runCommand(runArgv, log);
   const written = await writeReports(outDir, results, {
     baseline,
-    tolerance: number('tolerance', values.tolerance) ?? 0.1,
+    tolerance: tol,
   });
   console.log(written.summaryMarkdown);
   if (appendStepSummary(written.summaryMarkdown)) log('appended the summary to $GITHUB_STEP_SUMMARY');

@@ -24,6 +24,10 @@ export const RUN_FLAGS = {
   knob: { type: 'string', multiple: true },
   threshold: { type: 'string', multiple: true },
   out: { type: 'string' },
+  services: { type: 'string' },
+  'container-images': { type: 'string' },
+  traces: { type: 'string' },
+  'metrics-port': { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `faultline run [EXPERIMENT_FILE] [flags]
@@ -40,7 +44,11 @@ export const RUN_USAGE = `faultline run [EXPERIMENT_FILE] [flags]
   --backend-persistence on|off
   --knob ADAPTER.NAME=VALUE   set an adapter knob (repeatable)
   --threshold EXPR        a k6-style gate, e.g. "lost == 0", "latency.p99 < 2s" (repeatable)
-  --out DIR               where history, results and reports go (default results/<time>)`;
+  --out DIR               where history, results and reports go (default results/<time>)
+  --services local|testcontainers|external   where Redis, Temporal, Toxiproxy come from (default local)
+  --container-images local|public   testcontainers: images built from the local binaries, or pulled
+  --traces on|off         OpenTelemetry traces (default on): traces/ in the run folder, OTLP if configured
+  --metrics-port P        serve Prometheus metrics on 127.0.0.1:P/metrics during the run`;
 
 type Values = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
 /** The run flags an experiment is built from (`faultline capacity` passes a subset). */
@@ -85,6 +93,10 @@ export function experimentFromArgs(file: string | undefined, values: RunValues):
       idempotent: values.idempotent,
       backendPersistence: onOff('backend-persistence', values['backend-persistence']),
       thresholds: values.threshold,
+      // Checked by the experiment schema, whose message names the valid values.
+      services: values.services as ExperimentInput['services'],
+      containerImages: values['container-images'] as ExperimentInput['containerImages'],
+      traces: onOff('traces', values.traces),
     }),
   };
   return parseExperiment(input, file ?? 'command line');
@@ -106,6 +118,13 @@ function applyKnobs(adapters: NonNullable<ExperimentInput['adapters']>, knobs: s
     target.knobs[name] = parseValue(raw);
   }
   return result;
+}
+
+function port(flag: string, value: string | undefined): number | undefined {
+  const parsed = number(flag, value);
+  if (parsed !== undefined && (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535))
+    throw new InputError(`--${flag}: "${value}" is not a port (0 to 65535; 0 picks a free one)`);
+  return parsed;
 }
 
 function parseValue(raw: string): unknown {
@@ -134,6 +153,10 @@ export async function runCommand(
       `\ninterrupted: the history so far is kept in ${outDir}/history.d; faultline report ${outDir} computes results from it`,
     ),
   );
-  const results = await runExperiment(experiment, outDir, log);
+  const metricsPort = port('metrics-port', values['metrics-port']);
+  const results = await runExperiment(experiment, outDir, log, {
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+    progress: 'auto',
+  });
   return { results, outDir };
 }

@@ -1,6 +1,6 @@
 import { type MetricName, metric } from '../../analysis/metrics/catalog.js';
 import type { CellResult } from '../../core/results.js';
-import { metricHeading, metricText } from '../../reports/format.js';
+import { metricHeading, metricText, verdictText } from '../../reports/format.js';
 
 /** The catalog metrics the printed summary shows, headed by their gate names. */
 const COLUMNS: readonly MetricName[] = [
@@ -26,7 +26,7 @@ export function summaryTable(cells: CellResult[]): string {
     c.adapter,
     c.fault,
     ...metrics.map((m) => metricText(m, c)),
-    c.verdict.toUpperCase(),
+    verdictText(c),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cols: string[]) => cols.map((col, i) => col.padEnd(widths[i]!)).join('  ');

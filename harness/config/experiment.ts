@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import { FaultScheduleSchema, SCHEDULE_FAULT } from '../../chaos/index.js';
+import {
+  MAX_DURATION_MS,
+  MAX_RATE_PER_SEC,
+  MAX_RUNS,
+  MAX_SEED,
+  MAX_WORKERS,
+  MIN_RATE_PER_SEC,
+} from '../../core/limits.js';
+import { PROVIDER_KINDS } from '../services/index.js';
 import { CapacitySchema } from './capacity.js';
 
 /**
@@ -10,18 +19,55 @@ import { CapacitySchema } from './capacity.js';
 export const LoadSchema = z
   .object({
     /** Runs per cell, warm-up included. */
-    runs: z.number().int().min(1).default(200),
+    runs: z.number().int().min(1).max(MAX_RUNS).default(200),
     /** Mean arrival rate (Poisson, open loop). */
-    ratePerSec: z.number().positive().default(20),
+    ratePerSec: z.number().min(MIN_RATE_PER_SEC).max(MAX_RATE_PER_SEC).default(20),
     /** The first runs, left out of latency and throughput. Default: 10% of runs. */
-    warmupRuns: z.number().int().min(0).optional(),
+    warmupRuns: z.number().int().min(0).max(MAX_RUNS).optional(),
     /** Worker processes per adapter. */
-    workers: z.number().int().min(1).max(64).default(2),
+    workers: z.number().int().min(1).max(MAX_WORKERS).default(2),
     /** After the last submit, how long to wait for runs to finish before calling them lost. */
-    drainTimeoutMs: z.number().int().positive().default(60_000),
+    drainTimeoutMs: z.number().int().min(1).max(MAX_DURATION_MS).default(60_000),
   })
-  .strict();
+  .strict()
+  .superRefine((load, ctx) => {
+    if (load.warmupRuns !== undefined && load.warmupRuns >= load.runs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['warmupRuns'],
+        message: `${load.warmupRuns} warm-up runs leave none of the ${load.runs} runs to measure; must be less than runs`,
+      });
+    }
+    // The arrivals span about (runs - 1) / rate seconds; every timer of the run lives inside it.
+    if (load.runs > MAX_RUNS || load.ratePerSec < MIN_RATE_PER_SEC) return; // already out of range
+    const spanMs = ((load.runs - 1) / load.ratePerSec) * 1000;
+    if (spanMs > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ratePerSec'],
+        message: `${load.runs} runs at ${load.ratePerSec}/s take about ${Math.round(spanMs / 3_600_000)} h of arrivals; at most 24 h (raise the rate or lower the runs)`,
+      });
+    }
+  });
 export type Load = z.infer<typeof LoadSchema>;
+
+/** A list whose entries must differ: `scenarios: [a, a]` would run one cell twice under one id. */
+function noDuplicates<T>(key: (item: T) => string, what: string) {
+  return (items: readonly T[], ctx: z.core.$RefinementCtx<readonly T[]>) => {
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      const name = key(item);
+      const at = first.get(name);
+      if (at === undefined) first.set(name, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `${what} "${name}" is listed twice (also [${at}])`,
+        });
+    });
+  };
+}
 
 export const AdapterEntrySchema = z
   .object({
@@ -42,13 +88,23 @@ export const AdapterEntrySchema = z
 export const ExperimentSchema = z
   .object({
     description: z.string().optional(),
-    seed: z.number().int().default(1),
+    seed: z.number().int().min(0).max(MAX_SEED).default(1),
     /** Runs every cell this many times, each with a seed derived from `seed`; reports pool them with intervals. */
     repeat: z.number().int().min(1).max(100).default(1),
-    scenarios: z.array(z.string().min(1)).min(1),
-    adapters: z.array(AdapterEntrySchema).min(1),
+    scenarios: z
+      .array(z.string().min(1))
+      .min(1)
+      .superRefine(noDuplicates((s: string) => s, 'scenario')),
+    adapters: z
+      .array(AdapterEntrySchema)
+      .min(1)
+      .superRefine(noDuplicates((a: { name: string }) => a.name, 'adapter')),
     /** Named faults (faultline list); "schedule" runs `faultSchedule`. Default: ["schedule"] with one, else ["none"]. */
-    faults: z.array(z.string().min(1)).min(1).optional(),
+    faults: z
+      .array(z.string().min(1))
+      .min(1)
+      .superRefine(noDuplicates((f: string) => f, 'fault'))
+      .optional(),
     /** A fault schedule: entries of kind, at, duration, target, params (see chaos/spec.ts). */
     faultSchedule: FaultScheduleSchema.optional(),
     load: LoadSchema.default(LoadSchema.parse({})),
@@ -57,7 +113,7 @@ export const ExperimentSchema = z
     /** The world's human approver: answers approval requests after delayMs, rejects a share. */
     approver: z
       .object({
-        delayMs: z.number().int().min(0).default(50),
+        delayMs: z.number().int().min(0).max(MAX_DURATION_MS).default(50),
         rejectRate: z.number().min(0).max(1).default(0),
       })
       .strict()
@@ -65,14 +121,31 @@ export const ExperimentSchema = z
     /** Redis AOF and Temporal's SQLite file; off means a backend restart loses work. */
     backendPersistence: z.boolean().default(true),
     /** Supervisor restarts a dead worker after this long; null never restarts. */
-    workerRestartDelayMs: z.number().int().min(0).nullable().default(1000),
+    workerRestartDelayMs: z.number().int().min(0).max(MAX_DURATION_MS).nullable().default(1000),
     /**
      * Workers reach Redis, Temporal and the world through Toxiproxy links, so network
      * faults can hit them. Off only to measure what the proxy hop costs (faultline bench).
      */
     proxyWorkers: z.boolean().default(true),
     /** k6-style gates, e.g. "lost == 0", "latency.p99 < 2s". */
-    thresholds: z.array(z.string()).default([]),
+    thresholds: z
+      .array(z.string().min(1))
+      .superRefine(noDuplicates((t: string) => t.trim(), 'threshold'))
+      .default([]),
+    /**
+     * Where Redis, Temporal and Toxiproxy come from: binaries started here (`local`), Docker
+     * containers started through testcontainers, or servers someone else runs (`external`,
+     * addresses and credentials from FAULTLINE_* environment variables).
+     */
+    services: z.enum(PROVIDER_KINDS).default('local'),
+    /** testcontainers: images built from the binaries setup installed (nothing pulled), or the public images. */
+    containerImages: z.enum(['local', 'public']).default('local'),
+    /**
+     * OpenTelemetry: each run a trace, each step attempt a span, through the orchestrators'
+     * own instrumentation; written to traces/ in the run folder, and sent over OTLP when
+     * OTEL_EXPORTER_OTLP_ENDPOINT is set. Off only to measure the harness (faultline bench).
+     */
+    traces: z.boolean().default(true),
     /** `faultline capacity` with this file: the SLO, the ramp and the worker counts (harness/config/capacity.ts). */
     capacity: CapacitySchema.optional(),
   })

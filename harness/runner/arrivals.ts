@@ -1,4 +1,5 @@
 import { exponential, seededRng } from '../../core/random.js';
+import { plannedRunId } from '../../core/results.js';
 
 export interface Arrival {
   runId: string;
@@ -23,12 +24,11 @@ export interface ArrivalOptions {
 export function poissonArrivals({ runs, ratePerSec, seed, warmupRuns }: ArrivalOptions): Arrival[] {
   const rng = seededRng(seed);
   const meanGapMs = 1000 / ratePerSec;
-  const width = String(runs).length;
   const arrivals: Arrival[] = [];
   let offsetMs = 0;
   for (let i = 0; i < runs; i++) {
     if (i > 0) offsetMs += exponential(rng, meanGapMs);
-    arrivals.push({ runId: `run-${String(i + 1).padStart(width, '0')}`, offsetMs, warmup: i < warmupRuns });
+    arrivals.push({ runId: plannedRunId(i, runs), offsetMs, warmup: i < warmupRuns });
   }
   return arrivals;
 }

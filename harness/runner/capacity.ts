@@ -14,12 +14,12 @@ import type { CapacitySettings } from '../config/capacity.js';
 import { type Experiment, warmupRunsOf } from '../config/experiment.js';
 import { poissonArrivals } from './arrivals.js';
 import { runCell } from './cell.js';
-import { refuseUsedFolder } from './experiment-run.js';
 import { kneeOf, nextRate, type RampStop } from './ramp.js';
 import { computeResults, writeResults } from './recompute.js';
 import type { RecordedCell } from './recorded-config.js';
 import { type ResolvedAdapter, recordedConfig, resolveExperiment } from './resolve.js';
-import { type RunSession, startSession } from './session.js';
+import { createRunFolder } from './run-folder.js';
+import { type RunSession, startSession, writeConfigFile } from './session.js';
 
 /** Fewer runs than this in a step say nothing about a p99. */
 const MIN_RUNS_PER_STEP = 20;
@@ -90,18 +90,19 @@ export async function runCapacity(
     repeat: 1,
     capacity: settings,
   });
-  refuseUsedFolder(outDir);
+  createRunFolder(outDir);
   const base = recordedConfig(resolved);
   const cells: RecordedCell[] = [];
   const configNow = () => ({ ...base, cells: [...cells] });
+  // config.json before anything starts: an interrupted sweep's folder still says what it was.
+  writeConfigFile(outDir, configNow());
+  // The sweep decides its cells as it goes: no progress bars, its own lines say each step.
   const session = await startSession(outDir, {
+    experiment,
     adapters: resolved.adapters,
-    persistence: experiment.backendPersistence,
-    proxyWorkers: experiment.proxyWorkers,
-    ...(experiment.approver ? { approver: experiment.approver } : {}),
+    cells: [],
     log,
   });
-  session.writeConfig(configNow());
   const sweeps: CapacitySweep[] = [];
   const plans = resolved.scenarios.length * resolved.adapters.length * settings.workers.length;
   const budgetMs = settings.timeBoundMs / plans;

@@ -10,7 +10,9 @@ import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import type { Experiment } from '../config/experiment.js';
 import { FootprintSampler, type SampleTarget } from '../footprint/sampler.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
+import { startHelper } from '../supervisor/helper.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { RunSpans } from '../tracing/run-spans.js';
 import type { Arrival } from './arrivals.js';
 import type { Environment } from './environment.js';
 import { RunTracker } from './run-tracker.js';
@@ -52,7 +54,7 @@ export interface CellRunSummary {
  */
 export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
   const { experiment, env, history, runDir, arrivals, log } = options;
-  const driver = cell.adapter.createDriver({
+  const adapterDriver = cell.adapter.createDriver({
     cell: cell.id,
     scenario: cell.scenario,
     plan: cell.plan,
@@ -60,7 +62,13 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     services: env.services,
     runDir,
     prepared: cell.prepared,
+    startHelper: (name, command) => startHelper(runDir, name, command),
+    workers: cell.topology.workers,
+    traces: experiment.traces,
   });
+  // Traced: each run is a trace whose root span the harness holds (harness/tracing).
+  const runSpans = experiment.traces ? new RunSpans(cell.id) : null;
+  const driver = runSpans ? runSpans.wrap(adapterDriver) : adapterDriver;
   const tracker = new RunTracker(history, cell.id);
   driver.observe(tracker.onRunDone);
   relayApprovals(env, driver, cell.id, log);
@@ -84,6 +92,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     runDir,
     history,
     restartDelayMs: experiment.workerRestartDelayMs,
+    traces: experiment.traces,
   });
   const footprint = new FootprintSampler({
     history,
@@ -102,6 +111,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       cell: cell.id,
       drainTimeoutMs: cell.drainTimeoutMs,
       workers: supervisor.ids(),
+      roles: supervisor.roles(),
     });
     history.append({
       type: 'stack-start',
@@ -125,6 +135,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     // Jepsen's final generator: heal everything, then give the system time to finish.
     await cell.faults.healAll();
     const undone = await tracker.drain(cell.drainTimeoutMs);
+    runSpans?.endOpen();
     if (undone > 0) log(`  ${undone} runs still not done after the ${cell.drainTimeoutMs} ms drain`);
     footprint.stop();
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });

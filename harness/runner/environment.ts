@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createLink } from '../../chaos/toxiproxy.js';
+import { createLink, deleteLink } from '../../chaos/toxiproxy.js';
 import { InputError } from '../../core/errors.js';
 import type {
   ServiceEndpoint,
@@ -9,7 +9,8 @@ import type {
 } from '../../core/services.js';
 import type { LinkDeclaration } from '../../core/topology.js';
 import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
-import { createServicesProvider } from '../services/index.js';
+import type { ContainerImages } from '../services/containers/images.js';
+import { createServicesProvider, type ProviderKind } from '../services/index.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
 import { WorldProcess } from '../world/process.js';
 
@@ -38,6 +39,10 @@ export interface EnvironmentOptions {
   persistence: boolean;
   /** Workers through Toxiproxy links (the default), or straight to the servers. */
   proxyWorkers: boolean;
+  /** Where the services come from (default `local`). */
+  provider?: ProviderKind;
+  containerImages?: ContainerImages;
+  log?: (line: string) => void;
 }
 
 /** Links of one name must front one service, whichever adapters declare them. */
@@ -57,18 +62,33 @@ export function distinctLinks(links: readonly LinkDeclaration[]): LinkDeclaratio
 }
 
 export async function startEnvironment(options: EnvironmentOptions): Promise<Environment> {
-  const provider = createServicesProvider('local');
+  const kind = options.provider ?? 'local';
+  const provider = createServicesProvider(kind, {
+    ...(options.containerImages ? { images: options.containerImages } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const world = await WorldProcess.start(options.runDir);
+  // Links made in a Toxiproxy someone else runs are ours to remove; a local one dies with its process.
+  const created: string[] = [];
+  const removeLinks = async (api: ServiceEndpoint | undefined) => {
+    if (kind !== 'external' || api === undefined) return;
+    await Promise.allSettled(created.map((name) => deleteLink(api, name)));
+  };
+  let api: ServiceEndpoint | undefined;
   try {
     const needed = [LINK_SERVICE, ...[...options.services].filter((s) => s !== LINK_SERVICE)];
     const services = await provider.start(needed, {
       dir: join(options.runDir, 'services'),
       persistence: options.persistence,
     });
-    const api = services[LINK_SERVICE]!;
+    const toxiproxy = services[LINK_SERVICE]!;
+    api = toxiproxy;
     const route = async (name: string, upstream: ServiceEndpoint): Promise<ServiceEndpoint> => {
       if (!options.proxyWorkers) return upstream;
-      const link = await createLink(api, name, upstream);
+      // A shared Toxiproxy may hold a link of this name from a run that crashed.
+      if (kind === 'external') await deleteLink(toxiproxy, name).catch(() => {});
+      const link = await createLink(toxiproxy, name, upstream);
+      created.push(name);
       return { ...link, ...(upstream.options ? { options: upstream.options } : {}) };
     };
     const links: Record<string, ServiceEndpoint> = {
@@ -88,10 +108,12 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
         Object.entries(provider.startupMs ?? {}).filter((e): e is [string, number] => e[1] !== undefined),
       ),
       async stop() {
+        await removeLinks(api);
         await Promise.allSettled([world.stop(), provider.stop()]);
       },
     };
   } catch (error) {
+    await removeLinks(api);
     await Promise.allSettled([world.stop(), provider.stop()]);
     throw error;
   }

@@ -1,15 +1,22 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { type CellFaults, Nemesis } from '../../chaos/index.js';
-import { InputError } from '../../core/errors.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
 import type { Experiment } from '../config/experiment.js';
+import type { ProgressMode } from '../live/monitor.js';
 import { runCell } from './cell.js';
 import { computeResults, writeResults } from './recompute.js';
-import { type ResolvedCell, recordedConfig, resolveExperiment } from './resolve.js';
+import type { RecordedConfig } from './recorded-config.js';
+import { type ResolvedCell, type ResolvedExperiment, recordedConfig, resolveExperiment } from './resolve.js';
+import { createRunFolder } from './run-folder.js';
 import { startSession, writeConfigFile } from './session.js';
+
+export interface RunOptions {
+  /** Serve Prometheus metrics on 127.0.0.1:port/metrics while the run lasts (0: a free port). */
+  metricsPort?: number;
+  /** Live progress: bars on a terminal, plain lines otherwise (`auto`); off by default. */
+  progress?: ProgressMode;
+}
 
 /**
  * Runs the matrix scenario × fault × adapter on one set of services, every cell on
@@ -18,21 +25,25 @@ import { startSession, writeConfigFile } from './session.js';
 export async function runExperiment(
   experiment: Experiment,
   outDir: string,
-  log: (line: string) => void,
+  baseLog: (line: string) => void,
+  options: RunOptions = {},
 ): Promise<Results> {
-  const resolved = await resolveExperiment(experiment);
-  refuseUsedFolder(outDir);
-  const config = recordedConfig(resolved);
-  // config.json before anything starts: an interrupted run's folder still says what it was.
-  mkdirSync(outDir, { recursive: true });
-  writeConfigFile(outDir, config);
+  const { resolved, config } = await prepareRun(experiment, outDir);
   const session = await startSession(outDir, {
+    experiment,
     adapters: resolved.adapters,
-    persistence: experiment.backendPersistence,
-    proxyWorkers: experiment.proxyWorkers,
-    ...(experiment.approver ? { approver: experiment.approver } : {}),
-    log,
+    cells: resolved.cells.map((cell) => ({
+      id: cell.id,
+      scenario: cell.scenario.name,
+      adapter: cell.adapter.name,
+      fault: cell.fault,
+      runs: experiment.load.runs,
+    })),
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
+    log: baseLog,
   });
+  const { log } = session;
   try {
     for (const cell of resolved.cells) {
       log(`cell ${cell.id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
@@ -75,11 +86,20 @@ export async function runExperiment(
   return results;
 }
 
-/** Never mix two runs' histories, and never delete what a user may still want. */
-export function refuseUsedFolder(outDir: string): void {
-  if (existsSync(join(outDir, 'history.d'))) {
-    throw new InputError(`${outDir} already holds a run; choose another --out or remove it`);
-  }
+/**
+ * Everything a run does before it starts a process: every name resolved and every number
+ * checked (bad input throws InputError here, at no cost), the run folder made, config.json
+ * written.
+ */
+export async function prepareRun(
+  experiment: Experiment,
+  outDir: string,
+): Promise<{ resolved: ResolvedExperiment; config: RecordedConfig }> {
+  const resolved = await resolveExperiment(experiment);
+  createRunFolder(outDir);
+  const config = recordedConfig(resolved);
+  writeConfigFile(outDir, config);
+  return { resolved, config };
 }
 
 /** A fresh nemesis per cell over the cell's planned faults (every adapter meets the same schedule). */

@@ -1,12 +1,15 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeHistoryFile, type CellMeta } from '../../analysis/analyze.js';
-import { describeZodError, InputError } from '../../core/errors.js';
+import { readCellSpans } from '../../analysis/traces/span-files.js';
+import { describeZodErrorBriefly, InputError, REPORT_INPUT } from '../../core/errors.js';
 import { mergeHistoryParts, readEvents } from '../../core/history/reader.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from '../../core/results.js';
+import { TRACES_DIR } from '../../core/traces.js';
 import { TOOL_VERSION } from '../../core/version.js';
 import { planRun } from '../../scenarios/plan.js';
 import { type RecordedConfig, RecordedConfigSchema } from './recorded-config.js';
+import { ResultsFileSchema } from './recorded-results.js';
 
 /**
  * What the history alone does not say about the cells, from the recorded config alone:
@@ -44,6 +47,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
             })),
           }
         : {}),
+      plannedRuns: config.load.runs,
     };
   });
 }
@@ -55,7 +59,14 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
 export async function computeResults(runDir: string, config: RecordedConfig): Promise<Results> {
   const historyPath = join(runDir, 'history.jsonl');
   if (!existsSync(historyPath)) await mergeHistoryParts(join(runDir, 'history.d'), historyPath);
-  const cells = await analyzeHistoryFile(historyPath, cellMetasFromConfig(config));
+  const metas = cellMetasFromConfig(config);
+  // Runs recorded before traces existed have no `traces` in config.json: no figure at all.
+  if (config.traces !== undefined) {
+    const spans = config.traces === true ? await readCellSpans(join(runDir, TRACES_DIR)) : null;
+    for (const meta of metas) meta.spans = spans === null ? null : (spans.get(meta.id) ?? []);
+  }
+  const cells = await analyzeHistoryFile(historyPath, metas);
+  const cut = cells.filter((cell) => cell.interrupted !== undefined);
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'faultline', version: TOOL_VERSION, node: process.version },
@@ -63,6 +74,9 @@ export async function computeResults(runDir: string, config: RecordedConfig): Pr
     createdAt: new Date(await runStartedAt(historyPath)).toISOString(),
     config,
     cells,
+    ...(cut.length === 0
+      ? {}
+      : { interrupted: { signal: cut[0]!.interrupted!.signal, cells: cut.map((cell) => cell.id) } }),
   };
 }
 
@@ -76,18 +90,26 @@ export function writeResults(runDir: string, results: Results): void {
   writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
+/** A JSON file, or an InputError naming it and saying why it cannot be read. */
+function readJsonFile(path: string): unknown {
+  if (!existsSync(path)) throw new InputError(`${path} not found`);
+  if (!statSync(path).isFile()) throw new InputError(`${path} is not a file`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${path}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
 /** A run folder's config.json, validated: a broken one is named, not a stack trace. */
 export function readRecordedConfig(runDir: string): RecordedConfig {
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
+    throw new InputError(`${runDir} is not a run folder (a folder with config.json and the history)`);
   const configPath = join(runDir, 'config.json');
   if (!existsSync(configPath)) throw new InputError(`${runDir} is not a run folder: no config.json`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(configPath, 'utf8'));
-  } catch (error) {
-    throw new InputError(`${configPath}: not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = RecordedConfigSchema.safeParse(data);
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error, configPath));
+  const data = readJsonFile(configPath);
+  const parsed = RecordedConfigSchema.safeParse(data, REPORT_INPUT);
+  if (!parsed.success) throw new InputError(describeZodErrorBriefly(parsed.error, configPath));
   return data as RecordedConfig;
 }
 
@@ -100,20 +122,12 @@ export async function recomputeResults(runDir: string): Promise<Results> {
   return computeResults(runDir, config);
 }
 
-/** Reads a results.json, given the file or its run folder. */
+/** Reads a results.json, given the file or its run folder, checked for what comparing it needs. */
 export function readResults(path: string): Results {
-  const file = path.endsWith('.json') ? path : join(path, 'results.json');
-  if (!existsSync(file)) throw new InputError(`${file} not found`);
-  try {
-    const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
-    if (results.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-      throw new InputError(
-        `${file}: schemaVersion ${results.schemaVersion}, this faultline reads ${RESULTS_SCHEMA_VERSION}`,
-      );
-    }
-    return results;
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const isFolder = existsSync(path) && statSync(path).isDirectory();
+  const file = isFolder ? join(path, 'results.json') : path;
+  const data = readJsonFile(file);
+  const parsed = ResultsFileSchema.safeParse(data, REPORT_INPUT);
+  if (!parsed.success) throw new InputError(describeZodErrorBriefly(parsed.error, file));
+  return data as Results;
 }

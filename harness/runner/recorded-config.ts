@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RecordedVersion } from '../../chaos/index.js';
+import { MAX_RUNS } from '../../core/limits.js';
 import type { AdapterTopology } from '../../core/topology.js';
 import { type Scenario, ScenarioSchema } from '../../scenarios/model.js';
 import { DEPLOY_CHANGES } from '../../scenarios/versions.js';
@@ -56,7 +57,8 @@ export const RecordedConfigSchema = z
     faults: z.array(z.string()),
     load: z
       .object({
-        runs: z.number(),
+        // The checker walks every planned run id: a hand-edited count must stay in range.
+        runs: z.number().int().min(1).max(MAX_RUNS),
         ratePerSec: z.number(),
         workers: z.number(),
         drainTimeoutMs: z.number(),

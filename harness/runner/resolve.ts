@@ -1,5 +1,5 @@
 import { type AnyAdapter, loadAdapter } from '../../adapters/index.js';
-import { parseGates } from '../../analysis/gates/index.js';
+import { type CellSelector, type Gate, parseGates } from '../../analysis/gates/index.js';
 import {
   type ChaosSettings,
   checkFaults,
@@ -8,7 +8,8 @@ import {
   planCellFaults,
   scenarioVersionsFor,
 } from '../../chaos/index.js';
-import { describeZodError, InputError } from '../../core/errors.js';
+import { describeZodError, InputError, REPORT_INPUT } from '../../core/errors.js';
+import { MAX_TIMER_MS } from '../../core/limits.js';
 import { deriveSeed } from '../../core/random.js';
 import { cellId } from '../../core/results.js';
 import type { AdapterTopology } from '../../core/topology.js';
@@ -16,6 +17,7 @@ import { loadScenario } from '../../scenarios/index.js';
 import type { Scenario } from '../../scenarios/model.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { type Experiment, warmupRunsOf } from '../config/experiment.js';
+import { providerCanRestart } from '../services/index.js';
 import { type Arrival, poissonArrivals } from './arrivals.js';
 import type { RecordedCell, RecordedConfig } from './recorded-config.js';
 
@@ -64,18 +66,26 @@ export function chaosSettings(experiment: Experiment): ChaosSettings {
     workers: experiment.load.workers,
     faultSchedule: experiment.faultSchedule,
     proxyWorkers: experiment.proxyWorkers,
+    servicesProvider: experiment.services,
+    canRestart: (service) => providerCanRestart(experiment.services, service),
   };
 }
 
 export async function resolveExperiment(experiment: Experiment): Promise<ResolvedExperiment> {
-  parseGates(experiment.thresholds);
+  const gates = parseGates(experiment.thresholds);
   const scenarios = experiment.scenarios.map(loadScenario);
+  distinctNames(
+    'scenarios',
+    scenarios.map((s) => s.name),
+  );
   const adapters = await Promise.all(
     experiment.adapters.map(async (entry, i) => {
       const adapter = await loadAdapter(entry.name);
-      const parsed = adapter.knobs.safeParse(entry.knobs);
+      const parsed = adapter.knobs.safeParse(entry.knobs, REPORT_INPUT);
       if (!parsed.success)
-        throw new InputError(describeZodError(parsed.error, `adapters[${i}].knobs (${entry.name})`));
+        throw new InputError(
+          describeZodError(parsed.error, `adapters[${i}].knobs (${entry.name})`, adapter.knobs, 'knob'),
+        );
       const knobs = parsed.data as Record<string, unknown>;
       return { name: entry.as ?? adapter.name, adapter, knobs, topology: topologyOf(adapter, knobs) };
     }),
@@ -86,6 +96,11 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
     throw new InputError(
       `adapters: "${twice}" appears twice; give one of them another name with "as" (e.g. as: ${twice}-tuned)`,
     );
+  checkGateSelectors(gates, {
+    scenario: scenarios.map((s) => s.name),
+    adapter: names,
+    fault: experiment.faults,
+  });
   const settings = chaosSettings(experiment);
   checkFaults(
     experiment.faults,
@@ -129,6 +144,7 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
       }
     }
   }
+  checkTimers(cells);
   return { experiment, scenarios, adapters, cells };
 }
 
@@ -137,14 +153,71 @@ export function repeatSeed(seed: number, repeat: number): number {
   return repeat === 1 ? seed : deriveSeed(seed, 'repeat', repeat);
 }
 
+/**
+ * Two entries that resolve to one name (`rag-ingest` and `./scenarios/rag-ingest.json`, an
+ * adapter by name and by path) would run two cells under one id and mix their histories.
+ */
+function distinctNames(field: string, names: readonly string[]): void {
+  names.forEach((name, i) => {
+    const first = names.indexOf(name);
+    if (first !== i)
+      throw new InputError(
+        `${field}[${i}]: "${name}" is the same as ${field}[${first}]; each may appear once`,
+      );
+  });
+}
+
+/** A gate whose tags name no cell of this experiment could never be judged: say so before the run. */
+function checkGateSelectors(
+  gates: readonly Gate[],
+  names: Record<keyof CellSelector, readonly string[]>,
+): void {
+  for (const gate of gates) {
+    for (const key of Object.keys(gate.selector) as (keyof CellSelector)[]) {
+      const value = gate.selector[key]!;
+      if (!names[key].includes(value)) {
+        throw new InputError(
+          `gate "${gate.expression}": ${key} "${value}" is not part of this experiment; its ${key}s: ${names[key].join(', ')}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Every delay the run will hand a Node timer, checked against what a timer holds (a longer
+ * one fires after 1 ms): the schema's limits keep each input in range, and this guards
+ * what is computed from them (a drain raised by recovery knobs, a fault at a share of the window).
+ */
+function checkTimers(cells: readonly ResolvedCell[]): void {
+  const tooLong = (ms: number | null) => ms !== null && !(ms <= MAX_TIMER_MS);
+  for (const cell of cells) {
+    const windowMs = cell.arrivals.at(-1)?.offsetMs ?? 0;
+    if (tooLong(windowMs))
+      throw new InputError(`the arrivals would span ${windowMs} ms, beyond a timer's ${MAX_TIMER_MS} ms`);
+    if (tooLong(cell.drainTimeoutMs))
+      throw new InputError(
+        `cell ${cell.id}: a drain of ${cell.drainTimeoutMs} ms (from the adapter's recovery knobs) is beyond a timer's ${MAX_TIMER_MS} ms`,
+      );
+    for (const fault of cell.planned) {
+      const endMs = (fault.atMs ?? 0) + (fault.durationMs ?? 0);
+      if (tooLong(endMs))
+        throw new InputError(
+          `cell ${cell.id}: fault ${fault.id} (${fault.kind}) would end ${endMs} ms into the load, beyond a timer's ${MAX_TIMER_MS} ms`,
+        );
+    }
+  }
+}
+
 /** An adapter's declaration with its recovery facts for these knobs: what config.json records. */
 export function topologyOf(adapter: AnyAdapter, knobs: Record<string, unknown>): AdapterTopology {
   return {
     name: adapter.name,
+    ...(adapter.lineage ? { lineage: adapter.lineage } : {}),
     services: adapter.services,
     links: adapter.links,
     orchestrator: adapter.orchestrator,
-    workers: adapter.workers,
+    workers: adapter.workersFor?.(knobs) ?? adapter.workers,
     recovery: adapter.recovery(knobs),
   };
 }

@@ -1,18 +1,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PoolChild } from '../../chaos/ports.js';
 import { InfrastructureError } from '../../core/errors.js';
-import type { HistoryWriter } from '../../core/history/writer.js';
+import { completeLength, type HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
+import { TRACES_DIR } from '../../core/traces.js';
 import {
   type ScenarioVersion,
   WORKER_CONFIG_ENV,
   WORKER_PROTOCOL_VERSION,
   type WorkerConfig,
 } from '../../scenarios/worker-protocol.js';
-import { type ManagedProcess, signalProcess, spawnManaged, stopManaged } from '../processes.js';
+import { type ManagedProcess, signalProcess, spawnManaged } from '../processes.js';
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
-import { awaitWorkerStart, sizeOf } from './readiness.js';
+import { childPids } from './pool-children.js';
+import { awaitWorkerStart } from './readiness.js';
+import { UsageSampler } from './usage.js';
 
 const READY_TIMEOUT_MS = 60_000;
 /** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
@@ -24,7 +28,9 @@ export interface SupervisorOptions {
   /** The adapter's worker roles: how each is started and what a kill of one means. */
   roles: readonly WorkerRoleDeclaration[];
   /** Everything a worker's config holds but its identity. */
-  config: Omit<WorkerConfig, 'protocol' | 'workerId' | 'role' | 'historyPath'>;
+  config: Omit<WorkerConfig, 'protocol' | 'workerId' | 'role' | 'historyPath' | 'traces'>;
+  /** Workers write their spans to traces/worker-<id>.jsonl (and OTLP, when configured). */
+  traces?: boolean;
   runDir: string;
   /** The harness's history, for worker-exit. */
   history: HistoryWriter;
@@ -54,6 +60,8 @@ export class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly restarts = new Set<NodeJS.Timeout>();
+  /** What each worker process uses (CPU, peak memory), written as worker-usage when it exits. */
+  private readonly usage = new UsageSampler();
 
   constructor(private options: SupervisorOptions) {
     const { adapter, cell, scenario } = options.config;
@@ -88,12 +96,24 @@ export class Supervisor {
     return this.slots.filter((s) => role === undefined || s.role.role === role).map((s) => s.id);
   }
 
-  /** Signals the named workers (their process or group, as their role declares); returns those reached. */
+  /** Each worker's role, by worker id. */
+  roles(): Record<string, string> {
+    return Object.fromEntries(this.slots.map((s) => [s.id, s.role.role]));
+  }
+
+  /**
+   * Signals the named workers; returns those reached. SIGKILL hits the process or its whole
+   * group, as the role declares; SIGTERM goes to the main process only: a prefork pool's
+   * children die of a SIGTERM of their own (Celery resets their handler), while the main
+   * process's warm shutdown lets them finish their tasks.
+   */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[] {
+    // Their usage up to the signal: a SIGKILLed process can no longer be read.
+    this.usage.sample(ids);
     const reached: string[] = [];
     for (const slot of this.slots) {
       if (!ids.includes(slot.id) || slot.process === null) continue;
-      signalProcess(slot.process.pid, slot.role.killScope === 'group', signal);
+      signalProcess(slot.process.pid, signal !== 'SIGTERM' && slot.role.killScope === 'group', signal);
       reached.push(slot.id);
     }
     return reached;
@@ -102,6 +122,22 @@ export class Supervisor {
   /** Steps each running worker has in flight now, by worker id (from the workers' own histories). */
   inFlight(): Map<string, number> {
     return new Map(this.slots.filter((s) => s.process !== null).map((s) => [s.id, s.inFlight.count()]));
+  }
+
+  poolChildren(id: string): PoolChild[] {
+    const slot = this.slots.find((s) => s.id === id);
+    if (!slot?.process) return [];
+    const pids = childPids(slot.process.pid);
+    if (pids.length === 0) return [];
+    const inFlight = slot.inFlight.byPid();
+    return pids.map((pid) => ({ pid, inFlight: inFlight.get(pid) ?? null }));
+  }
+
+  signalPoolChild(id: string, pid: number, signal: NodeJS.Signals): boolean {
+    const leader = this.pidOf(id);
+    if (leader === undefined || !childPids(leader).includes(pid)) return false;
+    signalProcess(pid, false, signal);
+    return true;
   }
 
   /** The main pid of a running worker (pool children are its children). */
@@ -124,7 +160,7 @@ export class Supervisor {
       if (this.stopping) return;
       slot.replacing = true;
       try {
-        if (slot.process) await stopManaged(slot.process, STOP_GRACE_MS);
+        if (slot.process) await this.stopWorker(slot);
         this.writeConfig(slot);
         if (!this.stopping) await this.launch(slot);
       } finally {
@@ -136,7 +172,23 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
-    await Promise.all(this.slots.map((s) => (s.process ? stopManaged(s.process, STOP_GRACE_MS) : undefined)));
+    await Promise.all(this.slots.map((s) => (s.process ? this.stopWorker(s) : undefined)));
+    this.usage.stop();
+  }
+
+  /** SIGTERM to the main process (see `signal`), SIGKILL to what the role's killScope covers after the grace. */
+  private async stopWorker(slot: Slot): Promise<void> {
+    const proc = slot.process!;
+    const group = slot.role.killScope === 'group';
+    signalProcess(proc.pid, false, 'SIGTERM');
+    const timer = setTimeout(() => signalProcess(proc.pid, group, 'SIGKILL'), STOP_GRACE_MS);
+    try {
+      await proc.exited;
+    } finally {
+      clearTimeout(timer);
+      // A pool child that outlived its main process (it should not) goes too.
+      if (group) signalProcess(proc.pid, true, 'SIGKILL');
+    }
   }
 
   private writeConfig(slot: Slot): void {
@@ -146,6 +198,9 @@ export class Supervisor {
       workerId: slot.id,
       role: slot.role.role,
       historyPath: slot.historyPath,
+      traces: this.options.traces
+        ? { path: join(this.options.runDir, TRACES_DIR, `worker-${slot.id}.jsonl`) }
+        : null,
     };
     writeFileSync(slot.configPath, `${JSON.stringify(config, null, 2)}\n`);
   }
@@ -153,7 +208,8 @@ export class Supervisor {
   private async launch(slot: Slot): Promise<void> {
     const { config, runDir, history } = this.options;
     const { program, args, env } = commandLine(slot.role.command);
-    const offset = sizeOf(slot.historyPath);
+    // Whole lines only: the new worker cuts off a partial line its killed predecessor left.
+    const offset = completeLength(slot.historyPath);
     const logFile = join(runDir, 'logs', `${slot.id}.log`);
     const proc = spawnManaged(`worker ${slot.id}`, program, args, {
       env: { ...process.env, ...env, [WORKER_CONFIG_ENV]: slot.configPath },
@@ -162,7 +218,21 @@ export class Supervisor {
       group: true,
     });
     slot.process = proc;
+    this.usage.track(slot.id, proc.pid);
     proc.exited.then(({ code, signal }) => {
+      const used = this.usage.finish(slot.id, proc.pid);
+      if (used !== null) {
+        history.append({
+          type: 'worker-usage',
+          cell: config.cell,
+          worker: slot.id,
+          pid: proc.pid,
+          cpuMs: used.usage.cpuMs,
+          readyCpuMs: used.atReady?.cpuMs ?? null,
+          peakRssKb: used.usage.peakRssKb,
+          sampledAt: used.sampledAt,
+        });
+      }
       history.append({
         type: 'worker-exit',
         cell: config.cell,
@@ -188,6 +258,7 @@ export class Supervisor {
     );
     try {
       await awaitWorkerStart(slot.historyPath, offset, stop.signal);
+      this.usage.ready(slot.id);
     } catch (error) {
       proc.kill('SIGKILL');
       const reason =

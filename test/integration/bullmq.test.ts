@@ -43,6 +43,7 @@ describe('rag-ingest on BullMQ, real Redis, worker processes', () => {
         'submit',
         'worker-exit',
         'worker-start',
+        'worker-usage',
         'world-stats',
       ].sort(),
     );

@@ -57,10 +57,13 @@ describe('faultline CLI', () => {
       ['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', 'many'],
       /--runs: "many" is not a number/,
     ],
-    [['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', '0'], /load\.runs: .*>=1/],
+    [
+      ['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--runs', '0'],
+      /load\.runs: 0 is out of range; valid: an integer from 1 to 1000000/,
+    ],
     [
       ['run', '--scenario', 'rag-ingest', '--adapter', 'bullmq', '--knob', 'bullmq.lockDuration=-5'],
-      /lockDuration: .*>0/,
+      /lockDuration: -5 is out of range; valid: an integer from 1 to 86400000/,
     ],
     [['run', '--nope'], /Unknown option '--nope'/],
     [['frobnicate'], /unknown command "frobnicate"; valid commands/],

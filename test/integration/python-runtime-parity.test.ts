@@ -126,7 +126,7 @@ async function runCall(runtime: StepRuntime, call: Call): Promise<CallResult> {
         await runtime.compensate(call.runId, call.stepId);
         break;
       case 'fireTimer':
-        runtime.fireTimer(stepCall, call.intendedAt!);
+        await runtime.fireTimer(stepCall, call.intendedAt!);
         break;
     }
   } catch (error) {

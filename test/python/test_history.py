@@ -85,3 +85,23 @@ def test_a_line_written_survives_a_sigkill_right_after(tmp_path: Path) -> None:
     assert done.returncode == -signal.SIGKILL
     [line] = _lines(path)
     assert json.loads(line)["type"] == "fault-start"
+
+
+def test_a_new_writer_cuts_off_the_partial_line_a_killed_writer_left(tmp_path: Path) -> None:
+    path = tmp_path / "w.jsonl"
+    path.write_text('{"type":"worker-start","t":1}\n{"type":"attem', encoding="utf-8")
+    writer = HistoryWriter(path)
+    writer.write({"type": "worker-start", "t": 2})
+    writer.close()
+    assert _lines(path) == ['{"type":"worker-start","t":1}', '{"type":"worker-start","t":2}']
+
+
+def test_a_new_writer_keeps_whole_lines_and_empty_files(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jsonl"
+    whole.write_text('{"t":1}\n', encoding="utf-8")
+    HistoryWriter(whole).close()
+    assert whole.read_text(encoding="utf-8") == '{"t":1}\n'
+    torn_only = tmp_path / "torn.jsonl"
+    torn_only.write_text('{"type":"att', encoding="utf-8")
+    HistoryWriter(torn_only).close()
+    assert torn_only.read_text(encoding="utf-8") == ""

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Nemesis } from '../../chaos/nemesis.js';
 import type { ChaosCell } from '../../chaos/ports.js';
+import { faultKind } from '../../chaos/registry.js';
 import { parseSchedule, planFaults } from '../../chaos/schedule.js';
 import { now } from '../../core/clock.js';
 import { InfrastructureError } from '../../core/errors.js';
@@ -39,6 +40,8 @@ function setup(
         calls.push(`kill ${signal} ${ids.join(',')}`);
         return [...ids];
       },
+      poolChildren: () => [],
+      signalPoolChild: () => false,
     },
     services: {
       restart: async (name, o) => {
@@ -59,7 +62,7 @@ function setup(
     salt: 's',
   });
   const log: string[] = [];
-  const nemesis = new Nemesis({ faults, history, log: (l: string) => log.push(l), failpointGraceMs: 200 });
+  const nemesis = new Nemesis({ faults, history, log: (l: string) => log.push(l), graceMs: 200 });
   const failpoints = nemesis.failpoints(cell.chaosDir);
   const events = () =>
     (existsSync(history.path) ? readFileSync(history.path, 'utf8') : '')
@@ -111,7 +114,7 @@ describe('the nemesis', () => {
       { kind: 'kill', at: 60_000 },
     ]);
     n.nemesis.start(n.cell, now());
-    await sleep(30);
+    await until(() => n.events().some((e) => e.type === 'fault-start'));
     await n.nemesis.healAll();
     await n.nemesis.healAll(); // again in the runner's finally: nothing left to do
     const events = n.events();
@@ -156,7 +159,7 @@ describe('the nemesis', () => {
   it('waits for a backend restart under way; its fault-end marks the server back', async () => {
     const n = setup([{ kind: 'backend-restart', at: 0, params: { downMs: 80 } }], (_, o) => sleep(o?.downMs));
     n.nemesis.start(n.cell, now());
-    await sleep(20);
+    await until(() => n.calls.length > 0); // the restart is under way
     await n.nemesis.healAll();
     expect(n.calls).toEqual(['restart redis 80', 'restarted redis']);
     const [start, end] = n.events();
@@ -172,7 +175,7 @@ describe('the nemesis', () => {
       throw new Error('redis did not come back');
     });
     n.nemesis.start(n.cell, now());
-    await sleep(20);
+    await until(() => n.calls.length > 0);
     await expect(n.nemesis.healAll()).rejects.toThrow(InfrastructureError);
     expect(n.events().map((e) => e.type)).toEqual(['fault-start', 'fault-end']);
     await expect(n.nemesis.healAll()).resolves.toBeUndefined();
@@ -199,6 +202,21 @@ describe('the nemesis', () => {
     expect(idle.calls).toEqual([]);
     expect(idle.events()).toMatchObject([{ type: 'fault-unfired', faultId: 'f1', reason: 'idle-workers' }]);
 
+    // Work that shows up after the load (runs lag behind the arrivals) is still hit, before the drain.
+    const counts: [string, number][] = [
+      ['a-w1', 0],
+      ['a-w2', 0],
+    ];
+    const late = setup([{ kind: 'kill', at: 0, target: 'worker' }], undefined, counts);
+    late.nemesis.start(late.cell, now());
+    await sleep(30);
+    const healed = late.nemesis.healAll();
+    await sleep(30);
+    counts[0] = ['a-w1', 2];
+    await healed;
+    expect(late.calls).toEqual(['kill SIGKILL a-w1']);
+    expect(late.events()).toMatchObject([{ type: 'fault-start', target: 'a-w1', killed: ['a-w1'] }]);
+
     // Without `busy`, the slot drawn from the seed is hit whatever it is doing.
     const blind = setup([{ kind: 'kill', at: 0, target: 'w1', params: { busy: false } }], undefined, [
       ['a-w1', 0],
@@ -208,5 +226,127 @@ describe('the nemesis', () => {
     await until(() => blind.calls.length > 0);
     await blind.nemesis.healAll();
     expect(blind.calls).toEqual(['kill SIGKILL a-w1']);
+  });
+});
+
+/** An adapter whose workflows and activities run in workers of their own (two roles, two workers each). */
+const SPLIT_ROLES = {
+  workflow: ['p-workflow-w1', 'p-workflow-w2'],
+  activity: ['p-activity-w1', 'p-activity-w2'],
+};
+const SPLIT_TOPOLOGY = {
+  name: 'p',
+  services: ['temporal'],
+  links: [{ name: 'server', fronts: 'temporal' }],
+  orchestrator: { link: 'server', service: 'temporal' },
+  workers: [
+    {
+      role: 'workflow',
+      command: { runtime: 'exec', argv: ['x'] },
+      killScope: 'process',
+      poolChildren: false,
+      runsSteps: false,
+    },
+    {
+      role: 'activity',
+      command: { runtime: 'exec', argv: ['y'] },
+      killScope: 'process',
+      poolChildren: false,
+    },
+  ],
+  recovery: { boundMs: 1000, governedBy: {} },
+} as const satisfies ChaosCell['topology'];
+
+function splitSetup(schedule: unknown[], busy: [string, number][]) {
+  const n = setup(schedule, undefined, busy);
+  n.cell.topology = SPLIT_TOPOLOGY;
+  n.cell.workers.ids = (role) =>
+    role === undefined
+      ? [...SPLIT_ROLES.workflow, ...SPLIT_ROLES.activity]
+      : SPLIT_ROLES[role as 'workflow' | 'activity'];
+  return n;
+}
+
+describe('kills on an adapter with several worker roles', () => {
+  const idle: [string, number][] = [...SPLIT_ROLES.workflow, ...SPLIT_ROLES.activity].map((id) => [id, 0]);
+  const busy = (id: string, n: number): [string, number][] => idle.map(([w]) => [w, w === id ? n : 0]);
+
+  it('worker@activity hits the busiest worker of that role, whose steps it kills', async () => {
+    const n = splitSetup([{ kind: 'kill', at: 0, target: 'worker@activity' }], busy('p-activity-w2', 3));
+    n.nemesis.start(n.cell, now());
+    await until(() => n.calls.length > 0);
+    await n.nemesis.healAll();
+    expect(n.calls).toEqual(['kill SIGKILL p-activity-w2']);
+    expect(n.events()).toMatchObject([
+      { type: 'fault-start', target: 'p-activity-w2', killed: ['p-activity-w2'] },
+    ]);
+  });
+
+  it('worker@workflow waits for steps in flight anywhere, then hits the slot drawn from the seed; it kills no step', async () => {
+    const waiting = splitSetup([{ kind: 'kill', at: 0, target: 'worker@workflow' }], idle);
+    waiting.nemesis.start(waiting.cell, now());
+    await sleep(30); // no step in flight in the cell: it waits
+    await waiting.nemesis.healAll();
+    expect(waiting.calls).toEqual([]);
+    expect(waiting.events()).toMatchObject([{ type: 'fault-unfired', reason: 'idle-workers' }]);
+
+    const n = splitSetup([{ kind: 'kill', at: 0, target: 'worker@workflow' }], busy('p-activity-w1', 1));
+    const [planned] = n.nemesis.planned;
+    n.nemesis.start(n.cell, now());
+    await until(() => n.calls.length > 0);
+    await n.nemesis.healAll();
+    const expected = SPLIT_ROLES.workflow[planned!.workers![0]! - 1]!;
+    expect(n.calls).toEqual([`kill SIGKILL ${expected}`]);
+    const [start] = n.events();
+    expect(start).toMatchObject({ type: 'fault-start', target: expected });
+    expect(start).not.toHaveProperty('killed');
+  });
+
+  it('workers spans every role; w1@activity names one worker of one role', async () => {
+    const all = splitSetup(
+      [{ kind: 'kill', at: 0, target: 'workers', params: { signal: 'SIGTERM' } }],
+      busy('p-activity-w1', 1),
+    );
+    all.nemesis.start(all.cell, now());
+    await until(() => all.calls.length > 0);
+    await all.nemesis.healAll();
+    expect(all.calls).toEqual([
+      `kill SIGTERM ${[...SPLIT_ROLES.workflow, ...SPLIT_ROLES.activity].join(',')}`,
+    ]);
+
+    const one = splitSetup([{ kind: 'kill', at: 0, target: 'w1@activity', params: { busy: false } }], idle);
+    one.nemesis.start(one.cell, now());
+    await until(() => one.calls.length > 0);
+    await one.nemesis.healAll();
+    expect(one.calls).toEqual(['kill SIGKILL p-activity-w1']);
+  });
+
+  it('refuses, before anything starts, a role the adapter lacks and a slot whose role would be a guess', () => {
+    const check = (target: string, params?: Record<string, unknown>) =>
+      faultKind('kill').check!(
+        { kind: 'kill', target, ...(params ? { params } : {}) },
+        { topology: SPLIT_TOPOLOGY, proxyWorkers: true, servicesProvider: 'local', canRestart: () => true },
+      );
+    expect(check('worker@activity')).toBeUndefined();
+    expect(check('workers')).toBeUndefined();
+    expect(check('worker')).toBeUndefined(); // the busiest, whatever its role
+    expect(check('worker@nope')).toMatch(
+      /adapter p has no worker role "nope" \(its roles: workflow, activity\)/,
+    );
+    expect(check('w1')).toMatch(/has worker roles workflow, activity: name one \(e\.g\. w1@activity\)/);
+    expect(check('worker', { busy: false })).toMatch(/name one/);
+  });
+
+  it('waits for and reports failpoints only in the workers that run steps', async () => {
+    const n = splitSetup(
+      [{ kind: 'failpoint', at: 0, params: { point: 'after-effect', step: 'persist' } }],
+      idle,
+    );
+    n.nemesis.start(n.cell, now());
+    await sleep(20);
+    await n.nemesis.healAll();
+    expect(n.events()).toMatchObject([
+      { type: 'fault-unfired', reason: 'not-reached', workers: SPLIT_ROLES.activity },
+    ]);
   });
 });

@@ -83,7 +83,7 @@ describe('fault schedules from the seed', () => {
 
   it('names the bad field of a schedule', () => {
     expect(() => parseSchedule([{ kind: 'latency', params: { latency: -1 } }])).toThrow(
-      /faultSchedule is invalid:\n {2}\[0\]\.params\.latency/,
+      /^faultSchedule\[0\]\.params\.latency: /m,
     );
     expect(() => parseSchedule([{ kind: 'kill', target: 'everyone' }])).toThrow(
       /\[0\]\.target: expected worker/,
@@ -179,6 +179,18 @@ describe('faults in an experiment', () => {
     expect(() => checkFaults(e.faults, chaosSettings(e), [bullmq])).toThrow(
       /adapter bullmq does not use "temporal"; its services: backend, redis/,
     );
+  });
+
+  it('refuses a backend restart the services provider cannot perform (an external server)', () => {
+    expect(() => checkFaults(['backend-restart'], experiment({ services: 'external' }), [bullmq])).toThrow(
+      /the external services provider cannot restart redis \(a server it does not own\)/,
+    );
+    for (const services of ['local', 'testcontainers'] as const)
+      expect(() => checkFaults(['backend-restart'], experiment({ services }), [bullmq])).not.toThrow();
+    // Other faults need no restart: fine against external servers.
+    expect(() =>
+      checkFaults(['network-partition'], experiment({ services: 'external' }), [bullmq]),
+    ).not.toThrow();
   });
 });
 

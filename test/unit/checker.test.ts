@@ -24,6 +24,7 @@ describe('checker on golden rag-ingest histories', () => {
     expect(result.runs).toEqual({
       ...{ submitted: 3, completed: 3, failed: 0, lost: 0, warmup: 0, refused: 0 },
       lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+      interrupted: 0,
     });
     expect(result.steps).toEqual({ expectedPerRun: RAG_STEPS, completed: 3 * RAG_STEPS });
     expect(result.effects).toEqual({
@@ -103,6 +104,7 @@ describe('checker on golden rag-ingest histories', () => {
     expect(result.runs).toEqual({
       ...{ submitted: 1, completed: 1, failed: 0, lost: 0, warmup: 1, refused: 0 },
       lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+      interrupted: 0,
     });
   });
 
@@ -312,7 +314,16 @@ const TARGET_EVENTS = 1_000_000;
 function writeMillionEvents(path: string, cell: string) {
   const writer = new HistoryWriter(path);
   const lostBy = { noOutcome: 0, missingEffects: 0, gaveUp: 0 };
-  const runs = { submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0, lostBy };
+  const runs = {
+    submitted: 0,
+    completed: 0,
+    failed: 0,
+    lost: 0,
+    warmup: 0,
+    refused: 0,
+    lostBy,
+    interrupted: 0,
+  };
   const counts = { applied: 0, duplicates: 0, attempts: 0, stepsCompleted: 0 };
   const plan = new HistoryBuilder().plan;
   let written = 0;

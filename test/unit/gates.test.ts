@@ -136,6 +136,7 @@ describe('evaluateGates on the fixture', () => {
     cell.runs = {
       ...{ submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0 },
       lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+      interrupted: 0,
     };
     cell.latencyMs = { count: 0, p50: null, p90: null, p95: null, p99: null, max: null, mean: null };
     const [lost, latency] = evaluateGates(['lost{fault:none} == 0', 'latency.p99{fault:none} < 2s'], empty);

@@ -359,6 +359,9 @@ describe('summary.csv keeps its columns', () => {
       'governedBy',
       'anomalies',
       'knobs',
+      // Added after it, at the end so older readers keep their columns: interrupted cells.
+      'interrupted',
+      'runsInterrupted',
     ]);
   });
 });

@@ -85,8 +85,9 @@ describe('narrate', () => {
     const kill = killOf(results, 'bullmq');
     expect(narrate(cellOf(results, 'rag-ingest/bullmq/worker-kill'))).toEqual([
       '1 of 16 runs lost and 1 effect applied more than once after a kill fault.',
-      `Affected runs progressed again ${fmtMs(kill.timeToFirstProgressMs)} after the fault and throughput was back to 90% after ${fmtMs(kill.timeToThroughputRecoveryMs)}; recovery governed by lockDuration=5000.`,
+      `Affected runs progressed again ${fmtMs(kill.timeToFirstProgressMs)} after the fault and throughput was back to 90% after ${fmtMs(kill.timeToThroughputRecoveryMs)} and the slowest affected run took ${fmtMs(kill.affectedRunsMaxDelayMs)} longer than the median; recovery governed by lockDuration=5000.`,
     ]);
+    expect(kill.affectedRunsMaxDelayMs).toBeGreaterThan(0);
   });
 
   it('tells a clean baseline with its latency and throughput', () => {
@@ -119,6 +120,7 @@ describe('narrate', () => {
     empty.runs = {
       ...{ submitted: 0, completed: 0, failed: 0, lost: 0, warmup: 0, refused: 0 },
       lostBy: { noOutcome: 0, missingEffects: 0, gaveUp: 0 },
+      interrupted: 0,
     };
     expect(narrate(empty)).toEqual(['No run was submitted, so there is nothing to judge.']);
   });

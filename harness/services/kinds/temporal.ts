@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { TEMPORAL_CREDENTIALS, temporalConnectionOptions } from '../../../core/credentials.js';
 import { requireTool } from '../../tools.js';
 import { freePort } from '../ports.js';
 import type { ServiceDefinition } from './types.js';
@@ -28,7 +29,7 @@ export const temporal: ServiceDefinition = {
   },
   async answers(endpoint) {
     const connection = await Connection.connect({
-      address: `${endpoint.host}:${endpoint.port}`,
+      ...temporalConnectionOptions(endpoint),
       connectTimeout: 2000,
     });
     try {
@@ -44,5 +45,25 @@ export const temporal: ServiceDefinition = {
   // It migrates its SQLite schema on first start: about a second, longer on a busy machine.
   probeIntervalMs: 250,
   options: { namespace: NAMESPACE },
-  external: { variable: 'FAULTLINE_TEMPORAL_ADDRESS', defaultPort: 7233 },
+  external: {
+    variable: 'FAULTLINE_TEMPORAL_ADDRESS',
+    defaultPort: 7233,
+    secrets: [
+      TEMPORAL_CREDENTIALS.apiKey,
+      TEMPORAL_CREDENTIALS.certFile,
+      TEMPORAL_CREDENTIALS.keyFile,
+      TEMPORAL_CREDENTIALS.caFile,
+    ],
+    optionVariables: { namespace: 'FAULTLINE_TEMPORAL_NAMESPACE' },
+    tlsVariable: TEMPORAL_CREDENTIALS.tls,
+  },
+  container: {
+    port: 7233,
+    // Printed once the frontend listens, whatever the log level.
+    readyLog: /Temporal Server:/,
+    // Without cgo, Go finds the current user only in $USER: the server refuses to start otherwise.
+    env: { USER: 'temporal', HOME: '/tmp' },
+    // The Temporal CLI's image: its entrypoint is `temporal`.
+    publicImage: { name: 'temporalio/temporal:1.9.1', command: [] },
+  },
 };

@@ -20,4 +20,10 @@ export const toxiproxy: ServiceDefinition = {
   },
   probeIntervalMs: 50,
   external: { variable: 'FAULTLINE_TOXIPROXY_URL', defaultPort: 8474 },
+  container: {
+    port: 8474,
+    readyLog: /Starting Toxiproxy HTTP server/,
+    hostNetwork: true,
+    publicImage: { name: 'ghcr.io/shopify/toxiproxy:2.12.0', command: [] },
+  },
 };

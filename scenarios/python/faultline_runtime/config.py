@@ -52,6 +52,9 @@ class WorkerConfig:
     prepared: object = None
     """Whatever the adapter's prepare step produced for the whole experiment."""
     failpoints: tuple[FailpointSpec, ...] = ()
+    traces_path: str | None = None
+    """Where this worker writes the spans it ends (OpenTelemetry, core/traces.ts); None when
+    the run is not traced."""
     protocol: int = PROTOCOL
     scenario_version: int | None = None
     """Cells with a deploy: the version of `scenario` this worker runs (1 before the deploy)."""
@@ -76,7 +79,7 @@ _REQUIRED = {
     "idempotentEffects",
     "runDir",
 }
-_OPTIONAL = {"knobs", "prepared", "failpoints", "scenarioVersion", "scenarioVersions"}
+_OPTIONAL = {"knobs", "prepared", "failpoints", "traces", "scenarioVersion", "scenarioVersions"}
 
 
 def _text(data: Mapping[str, object], key: str, where: str) -> str:
@@ -138,6 +141,9 @@ def parse_worker_config(data: object, source: str = "worker config") -> WorkerCo
         )
     except ValueError as error:  # ScenarioShapeError among them
         raise ConfigError(str(error)) from error
+    traces = data.get("traces")
+    if traces is not None and not (isinstance(traces, Mapping) and isinstance(traces.get("path"), str)):
+        raise ConfigError(f"{source}.traces: expected null or an object with a path, got {traces!r}")
     return WorkerConfig(
         protocol=PROTOCOL,
         worker_id=_text(data, "workerId", source),
@@ -154,6 +160,7 @@ def parse_worker_config(data: object, source: str = "worker config") -> WorkerCo
         failpoints=failpoints,
         scenario_version=scenario_version,
         scenario_versions=scenario_versions,
+        traces_path=None if traces is None else str(traces["path"]),
     )
 
 

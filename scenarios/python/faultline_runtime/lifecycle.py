@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from faultline_runtime.config import ConfigError, WorkerConfig, load_worker_config
 from faultline_runtime.failpoints import arm_chaos_failpoints
@@ -29,6 +30,9 @@ from faultline_runtime.history import HistoryWriter
 from faultline_runtime.plan import RunPlan, plan_run
 from faultline_runtime.runtime import StepRuntime
 from faultline_runtime.world import WorldClient
+
+if TYPE_CHECKING:
+    from faultline_runtime.tracing import Tracing
 
 EXIT_OK = 0
 EXIT_SHUTDOWN_FAILED = 1
@@ -44,6 +48,10 @@ class Worker:
     history: HistoryWriter
     world: WorldClient
     runtime: StepRuntime
+    tracing: Tracing | None = None
+    """The run is traced: the adapter turns its orchestrator's own OpenTelemetry
+    instrumentation on (its spans join the runtime's in the run's trace)."""
+
     versions: Mapping[int, StepRuntime] = field(default_factory=dict)
     """Cells with a deploy: a runtime per scenario version this worker knows (its own
     included), for a versioning remedy that runs old runs' steps with the old definitions.
@@ -74,17 +82,33 @@ def load_config_or_exit(path: str | None = None) -> WorkerConfig:
         raise SystemExit(EXIT_BAD_CONFIG) from None
 
 
-def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = None) -> Worker:
+def build_worker(
+    config: WorkerConfig,
+    *,
+    crash: Callable[[], None] | None = None,
+    attempt_pid: bool = False,
+    worker_pid: Callable[[], int] = os.getpid,
+) -> Worker:
     """The shared step runtime with this worker's history, world link and failpoints.
 
-    `crash` replaces the failpoints' SIGKILL (tests only)."""
+    `crash` replaces the failpoints' SIGKILL of this process (tests; a worker whose kill
+    hits its whole process group). Workers whose steps run in pool children pass
+    `attempt_pid` (`attempt` events carry the pid of the process running the step) and
+    `worker_pid` (a failpoint's fault-start names the worker's main process, as worker-exit
+    will)."""
     history = HistoryWriter(config.history_path)
     plan = plan_run(config.scenario)
     world = WorldClient(config.world.host, config.world.port)
     # Each firing is recorded as a fault-start in this worker's history, right before it dies.
     failpoint = arm_chaos_failpoints(
-        config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
+        config.failpoints,
+        history=history,
+        cell=config.cell,
+        worker_id=config.worker_id,
+        crash=crash,
+        worker_pid=worker_pid,
     )
+    tracing = _start_tracing(config)
 
     def runtime_of(version_plan: RunPlan, version: int | None) -> StepRuntime:
         return StepRuntime(
@@ -95,6 +119,8 @@ def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = Non
             history=history,
             idempotent_effects=config.idempotent_effects,
             failpoint=failpoint,
+            attempt_pid=attempt_pid,
+            tracer=None if tracing is None else tracing.attempts,
             version=version,
         )
 
@@ -104,7 +130,30 @@ def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = Non
     }
     if config.scenario_version is not None:
         versions[config.scenario_version] = runtime
-    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime, versions=versions)
+    return Worker(
+        config=config,
+        plan=plan,
+        history=history,
+        world=world,
+        runtime=runtime,
+        tracing=tracing,
+        versions=versions,
+    )
+
+
+def _start_tracing(config: WorkerConfig) -> Tracing | None:
+    if config.traces_path is None:
+        return None
+    # Imported only for a traced run: the runtime itself needs nothing beyond the standard library.
+    from faultline_runtime.tracing import start_tracing
+
+    return start_tracing(
+        service_name=f"faultline-{config.adapter}",
+        instance_id=config.worker_id,
+        path=config.traces_path,
+        cell=config.cell,
+        worker_id=config.worker_id,
+    )
 
 
 def announce_ready(worker: Worker) -> None:
@@ -185,6 +234,9 @@ class GracefulShutdown:
             print(f"worker: graceful shutdown failed: {error}", file=sys.stderr)
             code = EXIT_SHUTDOWN_FAILED
         self._worker.runtime.wait_idle(self._drain_timeout_s)
+        if self._worker.tracing is not None:
+            # The spans still buffered: a graceful stop exports them (a SIGKILL loses them).
+            self._worker.tracing.shutdown()
         self._exit(code)
 
 

@@ -9,12 +9,13 @@ it from plain threads. Safe to share between threads.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from faultline_runtime.history import HistoryWriter
 from faultline_runtime.localwork import LocalWork, Sleep, local_work
@@ -67,6 +68,37 @@ class StepResult:
 
 
 FailpointHook = Callable[[FailpointName, StepCall], None]
+
+SpanRole = Literal["attempt", "approval", "compensation"]
+
+
+class AttemptSpan(Protocol):
+    """What the runtime tells the span of an attempt: its outcome (the step-done word)."""
+
+    def outcome(self, outcome: Outcome) -> None: ...
+
+
+class AttemptTracer(Protocol):
+    """The hook traces come in by (faultline_runtime.tracing implements it with
+    OpenTelemetry): a span around each attempt, approval request and compensation, a child
+    of whatever span the orchestrator's own instrumentation made current. Keeps this module
+    free of any dependency."""
+
+    def span(
+        self, role: SpanRole, run_id: str, step_id: str, attempt: int | None
+    ) -> AbstractContextManager[AttemptSpan]: ...
+
+
+class _NoSpan:
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+
+class _NoTracer:
+    def span(
+        self, role: SpanRole, run_id: str, step_id: str, attempt: int | None
+    ) -> AbstractContextManager[AttemptSpan]:
+        return nullcontext(_NoSpan())
 
 
 def resume_point(resume_from_ms: object, work_ms: float) -> float:
@@ -122,12 +154,18 @@ class StepRuntime:
         idempotent_effects: bool,
         failpoint: FailpointHook = _no_failpoint,
         sleep: Sleep = time.sleep,
+        attempt_pid: bool = False,
+        tracer: AttemptTracer | None = None,
         version: int | None = None,
     ) -> None:
         """`idempotent_effects`: effects carry the key `{run_id}:{step_id}`, so the world
         applies each at most once. `failpoint` is called at each named point; chaos arms
-        it to SIGKILL the process there. `sleep` is replaced by tests only. `version`: in
-        cells with a deploy, the scenario version of `plan`, written on every attempt."""
+        it to SIGKILL the process there. `attempt_pid`: `attempt` events name the process
+        that runs the step (`pid`), for workers whose steps run in pool children, so a
+        fault can tell which child has a step in flight. `tracer` puts each attempt in a
+        span of the run's trace (faultline_runtime.tracing). `version`: in cells with a
+        deploy, the scenario version of `plan`, written on every attempt. `sleep` is
+        replaced by tests only."""
         self.cell = cell
         self.worker_id = worker_id
         self.plan = plan
@@ -137,6 +175,8 @@ class StepRuntime:
         self._failpoint = failpoint
         self._sleep = sleep
         self._versioned: dict[str, object] = {} if version is None else {"version": version}
+        self._attempt_pid = attempt_pid
+        self._tracer: AttemptTracer = tracer if tracer is not None else _NoTracer()
         self._in_flight = 0
         self._idle = threading.Condition()
 
@@ -144,18 +184,19 @@ class StepRuntime:
 
     def execute(self, call: StepCall) -> StepResult:
         step = self._instance(call.step_id)
-        with self._tracked():
-            return self._execute(step, call)
+        with self._tracked(), self._tracer.span("attempt", call.run_id, call.step_id, call.attempt) as span:
+            return self._execute(step, call, span)
 
     def request_approval(self, call: StepCall) -> None:
         """Approval steps, first half: ask the world's human; the decision arrives as a signal."""
-        with self._tracked():
+        with self._tracked(), self._tracer.span("approval", call.run_id, call.step_id, call.attempt):
             self._history.append(
                 {
                     "type": "attempt",
                     "cell": self.cell,
                     "worker": self.worker_id,
                     **_pick(call),
+                    **self._pid(),
                     **self._versioned,
                 }
             )
@@ -170,7 +211,8 @@ class StepRuntime:
         firing (`attempt`, `timer-fired` with the moment the orchestrator was asked to fire
         it, by its clock, and `step-done`); the dependents may run."""
         self._instance(call.step_id)
-        with self._tracked():
+        # A firing is an attempt of the timer step, with its span like any other.
+        with self._tracked(), self._tracer.span("attempt", call.run_id, call.step_id, call.attempt) as span:
             self._history.append(
                 {
                     "type": "attempt",
@@ -178,6 +220,7 @@ class StepRuntime:
                     "worker": self.worker_id,
                     **_pick(call),
                     **self._versioned,
+                    **self._pid(),
                 }
             )
             self._history.append(
@@ -189,7 +232,7 @@ class StepRuntime:
                     "intendedAt": intended_at,
                 }
             )
-            self._finish(call, "ok")
+            self._finish(call, "ok", span)
         self._failpoint("after-step", call)
 
     def version_conflict(self, run_id: str, detail: str) -> None:
@@ -211,7 +254,7 @@ class StepRuntime:
         step = self._instance(step_id)
         if step.spec.compensation is None:
             return
-        with self._tracked():
+        with self._tracked(), self._tracer.span("compensation", run_id, step_id, None):
             self._world.compensate(self._effect_request(run_id, step_id, step.spec.compensation.name))
 
     # ---- draining (SIGTERM) ---------------------------------------------------------
@@ -229,7 +272,7 @@ class StepRuntime:
 
     # ---- internals ------------------------------------------------------------------
 
-    def _execute(self, step: StepInstance, call: StepCall) -> StepResult:
+    def _execute(self, step: StepInstance, call: StepCall, span: AttemptSpan) -> StepResult:
         draws = attempt_draws(step.spec, call.run_id, call.step_id, call.attempt)
         work_ms = draws.work_ms
         checkpointed = step.spec.checkpoint is not None
@@ -244,6 +287,7 @@ class StepRuntime:
                 "worker": self.worker_id,
                 **_pick(call),
                 **extra,
+                **self._pid(),
                 **self._versioned,
             }
         )
@@ -260,18 +304,18 @@ class StepRuntime:
                 self._world.effect(self._effect_request(call.run_id, call.step_id, step.spec.effect.name))
                 self._failpoint("after-effect", call)
         except PermanentStepError:
-            self._finish(call, "permanent-error")
+            self._finish(call, "permanent-error", span)
             raise
         except TransientStepError:
-            self._finish(call, "transient-error")
+            self._finish(call, "transient-error", span)
             raise
         except Exception as error:
             # Anything else (the world unreachable or answering 5xx/429) is worth a retry.
             # BaseException (SystemExit, KeyboardInterrupt) passes untouched and unrecorded:
             # the worker is going away, as it would under a kill.
-            self._finish(call, "transient-error")
+            self._finish(call, "transient-error", span)
             raise TransientStepError(f"{call.step_id}: {error}") from error
-        self._finish(call, "ok")
+        self._finish(call, "ok", span)
         self._failpoint("after-step", call)
         if step.spec.kind == "fan-out":
             return StepResult(call.step_id, step.spec.fan_out)
@@ -304,6 +348,9 @@ class StepRuntime:
             self._sleep,
         )
 
+    def _pid(self) -> dict[str, object]:
+        return {"pid": os.getpid()} if self._attempt_pid else {}
+
     def _instance(self, step_id: str) -> StepInstance:
         found = self.plan.by_id.get(step_id)
         if found is None:
@@ -320,7 +367,9 @@ class StepRuntime:
             "correlationId": run_id,
         }
 
-    def _finish(self, call: StepCall, outcome: Outcome) -> None:
+    def _finish(self, call: StepCall, outcome: Outcome, span: AttemptSpan | None = None) -> None:
+        if span is not None:
+            span.outcome(outcome)
         self._history.append(
             {
                 "type": "step-done",
