@@ -284,7 +284,11 @@ export interface FootprintResults {
   /** The adapter's own services (its topology's `services`). */
   backend: UsageTotals;
   workers: UsageTotals;
-  /** Every sampled process name (services, workers, world, harness) with its role. */
+  /**
+   * Every sampled process name (services, workers, world, harness, helpers) with its role.
+   * Only `backend` and `workers` are the adapter's: the world, the links, the harness and the
+   * helpers doing the harness's side of the work out of process are listed, never charged.
+   */
   processes: Record<string, UsageTotals & { role: string }>;
   /** Backend plus workers CPU per 1,000 completed runs, ms; null without a completed run. */
   cpuMsPer1000Runs: number | null;
@@ -299,7 +303,10 @@ export interface FootprintResults {
    * near 1, the cell measured a saturated machine. Null when not sampled.
    */
   machineBusy?: number | null;
-  /** The harness's own CPU over the cell, in cores (1 = a full core): near 1, the harness may be the limit. */
+  /**
+   * The busiest harness-side process's CPU over the cell (the harness itself, or a helper
+   * such as Celery's submitter), in cores (1 = a full core): near 1, the harness's side may be the limit.
+   */
   harnessCores?: number | null;
 }
 

@@ -43,8 +43,12 @@ export const CELL_ROWS: CellRow[] = [
     true,
   ),
   rowOf('CPU per 1,000 runs (backend + workers)', ['footprint.cpuPer1000Runs'], true),
-  rowOf('CPU backend / workers', ['footprint.backendCpu', 'footprint.workersCpu'], true),
-  rowOf('peak memory backend / workers (MB)', ['footprint.backendPeakRss', 'footprint.workersPeakRss'], true),
+  rowOf('CPU during the cell: backend / workers', ['footprint.backendCpu', 'footprint.workersCpu'], true),
+  rowOf(
+    'peak memory during the cell: backend / workers (MB)',
+    ['footprint.backendPeakRss', 'footprint.workersPeakRss'],
+    true,
+  ),
   rowOf('stack start (services, setup, workers, first run)', ['stackStart'], true),
   row('faultOccurrences'),
   row('recovery.max'),
@@ -58,6 +62,7 @@ export const CELL_ROWS: CellRow[] = [
   ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
   [
+    // Over each worker process's whole life (worker-usage), start-up apart; the rows above are the cell's span.
     'worker CPU: serving / start-up',
     (c) =>
       c.workerUsage

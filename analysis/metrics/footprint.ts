@@ -103,13 +103,26 @@ export function createFootprintFold(backendServices: readonly string[] = []): Fo
         cpuMsPer1000Runs: completedRuns > 0 ? round((charged / completedRuns) * 1000) : null,
         stackStartMs: stackStartMs(stack, backendServices, firstSubmit),
         machineBusy: busyShare(machineFirst, machineLast),
-        harnessCores:
-          lastAt > firstAt && cpu.has('harness')
-            ? Math.round((cpu.get('harness')! / (lastAt - firstAt)) * 1000) / 1000
-            : null,
+        harnessCores: harnessSideCores(cpu, roles, lastAt - firstAt),
       };
     },
   };
+}
+
+/**
+ * The busiest harness-side process (the harness, or a helper doing its work out of process)
+ * over the cell, in cores: near 1, the harness's side may have been the limit. Null
+ * without a span or such a process.
+ */
+function harnessSideCores(
+  cpu: ReadonlyMap<string, number>,
+  roles: ReadonlyMap<string, ProcessUsage['role']>,
+  spanMs: number,
+): number | null {
+  const sides = [...roles].filter(([, role]) => role === 'harness' || role === 'helper');
+  if (!(spanMs > 0) || sides.length === 0) return null;
+  const busiest = Math.max(...sides.map(([name]) => cpu.get(name) ?? 0));
+  return Math.round((busiest / spanMs) * 1000) / 1000;
 }
 
 /** The machine's busy share between two /proc/stat readings; null without two of them. */

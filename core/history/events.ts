@@ -242,9 +242,17 @@ export interface FaultUnfiredEvent extends EventBase {
 
 /** One process tree as the footprint sampler read it from /proc (harness/footprint). */
 export interface ProcessUsage {
-  /** What it is: a service (`redis`), a worker id (`bullmq-w1`), `world` or `harness`. */
+  /**
+   * What it is: a service (`redis`), a worker id (`bullmq-w1`), `world`, `harness`, or an
+   * adapter's harness-side helper (`helper:celery-submitter`).
+   */
   name: string;
-  role: 'service' | 'worker' | 'world' | 'harness';
+  /**
+   * `helper`: a process an adapter's driver starts to do the harness's side of its work
+   * out of process (Celery's submitter publishes each run's canvas, which the BullMQ and
+   * Temporal drivers do inside the harness). Like the harness, never charged to the adapter.
+   */
+  role: 'service' | 'worker' | 'world' | 'harness' | 'helper';
   /** The main process; its descendants (a prefork pool) are summed into it. */
   pid: number;
   /** When the main process started (epoch ms, 10 ms steps): a restarted one is a new series. */

@@ -1,7 +1,9 @@
 /**
- * What Linux says about a process in /proc: its CPU time, resident memory, start time and
- * children. Synchronous reads of a few small files per process; a process gone between two
- * reads is simply not there. Elsewhere than Linux there is no /proc, and nothing is read.
+ * What Linux says about a process in /proc: its CPU time, resident memory (now and at its
+ * peak), start time and children. The one reader of process usage: the footprint's samples
+ * and the supervisor's worker-usage both come from readTree. Synchronous reads of a few
+ * small files per process; a process gone between two reads is simply not there.
+ * Elsewhere than Linux there is no /proc, and nothing is read.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ export interface ProcStat {
   ppid: number;
   /** utime + stime + cutime + cstime: the process's CPU and that of its children already reaped. */
   cpuTicks: number;
+  /** utime + stime: the process's own CPU alone. */
+  ownTicks: number;
   /** Start time after boot, in clock ticks. */
   startTicks: number;
   rssPages: number;
@@ -36,6 +40,7 @@ export function parseStat(text: string): ProcStat | null {
     pid,
     ppid: at(4),
     cpuTicks: at(14) + at(15) + at(16) + at(17),
+    ownTicks: at(14) + at(15),
     startTicks: at(22),
     rssPages: at(24),
   };
@@ -105,37 +110,76 @@ export function childrenOf(pid: number): number[] {
   return children;
 }
 
+/** VmHWM (peak resident set) in KiB from /proc/<pid>/status; 0 when absent (a zombie). */
+export function statusPeakRssKb(status: string): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  return match ? Number(match[1]) : 0;
+}
+
+function readPeakRssKb(pid: number): number {
+  try {
+    return statusPeakRssKb(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
 /** A process and its live descendants, summed; null when the process is gone. */
 export interface TreeReading {
   startedAt: number;
   cpuMs: number;
   rssBytes: number;
+  /** The sum of each process's own peak resident memory (VmHWM), KiB: what it held at worst. */
+  peakRssKb: number;
   children: number;
 }
 
-export function readTree(pid: number, c: ProcClock = procClock()): TreeReading | null {
+/** Processes read on their own, not as part of the tree being read. */
+export interface Apart {
+  /** Descendants left out, with their own descendants. */
+  pids: ReadonlySet<number>;
+  /**
+   * The root's children already reaped are left out too (its own CPU only): they were
+   * sampled apart while they lived (the harness reaps the workers and services it started).
+   */
+  reaped: boolean;
+}
+
+/**
+ * Reads a process and its live descendants, but those sampled `apart` (the harness's
+ * children are the world, the workers, locally started services and helpers, each read
+ * as a process of its own).
+ */
+export function readTree(
+  pid: number,
+  c: ProcClock = procClock(),
+  apart: Apart = { pids: new Set(), reaped: false },
+): TreeReading | null {
   const root = readStat(pid);
   if (root === null) return null;
-  let ticks = root.cpuTicks;
+  let ticks = apart.reaped ? root.ownTicks : root.cpuTicks;
   let pages = root.rssPages;
+  let peakRssKb = readPeakRssKb(pid);
   let children = 0;
   const queue = childrenOf(pid);
   const seen = new Set<number>([pid]);
   while (queue.length > 0) {
     const next = queue.pop()!;
-    if (seen.has(next)) continue;
+    if (seen.has(next) || apart.pids.has(next)) continue;
     seen.add(next);
     const stat = readStat(next);
     if (stat === null) continue;
     children++;
     ticks += stat.cpuTicks;
     pages += stat.rssPages;
+    peakRssKb += readPeakRssKb(next);
     queue.push(...childrenOf(next));
   }
   return {
     startedAt: Math.round(c.bootEpochMs + (root.startTicks / c.ticksPerSecond) * 1000),
     cpuMs: (ticks / c.ticksPerSecond) * 1000,
     rssBytes: pages * c.pageBytes,
+    peakRssKb,
     children,
   };
 }

@@ -1,6 +1,6 @@
 import type { ProcessUsage } from '../../core/history/events.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
-import { hasProc, readMachine, readTree } from './proc.js';
+import { hasProc, readMachine, readTree, type TreeReading } from './proc.js';
 
 /** About once a second: fine enough for a cell's CPU seconds and its peak memory, cheap enough to ignore. */
 export const SAMPLE_EVERY_MS = 1000;
@@ -13,12 +13,16 @@ export interface SampleTarget {
 }
 
 /**
- * Samples the CPU time and resident memory of a cell's processes from /proc into the
- * history (`process-usage`), one timer per cell, off the hot path: once when started,
- * then every SAMPLE_EVERY_MS, and once when stopped (before the cell's workers are
- * stopped, so their last second counts). A process that dies between two samples loses
- * the CPU it used since the last one (at most a second's worth). Without /proc (not
- * Linux) it samples nothing, and the footprint reads "not measured".
+ * The one sampler of a cell's processes: it reads the CPU time and resident memory of
+ * every target from /proc into the history (`process-usage`), one timer per cell, off the
+ * hot path: once when started, then every SAMPLE_EVERY_MS, and once when stopped (before
+ * the cell's workers are stopped, so their last second counts). Each reading is also
+ * handed to `onReading` (the supervisor keeps each worker's last one for its
+ * `worker-usage`), so no process is read twice a tick. Every target is read apart from
+ * the others: the harness's tree holds neither the workers, the world, the services it
+ * started nor the helpers, nor what it reaped of them. A process that dies between two
+ * samples loses the CPU it used since the last one (at most a second's worth). Without
+ * /proc (not Linux) it samples nothing, and the footprint reads "not measured".
  */
 export class FootprintSampler {
   #timer: NodeJS.Timeout | null = null;
@@ -28,6 +32,7 @@ export class FootprintSampler {
       history: HistoryWriter;
       cell: string;
       targets: () => SampleTarget[];
+      onReading?: (target: SampleTarget, reading: TreeReading) => void;
       everyMs?: number;
     },
   ) {}
@@ -48,10 +53,17 @@ export class FootprintSampler {
   }
 
   sample(): void {
+    const targets = this.options.targets();
+    const pids = new Set(targets.map((t) => t.pid));
     const processes: ProcessUsage[] = [];
-    for (const target of this.options.targets()) {
-      const tree = readTree(target.pid);
-      if (tree !== null) processes.push({ ...target, ...tree });
+    for (const target of targets) {
+      const others = new Set([...pids].filter((pid) => pid !== target.pid));
+      // Only the harness reaps other targets (it starts them all): its own CPU, not theirs.
+      const tree = readTree(target.pid, undefined, { pids: others, reaped: target.role === 'harness' });
+      if (tree === null) continue;
+      this.options.onReading?.(target, tree);
+      const { peakRssKb: _peak, ...usage } = tree;
+      processes.push({ ...target, ...usage });
     }
     if (processes.length === 0) return;
     const machine = readMachine();

@@ -54,6 +54,8 @@ export interface CellRunSummary {
  */
 export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
   const { experiment, env, history, runDir, arrivals, log } = options;
+  // The adapter's harness-side helpers (Celery's submitter), sampled with the harness's side.
+  const helpers = new Map<string, number>();
   const adapterDriver = cell.adapter.createDriver({
     cell: cell.id,
     scenario: cell.scenario,
@@ -62,7 +64,11 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     services: env.services,
     runDir,
     prepared: cell.prepared,
-    startHelper: (name, command) => startHelper(runDir, name, command),
+    startHelper: (name, command) => {
+      const helper = startHelper(runDir, name, command);
+      helpers.set(`helper:${name}`, helper.pid);
+      return helper;
+    },
     workers: cell.topology.workers,
     traces: experiment.traces,
   });
@@ -97,7 +103,11 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
   const footprint = new FootprintSampler({
     history,
     cell: cell.id,
-    targets: () => sampleTargets(env, supervisor),
+    targets: () => sampleTargets(env, supervisor, helpers),
+    // One reading per process and tick: the workers' also feed their worker-usage.
+    onReading: (target, reading) => {
+      if (target.role === 'worker') supervisor.recordUsage(target.name, target.pid, reading);
+    },
   });
   try {
     const setupBegan = now();
@@ -149,8 +159,15 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
   }
 }
 
-/** What the footprint samples: the services the provider runs here, the world, the harness, the workers. */
-function sampleTargets(env: Environment, supervisor: Supervisor): SampleTarget[] {
+/**
+ * What the footprint samples: the services the provider runs here, the world, the harness,
+ * the adapter's harness-side helpers, the workers.
+ */
+function sampleTargets(
+  env: Environment,
+  supervisor: Supervisor,
+  helpers: ReadonlyMap<string, number>,
+): SampleTarget[] {
   const targets: SampleTarget[] = Object.entries(env.provider.processes?.() ?? {}).map(([name, pid]) => ({
     name,
     role: 'service',
@@ -158,6 +175,7 @@ function sampleTargets(env: Environment, supervisor: Supervisor): SampleTarget[]
   }));
   targets.push({ name: 'world', role: 'world', pid: env.world.pid });
   targets.push({ name: 'harness', role: 'harness', pid: process.pid });
+  for (const [name, pid] of helpers) targets.push({ name, role: 'helper', pid });
   for (const id of supervisor.ids()) {
     const pid = supervisor.pidOf(id);
     if (pid !== undefined) targets.push({ name: id, role: 'worker', pid });

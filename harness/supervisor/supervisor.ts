@@ -11,12 +11,13 @@ import {
   WORKER_PROTOCOL_VERSION,
   type WorkerConfig,
 } from '../../scenarios/worker-protocol.js';
+import type { TreeReading } from '../footprint/proc.js';
 import { type ManagedProcess, signalProcess, spawnManaged } from '../processes.js';
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
 import { childPids } from './pool-children.js';
 import { awaitWorkerStart } from './readiness.js';
-import { UsageSampler } from './usage.js';
+import { WorkerUsageLedger } from './usage.js';
 
 const READY_TIMEOUT_MS = 60_000;
 /** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
@@ -60,8 +61,11 @@ export class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly restarts = new Set<NodeJS.Timeout>();
-  /** What each worker process uses (CPU, peak memory), written as worker-usage when it exits. */
-  private readonly usage = new UsageSampler();
+  /**
+   * What each worker process uses (CPU, peak memory), written as worker-usage when it
+   * exits; the cell's sampler feeds it every second (recordUsage), and it reads on demand.
+   */
+  private readonly usage = new WorkerUsageLedger();
 
   constructor(private options: SupervisorOptions) {
     const { adapter, cell, scenario } = options.config;
@@ -173,13 +177,19 @@ export class Supervisor {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
     await Promise.all(this.slots.map((s) => (s.process ? this.stopWorker(s) : undefined)));
-    this.usage.stop();
+  }
+
+  /** A reading of a worker's process by the cell's sampler (harness/footprint/sampler.ts). */
+  recordUsage(id: string, pid: number, reading: TreeReading): void {
+    this.usage.record(id, pid, reading);
   }
 
   /** SIGTERM to the main process (see `signal`), SIGKILL to what the role's killScope covers after the grace. */
   private async stopWorker(slot: Slot): Promise<void> {
     const proc = slot.process!;
     const group = slot.role.killScope === 'group';
+    // Its usage up to the stop: the last reading its worker-usage will carry.
+    this.usage.sample([slot.id]);
     signalProcess(proc.pid, false, 'SIGTERM');
     const timer = setTimeout(() => signalProcess(proc.pid, group, 'SIGKILL'), STOP_GRACE_MS);
     try {

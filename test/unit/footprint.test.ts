@@ -28,6 +28,7 @@ describe('/proc/<pid>/stat', () => {
       pid: 4242,
       ppid: 1,
       cpuTicks: 700 + 300 + 40 + 10,
+      ownTicks: 700 + 300,
       startTicks: 123456,
       rssPages: 5000,
     });
@@ -66,6 +67,34 @@ describe.runIf(hasProc())('a process tree read from /proc', () => {
     }
     await new Promise((resolve) => parent.once('exit', resolve));
     expect(readTree(parent.pid!)).toBeNull();
+  });
+
+  it('leaves out a descendant read apart, and with `reaped` the children the root already reaped', async () => {
+    const script = `
+      const { spawn } = require('node:child_process');
+      spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    try {
+      let child: number | undefined;
+      while (child === undefined || readStat(child) === null) {
+        await sleep(20);
+        child = childrenOf(parent.pid!)[0];
+      }
+      const whole = readTree(parent.pid!)!;
+      const apart = readTree(parent.pid!, procClock(), { pids: new Set([child]), reaped: true })!;
+      expect(whole.children).toBe(1);
+      expect(apart.children).toBe(0);
+      expect(apart.rssBytes).toBeLessThan(whole.rssBytes);
+      expect(apart.peakRssKb).toBeLessThan(whole.peakRssKb);
+      // This process reaped earlier test children: apart from them, its CPU is its own alone.
+      const self = readStat(process.pid)!;
+      const own = readTree(process.pid, procClock(), { pids: new Set(), reaped: true })!;
+      expect(own.cpuMs).toBeGreaterThanOrEqual((self.ownTicks / procClock().ticksPerSecond) * 1000);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+    await new Promise((resolve) => parent.once('exit', resolve));
   });
 });
 
@@ -122,6 +151,30 @@ describe('the footprint fold', () => {
       role: 'service',
     });
     expect(f.cpuMsPer1000Runs).toBe(((400 + 800) / 200) * 1000);
+  });
+
+  it('lists the harness and its helpers without charging them, and says how busy the busiest harness-side process was', () => {
+    const fold = createFootprintFold(['redis']);
+    fold.add(
+      sample(0, [
+        usage('harness', 'harness', 1000, 50e6, 1),
+        usage('helper:celery-submitter', 'helper', 200, 30e6, 2),
+        usage('w1', 'worker', 0, 40e6, 3),
+      ]),
+    );
+    fold.add(
+      sample(2000, [
+        usage('harness', 'harness', 1400, 50e6, 1),
+        usage('helper:celery-submitter', 'helper', 1800, 30e6, 2),
+        usage('w1', 'worker', 500, 40e6, 3),
+      ]),
+    );
+    const f = fold.result(10)!;
+    expect(f.workers.cpuMs).toBe(500);
+    expect(f.cpuMsPer1000Runs).toBe((500 / 10) * 1000);
+    expect(f.processes['helper:celery-submitter']).toMatchObject({ role: 'helper', cpuMs: 1600 });
+    // The helper used 1,600 ms over 2,000 ms: 0.8 of a core, more than the harness's 0.2.
+    expect(f.harnessCores).toBe(0.8);
   });
 
   it('counts a worker restarted during the cell from 0, and its dead incarnation up to its last sample', () => {
