@@ -76,6 +76,9 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
 
   const runsWorkflows = config.role !== ACTIVITY_ROLE;
   const runsActivities = config.role !== WORKFLOW_ROLE;
+  const activities = createActivities((version) => versions.get(version ?? -1)?.runtime ?? runtime, {
+    resumeFromCheckpoint: knobs.resumeFromCheckpoint,
+  });
   const connection = await NativeConnection.connect(temporalConnectionOptions(endpoint));
   const worker = await Worker.create({
     connection,
@@ -92,13 +95,8 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
           },
         }
       : {}),
-    ...(runsActivities
-      ? {
-          activities: createActivities((version) => versions.get(version ?? -1)?.runtime ?? runtime, {
-            resumeFromCheckpoint: knobs.resumeFromCheckpoint,
-          }),
-        }
-      : {}),
+    // A workflow-only worker still runs its timers' firings (a local activity runs where its workflow does).
+    activities: runsActivities ? activities : { fireTimer: activities.fireTimer },
     maxConcurrentActivityTaskExecutions: knobs.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: knobs.maxConcurrentWorkflowTaskExecutions,
     stickyQueueScheduleToStartTimeout: knobs.stickyQueueScheduleToStartTimeout,
