@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfrastructureError } from '../../core/errors.js';
+import type { Scenario } from '../../scenarios/model.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, HelperProcess, RunOutcome } from '../types.js';
 import type { CeleryKnobs } from './knobs.js';
 import { PYTHON_DIR } from './python.js';
@@ -92,6 +93,11 @@ export class CeleryDriver implements AdapterDriver {
 
   signal(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
     return this.request({ op: 'signal', runId, stepId, approved: decision.approved });
+  }
+
+  /** The application is deployed with the workers: canvases from now on are the new version's. */
+  deployed(update: { version: number; scenario: Scenario }): Promise<void> {
+    return this.request({ op: 'deploy', version: update.version, scenario: update.scenario });
   }
 
   async teardown(): Promise<void> {

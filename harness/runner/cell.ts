@@ -132,7 +132,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     });
     footprint.start();
     const startedAt = now() + 20;
-    cell.faults.start(chaosCell(cell, env, supervisor, chaosDir), startedAt);
+    cell.faults.start(chaosCell(cell, env, supervisor, driver, chaosDir), startedAt);
     const refused = await submitArrivals({
       cell: cell.id,
       arrivals,
@@ -205,12 +205,30 @@ function workerEndpoints(env: Environment, topology: AdapterTopology): Environme
 }
 
 /** What chaos may do to this live cell. */
-function chaosCell(cell: CellSpec, env: Environment, supervisor: Supervisor, chaosDir: string): ChaosCell {
+function chaosCell(
+  cell: CellSpec,
+  env: Environment,
+  supervisor: Supervisor,
+  driver: AdapterDriver,
+  chaosDir: string,
+): ChaosCell {
   return {
     cell: cell.id,
     topology: cell.topology,
     scenario: cell.scenario,
-    workers: supervisor,
+    workers: {
+      ids: (role) => supervisor.ids(role),
+      signal: (ids, signal) => supervisor.signal(ids, signal),
+      inFlight: () => supervisor.inFlight(),
+      poolChildren: (id) => supervisor.poolChildren(id),
+      signalPoolChild: (id, pid, signal) => supervisor.signalPoolChild(id, pid, signal),
+      // The workers one by one, then the driver's own side where it builds runs (Celery's submitter).
+      async redeploy(update) {
+        await supervisor.redeploy(update);
+        const current = update.scenarioVersions.find((v) => v.version === update.scenarioVersion)!;
+        await driver.deployed?.({ version: update.scenarioVersion, scenario: current.scenario });
+      },
+    },
     services: { restart: (name, options) => env.provider.restart(name, options) },
     world: { setFaults: (faults) => env.world.setFaults(faults) },
     toxiproxy: env.services[LINK_SERVICE],
