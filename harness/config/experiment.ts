@@ -98,7 +98,8 @@ export const ExperimentSchema = z
     adapters: z
       .array(AdapterEntrySchema)
       .min(1)
-      .superRefine(noDuplicates((a: { name: string }) => a.name, 'adapter')),
+      // By the name its cells go by: one adapter may run twice under two names (`as`).
+      .superRefine(noDuplicates((a: { name: string; as?: string | undefined }) => a.as ?? a.name, 'adapter')),
     /** Named faults (faultline list); "schedule" runs `faultSchedule`. Default: ["schedule"] with one, else ["none"]. */
     faults: z
       .array(z.string().min(1))
