@@ -85,11 +85,42 @@ describe.each(adapterNames())('timers and footprint: %s', (adapter) => {
     expect(footprint.processes.harness?.role).toBe('harness');
     for (const name of cellStart!.workers)
       expect(samples.at(-1)!.processes.some((p) => p.name === name && p.role === 'worker')).toBe(true);
+    // The harness's tree holds none of the processes sampled apart (it started them all).
+    for (const sample of samples) {
+      const harness = sample.processes.find((p) => p.role === 'harness')!;
+      expect(harness.children).toBeLessThan(sample.processes.length - 1);
+    }
+    // One sampler: each worker's worker-usage (its whole life) is at least the last reading
+    // the cell's sampler took of that process, which fed it.
+    for (const usage of of(cellId, 'worker-usage')) {
+      const readings = samples.flatMap((s) => s.processes.filter((p) => p.pid === usage.pid));
+      if (readings.length > 0) expect(usage.cpuMs).toBeGreaterThanOrEqual(readings.at(-1)!.cpuMs);
+    }
     const charged = footprint.backend.cpuMs + footprint.workers.cpuMs;
     expect(footprint.cpuMsPer1000Runs).toBeCloseTo((charged / cell().runs.completed) * 1000, 0);
     // The stack's start holds at least its slowest service's start and its workers' start.
     const [stack] = of(cellId, 'stack-start');
     const slowest = Math.max(...services.map((s) => stack!.servicesMs[s]!));
     expect(footprint.stackStartMs).toBeGreaterThanOrEqual(slowest + stack!.workersMs);
+  });
+});
+
+describe('footprint attribution on celery', () => {
+  const cellId = 'scheduled-followup/celery/none';
+
+  it('sums a prefork worker’s pool children into it, and lists the submitter as the harness’s helper, never charged', () => {
+    const footprint = results.cells.find((c) => c.id === cellId)!.footprint!;
+    const samples = of(cellId, 'process-usage');
+    const workers = samples.flatMap((s) => s.processes.filter((p) => p.role === 'worker'));
+    // The knob's default concurrency is the CPU count: at least one pool child per worker.
+    expect(workers.length).toBeGreaterThan(0);
+    expect(Math.min(...workers.map((p) => p.children))).toBeGreaterThanOrEqual(1);
+    const helpers = Object.entries(footprint.processes).filter(([, p]) => p.role === 'helper');
+    expect(helpers.map(([name]) => name)).toEqual([expect.stringMatching(/^helper:celery-submitter/)]);
+    const [name, submitter] = helpers[0]!;
+    // It published every run's canvas: it used CPU, and none of it is the adapter's.
+    expect(submitter.cpuMs).toBeGreaterThan(0);
+    expect(footprint.workers.processes).not.toContain(name);
+    expect(footprint.backend.processes).not.toContain(name);
   });
 });
