@@ -186,6 +186,18 @@ describe('what the runs in flight at a deploy did', () => {
     expect(runs.lostBy.missingEffects).toBe(0);
   });
 
+  it('still flags a completed run that skipped a step of every version, naming the closest version’s hole', async () => {
+    const { run, deployStarts, analyze } = renameCell();
+    deployStarts(1000);
+    run('r1', 5000, NEW); // whole on version 2
+    run('r2', 5100, ['triage', 'wait-follow-up', 'check-status', 'remind-approver']); // neither name ran
+    const { anomalyCounts, anomalies } = await analyze();
+    expect(anomalyCounts['unexpected-outcome']).toBe(1);
+    const [anomaly] = anomalies.filter((a) => a.kind === 'unexpected-outcome');
+    expect(anomaly!.runId).toBe('r2');
+    expect(anomaly!.message).toMatch(/no attempt of notify-requester(-v2)?\./);
+  });
+
   it('tells a changed input’s old path from its new one by the version that ran the step', async () => {
     const change = versionChange(v1, 'change-input');
     const versions: PlanVersion[] = [
