@@ -90,12 +90,9 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
       return { name: entry.as ?? adapter.name, adapter, knobs, topology: topologyOf(adapter, knobs) };
     }),
   );
+  // By the name cells go by: one adapter may run twice under two names.
   const names = adapters.map((a) => a.name);
-  const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice !== undefined)
-    throw new InputError(
-      `adapters: "${twice}" appears twice; give one of them another name with "as" (e.g. as: ${twice}-tuned)`,
-    );
+  distinctNames('adapters', names, '; to run one adapter twice, give one entry another name with "as"');
   checkGateSelectors(gates, {
     scenario: scenarios.map((s) => s.name),
     adapter: names,
@@ -157,12 +154,12 @@ export function repeatSeed(seed: number, repeat: number): number {
  * Two entries that resolve to one name (`rag-ingest` and `./scenarios/rag-ingest.json`, an
  * adapter by name and by path) would run two cells under one id and mix their histories.
  */
-function distinctNames(field: string, names: readonly string[]): void {
+function distinctNames(field: string, names: readonly string[], hint = ''): void {
   names.forEach((name, i) => {
     const first = names.indexOf(name);
     if (first !== i)
       throw new InputError(
-        `${field}[${i}]: "${name}" is the same as ${field}[${first}]; each may appear once`,
+        `${field}[${i}]: "${name}" is the same as ${field}[${first}]; each may appear once${hint}`,
       );
   });
 }
