@@ -45,6 +45,11 @@ export interface StepCall {
    * work starts there instead of at 0. Absent (or 0) where the strategy cannot resume.
    */
   resumeFromMs?: number;
+  /**
+   * The input version the step's payload was built for (the enqueuer's plan's
+   * `inputVersion` of the step); absent means 1. Older than the step's own: the call fails.
+   */
+  inputVersion?: number;
 }
 
 export interface StepResult {
@@ -59,8 +64,19 @@ export interface StepRuntime {
   requestApproval(call: StepCall): Promise<void>;
   /** Approval steps, second half: the decision arrived; a rejection fails the step for good. */
   completeApproval(call: StepCall, approved: boolean): void;
+  /**
+   * Timer steps: the orchestrator fired the timer (its wait is over). Records the firing
+   * (`attempt`, `timer-fired` with the moment the orchestrator was asked to fire it, by its
+   * clock, and `step-done`); the dependents may run.
+   */
+  fireTimer(call: StepCall, intendedAt: number): Promise<void>;
   /** Undo a step's effect (saga). */
   compensate(runId: string, stepId: string): Promise<void>;
+  /**
+   * The worker's code cannot continue this run (Temporal: a non-determinism error replaying
+   * its history after a deploy): records `version-conflict` with the orchestrator's words.
+   */
+  versionConflict(runId: string, detail: string): void;
 }
 
 export interface StepRuntimeOptions {
@@ -73,6 +89,8 @@ export interface StepRuntimeOptions {
   idempotentEffects: boolean;
   /** Called at each named point; chaos arms it to SIGKILL the process there. */
   failpoint?: (name: FailpointName, call: StepCall) => void;
+  /** Cells with a deploy: the scenario version of `plan`, written on every attempt. */
+  version?: number;
 }
 
 export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
@@ -90,6 +108,7 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     history.append({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
     span?.outcome(outcome);
   };
+  const versioned = options.version === undefined ? {} : { version: options.version };
   const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
 
   return {
@@ -98,12 +117,26 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
 
     requestApproval: (call) =>
       withStepSpan('approval', ids(call), async () => {
-        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call) });
+        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
         await world.requestApproval({ cell, runId: call.runId, stepId: call.stepId });
       }),
 
     completeApproval(call, approved) {
       finish(call, approved ? 'ok' : 'permanent-error');
+    },
+
+    // A firing is an attempt of the timer step, with its span like any other.
+    fireTimer: (call, intendedAt) =>
+      withStepSpan('attempt', ids(call), async (span) => {
+        instance(call.stepId);
+        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
+        history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
+        finish(call, 'ok', span);
+        failpoint('after-step', call);
+      }),
+
+    versionConflict(runId, detail) {
+      history.append({ type: 'version-conflict', cell, runId, worker: workerId, detail });
     },
 
     compensate: (runId, stepId) =>
@@ -132,8 +165,10 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       worker: workerId,
       ...pick(call),
       ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
+      ...versioned,
     });
     try {
+      checkInput(step.spec, call);
       await doWork(step, call, workMs, fromMs, options);
       if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
       if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
@@ -197,6 +232,21 @@ export function attemptDraws(
 }
 
 const pick = (call: StepCall) => ({ runId: call.runId, stepId: call.stepId, attempt: call.attempt });
+
+/**
+ * New code given an old payload: a step whose input changed (a deploy's `change-input`)
+ * cannot read a payload built for an older input version, as code reading a new field
+ * would not find it in an old message. It fails like any unexpected error (transient:
+ * the orchestrator's retry policy decides), after the attempt was recorded.
+ */
+function checkInput(spec: StepSpec, call: StepCall): void {
+  const expected = spec.inputVersion ?? 1;
+  const given = call.inputVersion ?? 1;
+  if (given < expected)
+    throw new TransientStepError(
+      `${call.stepId} reads input version ${expected}; the payload was built for version ${given}`,
+    );
+}
 
 /** Where an attempt starts: the checkpoint handed back, if it is a sane one, else 0. */
 export function resumePoint(resumeFromMs: unknown, workMs: number): number {

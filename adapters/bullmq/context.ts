@@ -5,7 +5,10 @@ import type { StepRuntime } from '../../scenarios/runtime.js';
 import type { StepJobData } from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 
-/** What the parts of a BullMQ worker share: its connection and queue, the cell's plan and knobs. */
+/**
+ * What the parts of a BullMQ worker share: its connection and queue, the cell's plan and
+ * knobs (with versioned jobs, the plan and runtime of one scenario version).
+ */
 export interface WorkerParts {
   cell: string;
   plan: RunPlan;
@@ -13,4 +16,6 @@ export interface WorkerParts {
   runtime: StepRuntime;
   connection: Redis;
   queue: Queue<StepJobData>;
+  /** Knob versioning `versioned-jobs`: the scenario version these parts run, stamped on the jobs they add. */
+  version?: number;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { context, propagation } from '@opentelemetry/api';
 import { InfrastructureError } from '../../core/errors.js';
 import { TRACES_DIR } from '../../core/traces.js';
+import type { Scenario } from '../../scenarios/model.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, HelperProcess, RunOutcome } from '../types.js';
 import type { CeleryKnobs } from './knobs.js';
 import { PYTHON_DIR } from './python.js';
@@ -115,6 +116,11 @@ export class CeleryDriver implements AdapterDriver {
 
   signal(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
     return this.request({ op: 'signal', runId, stepId, approved: decision.approved });
+  }
+
+  /** The application is deployed with the workers: canvases from now on are the new version's. */
+  deployed(update: { version: number; scenario: Scenario }): Promise<void> {
+    return this.request({ op: 'deploy', version: update.version, scenario: update.scenario });
   }
 
   async teardown(): Promise<void> {

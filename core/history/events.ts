@@ -76,7 +76,7 @@ export interface AttemptEvent extends EventBase {
    */
   resumedFromMs?: number;
   /**
-   * The work (ms) the step runtime drew for this attempt (absent for approval steps).
+   * The work (ms) the step runtime drew for this attempt (absent for approval and timer steps).
    * For checkpointed steps the step's whole work, the same for every attempt.
    */
   workMs?: number;
@@ -86,6 +86,27 @@ export interface AttemptEvent extends EventBase {
    * Additive in schema 2; absent from workers without pool children.
    */
   pid?: number;
+  /**
+   * Cells with a deploy only: the scenario version whose step definition this attempt
+   * executed (1 before the deploy). What tells an in-flight run's old path from its new one.
+   */
+  version?: number;
+}
+
+/**
+ * A timer step fired: the orchestrator handed the step to a worker once its wait was over.
+ * Written by the step runtime between the timer's `attempt` and its `step-done`; a timer
+ * fired twice (a redelivered countdown) writes it twice. `intendedAt` is the moment the
+ * orchestrator was asked to fire it (when it set the timer, plus the delay), by its own
+ * clock; drift is measured from the history instead (analysis/metrics/timers.ts).
+ */
+export interface TimerFiredEvent extends EventBase {
+  type: 'timer-fired';
+  runId: string;
+  stepId: string;
+  worker: string;
+  attempt: number;
+  intendedAt: number;
 }
 
 export interface EffectEvent extends EventBase {
@@ -219,6 +240,75 @@ export interface FaultUnfiredEvent extends EventBase {
   workers?: string[];
 }
 
+/** One process tree as the footprint sampler read it from /proc (harness/footprint). */
+export interface ProcessUsage {
+  /**
+   * What it is: a service (`redis`), a worker id (`bullmq-w1`), `world`, `harness`, or an
+   * adapter's harness-side helper (`helper:celery-submitter`).
+   */
+  name: string;
+  /**
+   * `helper`: a process an adapter's driver starts to do the harness's side of its work
+   * out of process (Celery's submitter publishes each run's canvas, which the BullMQ and
+   * Temporal drivers do inside the harness). Like the harness, never charged to the adapter.
+   */
+  role: 'service' | 'worker' | 'world' | 'harness' | 'helper';
+  /** The main process; its descendants (a prefork pool) are summed into it. */
+  pid: number;
+  /** When the main process started (epoch ms, 10 ms steps): a restarted one is a new series. */
+  startedAt: number;
+  /**
+   * CPU time, user + system, of the process and its live descendants since each started,
+   * children already reaped included (a counter: it only grows while the pid lives), ms.
+   */
+  cpuMs: number;
+  /** Resident memory of the process and its live descendants now, bytes. */
+  rssBytes: number;
+  /** Live descendants summed in. */
+  children: number;
+}
+
+/**
+ * The harness sampled the CPU time and memory of the cell's processes (about once a
+ * second, and once at each end of the cell): the backend servers, the workers with their
+ * pool children, and what measures them (the world, the links, the harness itself).
+ */
+export interface ProcessUsageEvent extends EventBase {
+  type: 'process-usage';
+  processes: ProcessUsage[];
+  /**
+   * The whole machine since boot (/proc/stat), whatever runs on it: CPU busy and idle ms
+   * over all cores. Tells a cell whose machine was saturated (by anything) apart.
+   */
+  machine?: { busyMs: number; idleMs: number; cores: number };
+}
+
+/**
+ * How long the cell's stack took to come up, in parts the harness timed: each service
+ * from spawn to answering (services the provider started itself; none for external ones),
+ * the driver's setup, and the workers from spawn until every one announced worker-start.
+ * The first accepted run (its submit) completes the picture in the analysis.
+ */
+export interface StackStartEvent extends EventBase {
+  type: 'stack-start';
+  servicesMs: Record<string, number>;
+  setupMs: number;
+  workersMs: number;
+}
+
+/**
+ * A worker found that its code cannot continue a run (Temporal: a non-determinism error
+ * while replaying the run's history with code deployed since). The run waits for code that
+ * can; the analysis counts the runs this happened to.
+ */
+export interface VersionConflictEvent extends EventBase {
+  type: 'version-conflict';
+  runId: string;
+  worker: string;
+  /** The orchestrator's own words. */
+  detail: string;
+}
+
 export type HistoryEvent =
   | HistoryStartEvent
   | RunInterruptedEvent
@@ -237,7 +327,11 @@ export type HistoryEvent =
   | WorkerExitEvent
   | WorkerUsageEvent
   | WorldStatsEvent
-  | FaultUnfiredEvent;
+  | FaultUnfiredEvent
+  | TimerFiredEvent
+  | ProcessUsageEvent
+  | StackStartEvent
+  | VersionConflictEvent;
 
 export type EventType = HistoryEvent['type'];
 

@@ -6,6 +6,7 @@ import { installCleanupHandlers } from '../processes.js';
 import { createRunFolder } from '../runner/run-folder.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { number, parseFlags } from './args.js';
+import { CAPACITY_USAGE, capacityCommand } from './capacity.js';
 import { cleanCommand, reapLeftovers } from './clean.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
@@ -27,6 +28,7 @@ usage:
   faultline compare BASELINE CURRENT [--tolerance 0.1]   metric deltas; exit 1 on a regression
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
+  ${CAPACITY_USAGE.split('\n').join('\n  ')}
   faultline list                  scenarios, adapters and faults
   faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers, containers)
   faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
@@ -49,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         return await aggregateCommand(rest, log);
       case 'compare':
         return await compareCommand(rest);
+      case 'capacity':
+        return await capacityCommand(rest, log);
       case 'ci':
         return await ciCommand(rest, log);
       case 'bench': {
@@ -83,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, list, clean, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, capacity, list, clean, bench, version, help`,
         );
     }
   } catch (error) {

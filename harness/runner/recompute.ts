@@ -31,11 +31,22 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       adapter: cell.adapter,
       fault: cell.fault,
       ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
+      ...(cell.load === undefined ? {} : { load: cell.load }),
       knobs: adapter.knobs,
       plan,
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
       requireCompensationOnFailure: plan.rollsBackOnFailure,
       governedBy: adapter.topology.recovery.governedBy,
+      services: adapter.topology.services,
+      ...(cell.scenarioVersions
+        ? {
+            versions: cell.scenarioVersions.map(({ version, scenario, change }) => ({
+              version,
+              plan: planRun(scenario),
+              ...(change ? { change } : {}),
+            })),
+          }
+        : {}),
       plannedRuns: config.load.runs,
     };
   });

@@ -2,6 +2,10 @@
 submitter sends. Every task has a task id derived from its run and step (keys.py) and
 carries the run's errback (`link_error`), so whatever fails for good reaches the saga.
 Signatures are immutable (`si`): a step needs its run and step, not its parent's result.
+A timer's task carries its countdown in its options: Celery turns it into an eta when the
+chain or chord sends it, that is once the steps before it are done. The payload carries the
+step's input version when its plan gives one, and with knob versioning `versioned-tasks`
+the version of the code that built the canvas.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from celery import Celery, chain, chord, group
 from celery.canvas import Signature
 
 from faultline_celery.canvas import Chain, Group, Node, Task
-from faultline_celery.keys import APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK, STEP_TASK, task_id
+from faultline_celery.keys import APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK, STEP_TASK, TIMER_TASK, task_id
 
-_TASK_NAMES = {"step": STEP_TASK, "approval": APPROVAL_TASK, "join": JOIN_TASK}
+_TASK_NAMES = {"step": STEP_TASK, "approval": APPROVAL_TASK, "timer": TIMER_TASK, "join": JOIN_TASK}
 
 PUBLISHED_TASKS = (STEP_TASK, APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK)
 """Every task a run's canvas names (its errback included)."""
@@ -44,9 +48,11 @@ def declare_tasks(app: Celery) -> None:
 class RunCanvas:
     """Builds one run's signatures by task name (the submitter registers no task code)."""
 
-    def __init__(self, app: Celery, run_id: str) -> None:
+    def __init__(self, app: Celery, run_id: str, version: int | None = None) -> None:
         self.app = app
         self.run_id = run_id
+        self.version = version
+        """Knob versioning `versioned-tasks`: the version of the code building the canvas."""
         # Mutable: Celery calls it with the failed task's id first, then the run id.
         self.errback = app.signature(RUN_FAILED_TASK, args=(run_id,))
 
@@ -55,8 +61,16 @@ class RunCanvas:
 
     def _task(self, task: Task) -> Signature:
         args: tuple[object, ...] = () if task.role == "join" else (self.run_id, task.step_id)
-        sig = self.app.signature(_TASK_NAMES[task.role], args=args, immutable=True)
+        kwargs: dict[str, object] = {}
+        if task.role != "join":
+            if task.input_version is not None:
+                kwargs["input_version"] = task.input_version
+            if self.version is not None:
+                kwargs["version"] = self.version
+        sig = self.app.signature(_TASK_NAMES[task.role], args=args, kwargs=kwargs, immutable=True)
         sig.set(task_id=task_id(self.run_id, task))
+        if task.delay_ms:
+            sig.set(countdown=task.delay_ms / 1000)
         sig.link_error(self.errback)
         return sig
 

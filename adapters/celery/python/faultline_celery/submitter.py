@@ -8,7 +8,9 @@ directly (as the harness does), and chaos never targets it.
 
 CONFIG.json: `{"cell", "scenario", "knobs", "redis": {"host", "port"}, "traces": {"path"} | null}`.
 Lines in (stdin): `{"op": "submit", "id", "runId", "traceparent"?}`,
-`{"op": "signal", "id", "runId", "stepId", "approved"}`.
+`{"op": "signal", "id", "runId", "stepId", "approved"}`,
+`{"op": "deploy", "id", "version", "scenario"}` (a rolling deploy finished: canvases from
+now on are the new version's, as the application publishing them was deployed too).
 Lines out (stdout): `{"op": "ready"}` once it can publish; `{"op": "ack", "id"}` once a
 submission or a signal was published, `{"op": "error", "id", "reason"}` when it could not
 be; `{"op": "done", "runId", "status": "completed" | "failed", "output"}` once the result
@@ -49,7 +51,7 @@ from faultline_celery.keys import decisions_key, failure_id, key_prefix, queue_n
 from faultline_celery.knobs import KnobError, parse_knobs
 from faultline_celery.signatures import RunCanvas, declare_tasks
 from faultline_runtime.model import parse_scenario
-from faultline_runtime.plan import plan_run
+from faultline_runtime.plan import RunPlan, plan_run
 
 if TYPE_CHECKING:
     from faultline_runtime.tracing import Tracing
@@ -82,19 +84,19 @@ class Output:
 class Observer:
     """Waits for the runs' outcomes in the result backend: pub/sub, plus a fallback read."""
 
-    def __init__(self, app: Celery, final: Task, output: Output) -> None:
+    def __init__(self, app: Celery, output: Output) -> None:
         self._backend: Any = app.backend
-        self._final = final
         self._output = output
         self._lock = threading.Lock()
         self._watched: dict[bytes, Watched] = {}
         self._new: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._done: set[str] = set()
 
-    def watch(self, run_id: str) -> None:
-        """Before the run is published, so no outcome can come first."""
+    def watch(self, run_id: str, final: Task) -> None:
+        """Before the run is published, so no outcome can come first. `final`: the task of
+        the run's canvas whose success means the run completed."""
         for outcome_task, status in (
-            (task_id(run_id, self._final), "completed"),
+            (task_id(run_id, final), "completed"),
             (failure_id(run_id), "failed"),
         ):
             key = self._key(outcome_task)
@@ -190,27 +192,37 @@ class Submitter:
         self,
         app: Celery,
         cell: str,
-        root: Node,
+        plan: RunPlan,
         observer: Observer,
         output: Output,
         *,
+        versioned: bool,
         published_in: PublishedIn = untraced,
     ) -> None:
         self._app = app
         self._cell = cell
-        self._root = root
         self._observer = observer
         self._output = output
         self._published_in = published_in
+        self._versioned = versioned
+        self._use(plan, 1)
+
+    def _use(self, plan: RunPlan, version: int) -> None:
+        self._root: Node = compile_plan(plan)
+        self._final = final_task(plan)
+        self._version = version
 
     def handle(self, message: Mapping[str, Any]) -> None:
         request = message.get("id")
         try:
             if message.get("op") == "submit":
                 run_id = str(message["runId"])
-                self._observer.watch(run_id)
+                self._observer.watch(run_id, self._final)
+                version = self._version if self._versioned else None
                 with self._published_in(message.get("traceparent")):
-                    RunCanvas(self._app, run_id).signature(self._root).apply_async()
+                    RunCanvas(self._app, run_id, version).signature(self._root).apply_async()
+            elif message.get("op") == "deploy":
+                self._use(plan_run(parse_scenario(message["scenario"])), int(message["version"]))
             elif message.get("op") == "signal":
                 self._signal(str(message["runId"]), str(message["stepId"]), message.get("approved") is True)
             else:
@@ -246,11 +258,19 @@ def main(argv: list[str]) -> int:
     declare_tasks(app)
     tracing = _start_tracing(config, cell)
     output = Output(sys.stdout)
-    observer = Observer(app, final_task(plan), output)
+    observer = Observer(app, output)
     app.backend.client.ping()
     threading.Thread(target=observer.run, name="faultline-outcomes", daemon=True).start()
     traced = untraced if tracing is None else _published_in
-    submitter = Submitter(app, cell, compile_plan(plan), observer, output, published_in=traced)
+    submitter = Submitter(
+        app,
+        cell,
+        plan,
+        observer,
+        output,
+        versioned=knobs.versioning == "versioned-tasks",
+        published_in=traced,
+    )
     output.send({"op": "ready"})
     for line in sys.stdin:
         if line.strip():
