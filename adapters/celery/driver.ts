@@ -18,7 +18,8 @@ type SubmitterRequest =
       /** The W3C trace context of the run's root span, current while the harness submits (traced runs). */
       traceparent?: string;
     }
-  | { op: 'signal'; runId: string; stepId: string; approved: boolean };
+  | { op: 'signal'; runId: string; stepId: string; approved: boolean }
+  | { op: 'deploy'; version: number; scenario: Scenario };
 
 /** The W3C `traceparent` of the span active now, if any. */
 function activeTraceparent(): string | undefined {

@@ -69,6 +69,8 @@ def interceptors(worker: Worker) -> list[Interceptor]:
     from temporalio.contrib.opentelemetry import TracingInterceptor
 
     return [TracingInterceptor(worker.tracing.provider.get_tracer("temporalio.contrib.opentelemetry"))]
+
+
 def pipeline_steps(plan: RunPlan) -> tuple[PipelineStep, ...]:
     """A plan's step instances as the workflow walks them (pipelineSteps in protocol.ts)."""
     return tuple(
