@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/history/events.js';
@@ -123,11 +123,26 @@ function unexplainedLost(events: HistoryEvent[], cell: CellResult, plan: RunPlan
   });
 }
 
+/**
+ * Celery processes (workers, pool children, submitters) started from this checkout: another
+ * checkout's runs on the same machine (a bench, a second suite) are not this suite's leftovers.
+ */
+function celeryProcessesOfThisCheckout(): string[] {
+  const pids = spawnSync('pgrep', ['-f', 'faultline_celery'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  return pids.filter((pid) => {
+    if (pid === '') return false;
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === process.cwd();
+    } catch {
+      return false; // gone since pgrep listed it
+    }
+  });
+}
+
 afterEach(() => {
   // Every server, worker, pool child and submitter of the run is gone.
   expect(managedProcesses()).toEqual([]);
-  const celery = spawnSync('pgrep', ['-f', 'faultline_celery'], { encoding: 'utf8' }).stdout.trim();
-  expect(celery).toBe('');
+  expect(celeryProcessesOfThisCheckout()).toEqual([]);
 });
 
 describe('Celery adapter: real Redis, real Celery workers', () => {
