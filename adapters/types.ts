@@ -120,8 +120,6 @@ export interface AdapterDefinition<Knobs = Record<string, unknown>> {
 
 export type {
   StartWorker,
-  WorkerConfig,
   WorkerContext,
-  WorkerHandle,
 } from '../scenarios/worker-protocol.js';
-export type { AdapterLineage, LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };
+export type { WorkerRoleDeclaration };

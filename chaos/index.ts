@@ -13,12 +13,11 @@ import { faultKind } from './registry.js';
 import { namedEntries, parseSchedule, planFaults } from './schedule.js';
 
 export { SCHEDULE_FAULT } from './catalog.js';
-export { DRAIN_MARGIN_MS, drainTimeoutFor, killsMidStep } from './drain.js';
-export type { FaultKind, PlannedFault, RecordedVersion, WorkerSettings } from './kind.js';
-export { type CellFaults, Nemesis, type NemesisOptions } from './nemesis.js';
-export type { ChaosCell, ServiceControl, WorkerControl, WorldControl } from './ports.js';
+export { drainTimeoutFor, killsMidStep } from './drain.js';
+export type { PlannedFault, RecordedVersion, WorkerSettings } from './kind.js';
+export { type CellFaults, Nemesis } from './nemesis.js';
+export type { ChaosCell } from './ports.js';
 export { FaultScheduleSchema, faultKinds } from './registry.js';
-export { WORLD_LINK } from './targets.js';
 
 /** What chaos reads of an experiment. */
 export interface ChaosSettings {
@@ -47,11 +46,11 @@ export function faultCatalog(): { name: string; description: string }[] {
   ];
 }
 
-export function faultNames(): string[] {
+function faultNames(): string[] {
   return faultCatalog().map((f) => f.name);
 }
 
-export function checkFaultName(name: string): void {
+function checkFaultName(name: string): void {
   if (!faultNames().includes(name)) throw unknownName('fault', name, faultNames());
 }
 

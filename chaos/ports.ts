@@ -37,12 +37,12 @@ export interface PoolChild {
   inFlight: { runId: string; stepId: string; attempt: number } | null;
 }
 
-export interface ServiceControl {
+interface ServiceControl {
   /** Crash the service, keep it down `downMs`, start it again on the same port. */
   restart(name: ServiceName, options: { downMs: number }): Promise<void>;
 }
 
-export interface WorldControl {
+interface WorldControl {
   setFaults(faults: Partial<WorldFaults>): void;
 }
 

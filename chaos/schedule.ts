@@ -10,7 +10,7 @@ import { FaultEntrySchema, FaultScheduleSchema, faultKind } from './registry.js'
  * compared under the same faults (only the symbolic targets differ, resolved live).
  */
 
-export function namedFaultNames(): string[] {
+function namedFaultNames(): string[] {
   return NAMED_FAULTS.map((f) => f.name);
 }
 

@@ -333,7 +333,7 @@ export interface TraceCompleteness {
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */
-export interface LostBy {
+interface LostBy {
   /** Submitted, and no outcome by the end of the drain. */
   noOutcome: number;
   /** Reported completed, but an effect the plan promised was never applied. */

@@ -49,7 +49,7 @@ export interface GlanceEntry {
   };
 }
 
-export interface GlanceRow {
+interface GlanceRow {
   id: string;
   /** The seed's criterion, e.g. "Durability". */
   criterion: string;

@@ -2,7 +2,7 @@ import type { Duration, Scenario, StepSpec } from './model.js';
 import { planRun } from './plan.js';
 
 /** A step's typical work time: the constant, the middle of a uniform, the mean, or the median. */
-export function nominalMs(duration: Duration): number {
+function nominalMs(duration: Duration): number {
   switch (duration.dist) {
     case 'constant':
       return duration.ms;

@@ -11,7 +11,7 @@ import { MAX_DURATION_MS } from '../core/limits.js';
 const ms = z.number().min(0).max(MAX_DURATION_MS);
 const probability = z.number().min(0).max(1);
 
-export const DurationSchema = z.discriminatedUnion('dist', [
+const DurationSchema = z.discriminatedUnion('dist', [
   z.object({ dist: z.literal('constant'), ms }).strict(),
   z.object({ dist: z.literal('uniform'), minMs: ms, maxMs: ms }).strict(),
   z.object({ dist: z.literal('exponential'), meanMs: ms }).strict(),
@@ -20,16 +20,16 @@ export const DurationSchema = z.discriminatedUnion('dist', [
 ]);
 export type Duration = z.infer<typeof DurationSchema>;
 
-export const STEP_KINDS = ['llm', 'tool', 'compute', 'approval', 'persist', 'fan-out', 'timer'] as const;
+const STEP_KINDS = ['llm', 'tool', 'compute', 'approval', 'persist', 'fan-out', 'timer'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /**
  * Kinds whose work runs in the worker itself (llm and tool steps wait on the world; approval
  * on a human; a timer on the orchestrator's clock).
  */
-export const LOCAL_WORK_KINDS: ReadonlySet<StepKind> = new Set(['compute', 'persist', 'fan-out']);
+const LOCAL_WORK_KINDS: ReadonlySet<StepKind> = new Set(['compute', 'persist', 'fan-out']);
 
-export const StepSpecSchema = z
+const StepSpecSchema = z
   .object({
     id: z
       .string()
@@ -110,7 +110,7 @@ interface GraphProblem {
 }
 
 /** Structural checks zod cannot express: unknown or cyclic dependencies, fan-out wiring. */
-export function graphProblems(steps: StepSpec[]): GraphProblem[] {
+function graphProblems(steps: StepSpec[]): GraphProblem[] {
   const problems: GraphProblem[] = [];
   const index = new Map<string, number>();
   steps.forEach((step, i) => {

@@ -45,7 +45,7 @@ export interface RunPlan {
   checkpointedSteps: string[];
 }
 
-export function instanceId(stepId: string, item?: number): string {
+function instanceId(stepId: string, item?: number): string {
   return item === undefined ? stepId : `${stepId}#${item}`;
 }
 

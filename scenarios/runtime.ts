@@ -52,7 +52,7 @@ export interface StepCall {
   inputVersion?: number;
 }
 
-export interface StepResult {
+interface StepResult {
   stepId: string;
   /** Fan-out steps: the number of items produced. */
   items?: number;

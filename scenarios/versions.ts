@@ -28,7 +28,7 @@ const CHANGEABLE: ReadonlySet<StepSpec['kind']> = new Set(['llm', 'tool', 'compu
  * that something precedes (a change there meets runs that already passed it and runs that
  * have not), else the first changeable step with a dependency.
  */
-export function defaultDeployStep(scenario: Scenario): string {
+function defaultDeployStep(scenario: Scenario): string {
   const candidates = scenario.steps.filter(
     (s) => CHANGEABLE.has(s.kind) && s.forEach === undefined && s.dependsOn.length > 0,
   );

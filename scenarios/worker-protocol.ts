@@ -95,7 +95,7 @@ export interface WorkerContext<Knobs> {
 }
 
 /** A running worker inside its process; `close` lets in-flight work finish (SIGTERM). */
-export interface WorkerHandle {
+interface WorkerHandle {
   close(): Promise<void>;
 }
 

@@ -24,7 +24,7 @@ export interface PipelineStep {
 }
 
 /** Activity options as plain JSON (milliseconds), so they travel in the workflow input. */
-export interface ActivitySettings {
+interface ActivitySettings {
   /** Where the activities go when other workers than the workflow's run them; absent: the workflow's queue. */
   taskQueue?: string;
   startToCloseTimeout: number;

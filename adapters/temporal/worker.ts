@@ -142,7 +142,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
  * versioning `patched`, a version after the first also carries the previous version's plan
  * and the patch id that tells a run's history apart, and activities name their version.
  */
-export function workflowCode({ config, plan, versions }: WorkerContext<TemporalKnobs>): WorkflowCode {
+function workflowCode({ config, plan, versions }: WorkerContext<TemporalKnobs>): WorkflowCode {
   const own = config.scenarioVersion ?? 1;
   const codePlan = (version: number, versionPlan: RunPlan) => ({
     version,

@@ -9,8 +9,6 @@ import { decideVerdict } from './verdict.js';
 
 export { MAX_EXAMPLES_PER_KIND } from './anomalies.js';
 export type { CheckOptions } from './final-checks.js';
-export { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
-export { decideVerdict, FAILING_KINDS } from './verdict.js';
 
 /**
  * The Jepsen-style checker of one cell: a fold over the cell's events, in the
@@ -128,7 +126,7 @@ export function checkHistory(
 }
 
 /** Completed non-warm-up runs: the samples a verdict and the statistics rest on. */
-export function steadyStateCompleted(runs: RunTable): number {
+function steadyStateCompleted(runs: RunTable): number {
   let count = 0;
   for (const run of runs.runs.values()) {
     if (run.status === 'completed' && !run.warmup && isSubmitted(run)) count++;

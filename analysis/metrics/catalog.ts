@@ -20,12 +20,12 @@ import {
 /** ms takes a time unit in a gate (ms, s, m); the others are plain numbers. */
 export type MetricUnit = 'count' | 'ms' | 'ratio' | 'runs/s' | 'MB';
 /** Which way is better; `neither` for figures that describe the load or the sample, never compared. */
-export type Better = 'lower' | 'higher' | 'neither';
+type Better = 'lower' | 'higher' | 'neither';
 /**
  * `faulted`: only cells that had (or were meant to have) a fault. A fault-free cell
  * has nothing to recover from, so gates leave it out rather than count it UNKNOWN.
  */
-export type MetricScope = 'all' | 'faulted';
+type MetricScope = 'all' | 'faulted';
 
 export interface MetricDefinition<N extends string = string> {
   /** The gate name, e.g. `lost`, `latency.p99`, `recovery.p95`. */

@@ -110,7 +110,7 @@ const key = (e: { runId: string; stepId: string; attempt: number; worker: string
   `${e.runId}|${e.stepId}|${e.attempt}|${e.worker}`;
 
 /** One run's outcome: the harm first, then no outcome, failure, and the path a completed run took. */
-export function outcomeOf(
+function outcomeOf(
   run: RunState,
   runs: RunTable,
   first: PlanVersion,

@@ -81,7 +81,7 @@ export function createTimerFold(plan: RunPlan, versions: readonly RunPlan[] = [p
  * dependency never finished, when the timer was never set. With several versions' lists of
  * dependencies (a deploy), the latest moment of those whose dependencies all finished.
  */
-export function timerDueAt(
+function timerDueAt(
   run: RunState,
   dependencyLists: readonly (readonly string[])[],
   delayMs: number,

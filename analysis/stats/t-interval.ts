@@ -9,7 +9,7 @@ const T_975 = [
   2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
-export function tCritical975(degreesOfFreedom: number): number {
+function tCritical975(degreesOfFreedom: number): number {
   return T_975[degreesOfFreedom - 1] ?? 1.96;
 }
 

@@ -16,20 +16,20 @@ interface EventBase {
 export const RUN_LEVEL = '';
 
 /** The first line the harness writes: which vocabulary the history speaks. */
-export interface HistoryStartEvent extends EventBase {
+interface HistoryStartEvent extends EventBase {
   type: 'history-start';
   schemaVersion: number;
   tool: { name: string; version: string };
 }
 
 /** The harness was stopped (a signal) before the run ended: runs still open were not lost, just cut. */
-export interface RunInterruptedEvent extends EventBase {
+interface RunInterruptedEvent extends EventBase {
   type: 'run-interrupted';
   signal: string;
 }
 
 /** A cell begins: the drain it will wait (raised where faults kill mid-step) and its worker processes. */
-export interface CellStartEvent extends EventBase {
+interface CellStartEvent extends EventBase {
   type: 'cell-start';
   drainTimeoutMs: number;
   workers: string[];
@@ -42,20 +42,20 @@ export interface CellStartEvent extends EventBase {
 }
 
 /** A cell's drain is over: the runs it still waited for (the checker calls them lost). */
-export interface CellEndEvent extends EventBase {
+interface CellEndEvent extends EventBase {
   type: 'cell-end';
   undone: number;
 }
 
 /** The orchestrator refused a submission: not acknowledged, so not its to lose. */
-export interface SubmitRefusedEvent extends EventBase {
+interface SubmitRefusedEvent extends EventBase {
   type: 'submit-refused';
   runId: string;
   intendedAt: number;
   reason: string;
 }
 
-export interface SubmitEvent extends EventBase {
+interface SubmitEvent extends EventBase {
   type: 'submit';
   runId: string;
   /** When the arrival schedule wanted the run submitted; latency is measured from here. */
@@ -100,7 +100,7 @@ export interface AttemptEvent extends EventBase {
  * orchestrator was asked to fire it (when it set the timer, plus the delay), by its own
  * clock; drift is measured from the history instead (analysis/metrics/timers.ts).
  */
-export interface TimerFiredEvent extends EventBase {
+interface TimerFiredEvent extends EventBase {
   type: 'timer-fired';
   runId: string;
   stepId: string;
@@ -109,7 +109,7 @@ export interface TimerFiredEvent extends EventBase {
   intendedAt: number;
 }
 
-export interface EffectEvent extends EventBase {
+interface EffectEvent extends EventBase {
   type: 'effect';
   runId: string;
   stepId: string;
@@ -166,7 +166,7 @@ export interface FaultStartEvent extends EventBase {
   pids?: number[];
 }
 
-export interface FaultEndEvent extends EventBase {
+interface FaultEndEvent extends EventBase {
   type: 'fault-end';
   faultId: string;
   fault: string;
@@ -174,13 +174,13 @@ export interface FaultEndEvent extends EventBase {
 }
 
 /** Written by the worker itself once it takes work: the supervisor waits for this line. */
-export interface WorkerStartEvent extends EventBase {
+interface WorkerStartEvent extends EventBase {
   type: 'worker-start';
   worker: string;
   pid: number;
 }
 
-export interface WorkerExitEvent extends EventBase {
+interface WorkerExitEvent extends EventBase {
   type: 'worker-exit';
   worker: string;
   pid: number;
@@ -195,7 +195,7 @@ export interface WorkerExitEvent extends EventBase {
  * right before the supervisor signals it, so they miss at most a second of a process that
  * died by its own hand (a failpoint). Additive in schema 2.
  */
-export interface WorkerUsageEvent extends EventBase {
+interface WorkerUsageEvent extends EventBase {
   type: 'worker-usage';
   worker: string;
   pid: number;
@@ -216,7 +216,7 @@ export interface WorkerUsageEvent extends EventBase {
  * The harness's reading of the world (the simulated APIs) over one cell: when the
  * world was near a full core, the cell measured the harness, not the system under test.
  */
-export interface WorldStatsEvent extends EventBase {
+interface WorldStatsEvent extends EventBase {
   type: 'world-stats';
   requests: number;
   /** Share of one core the world process used during the cell, 0..1 (null: not measurable). */
@@ -301,7 +301,7 @@ export interface StackStartEvent extends EventBase {
  * while replaying the run's history with code deployed since). The run waits for code that
  * can; the analysis counts the runs this happened to.
  */
-export interface VersionConflictEvent extends EventBase {
+interface VersionConflictEvent extends EventBase {
   type: 'version-conflict';
   runId: string;
   worker: string;

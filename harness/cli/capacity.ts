@@ -103,7 +103,7 @@ function defined<T extends Record<string, unknown>>(object: T): Partial<T> {
 }
 
 /** One row per sweep: its knee, what broke, and whose limit it was. */
-export function capacityTable(report: CapacityReport): string {
+function capacityTable(report: CapacityReport): string {
   const rate = (r: number | null) => (r === null ? '–' : `${r}/s`);
   const header = [
     'scenario',

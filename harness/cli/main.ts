@@ -16,7 +16,7 @@ import { RUN_USAGE } from './run.js';
  * Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure;
  * 4 a bug in faultline itself, so a crash is never read as a failed verdict.
  */
-export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
+const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
 
 const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration strategies
 

@@ -16,7 +16,7 @@ import { CapacitySchema } from './capacity.js';
  * which faults, with what load, judged by which thresholds. Load lives here and
  * never in a scenario, so one scenario serves every profile.
  */
-export const LoadSchema = z
+const LoadSchema = z
   .object({
     /** Runs per cell, warm-up included. */
     runs: z.number().int().min(1).max(MAX_RUNS).default(200),
@@ -69,7 +69,7 @@ function noDuplicates<T>(key: (item: T) => string, what: string) {
   };
 }
 
-export const AdapterEntrySchema = z
+const AdapterEntrySchema = z
   .object({
     /** Built-in adapter name, or a module path exporting an AdapterDefinition as default. */
     name: z.string().min(1),

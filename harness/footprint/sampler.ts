@@ -3,7 +3,7 @@ import type { HistoryWriter } from '../../core/history/writer.js';
 import { hasProc, readMachine, readTree, type TreeReading } from './proc.js';
 
 /** About once a second: fine enough for a cell's CPU seconds and its peak memory, cheap enough to ignore. */
-export const SAMPLE_EVERY_MS = 1000;
+const SAMPLE_EVERY_MS = 1000;
 
 /** A process tree to sample: what it is and its main pid now (it may change: a restarted worker). */
 export interface SampleTarget {

@@ -47,7 +47,7 @@ export interface CapacityStep {
   durationMs: number;
 }
 
-export interface CapacitySweep {
+interface CapacitySweep {
   scenario: string;
   adapter: string;
   workers: number;

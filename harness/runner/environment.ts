@@ -46,7 +46,7 @@ export interface EnvironmentOptions {
 }
 
 /** Links of one name must front one service, whichever adapters declare them. */
-export function distinctLinks(links: readonly LinkDeclaration[]): LinkDeclaration[] {
+function distinctLinks(links: readonly LinkDeclaration[]): LinkDeclaration[] {
   const byName = new Map<string, LinkDeclaration>();
   for (const link of links) {
     const known = byName.get(link.name);

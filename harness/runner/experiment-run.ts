@@ -91,7 +91,7 @@ export async function runExperiment(
  * checked (bad input throws InputError here, at no cost), the run folder made, config.json
  * written.
  */
-export async function prepareRun(
+async function prepareRun(
   experiment: Experiment,
   outDir: string,
 ): Promise<{ resolved: ResolvedExperiment; config: RecordedConfig }> {

@@ -21,7 +21,7 @@ export type RampStop = 'knee' | 'max-rate' | 'min-rate' | 'time-bound';
 export type RampDecision = { next: number } | { stop: RampStop };
 
 /** Rates keep 3 significant digits: 283 runs/s, not 282.842712. */
-export const roundRate = (rate: number) => Number(rate.toPrecision(3));
+const roundRate = (rate: number) => Number(rate.toPrecision(3));
 
 /** The highest rate that held and the lowest that broke above it (null where there is none). */
 export function kneeOf(steps: readonly RampStep[]): { held: number | null; broke: number | null } {

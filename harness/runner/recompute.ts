@@ -102,7 +102,7 @@ function readJsonFile(path: string): unknown {
 }
 
 /** A run folder's config.json, validated: a broken one is named, not a stack trace. */
-export function readRecordedConfig(runDir: string): RecordedConfig {
+function readRecordedConfig(runDir: string): RecordedConfig {
   if (!existsSync(runDir) || !statSync(runDir).isDirectory())
     throw new InputError(`${runDir} is not a run folder (a folder with config.json and the history)`);
   const configPath = join(runDir, 'config.json');

@@ -146,7 +146,7 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
 }
 
 /** The seed of a repeat: the experiment's own for the first, derived from it for the others. */
-export function repeatSeed(seed: number, repeat: number): number {
+function repeatSeed(seed: number, repeat: number): number {
   return repeat === 1 ? seed : deriveSeed(seed, 'repeat', repeat);
 }
 
