@@ -2,6 +2,7 @@ import { type CellFaults, Nemesis } from '../../chaos/index.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
+import { fmtMs } from '../../reports/format.js';
 import type { Experiment } from '../config/experiment.js';
 import type { ProgressMode } from '../live/monitor.js';
 import { runCell } from './cell.js';
@@ -49,8 +50,11 @@ export async function runExperiment(
       log(`cell ${cell.id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
       if (cell.drainTimeoutMs > experiment.load.drainTimeoutMs) {
         const { governedBy } = cell.adapter.topology.recovery;
+        // Say how long the wait may be, and what shortens it: at a library's production
+        // defaults (Celery's visibility_timeout of an hour) a kill cell can drain for that long.
         log(
-          `  drain raised to ${cell.drainTimeoutMs} ms: workers die mid-step, recovery is governed by ${governedByText(governedBy)}`,
+          `  drain raised to ${fmtMs(cell.drainTimeoutMs)}: workers die mid-step, recovery is governed by ` +
+            `${governedByText(governedBy)}; shorter values of those knobs (--knob) shorten the wait`,
         );
       }
       const summary = await runCell(
