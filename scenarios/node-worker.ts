@@ -37,6 +37,7 @@ export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Pro
     idempotentEffects: config.idempotentEffects,
     // Each firing is recorded as a fault-start in this worker's history, right before it dies.
     failpoint: armFailpoints(config.failpoints, { history, cell: config.cell, workerId: config.workerId }),
+    traced: traces !== null,
   });
   const handle = await startWorker({ config, plan, runtime, traces });
   process.once('SIGTERM', () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistoryWriter } from '../core/history/writer.js';
 import { deriveSeed, seededRng } from '../core/random.js';
-import type { StepSpec } from './model.js';
+import { LOCAL_WORK_KINDS, type StepSpec } from './model.js';
 import type { RunPlan, StepInstance } from './plan.js';
 import { sampleDuration } from './sampling.js';
 import { type AttemptSpan, withStepSpan } from './tracing/attempt-span.js';
@@ -73,7 +73,15 @@ export interface StepRuntimeOptions {
   idempotentEffects: boolean;
   /** Called at each named point; chaos arms it to SIGKILL the process there. */
   failpoint?: (name: FailpointName, call: StepCall) => void;
+  /**
+   * Each attempt is a span of the run's trace (the default). False when the process has no
+   * tracer provider: the span machinery is skipped, not run for nothing on every step.
+   */
+  traced?: boolean;
 }
+
+/** What an untraced attempt tells its span: nothing. */
+const NO_SPAN: AttemptSpan = { outcome() {} };
 
 export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
   const { cell, workerId, plan, world, history, idempotentEffects } = options;
@@ -91,13 +99,15 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     span?.outcome(outcome);
   };
   const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
+  const traced = options.traced !== false;
+  const withSpan: typeof withStepSpan = traced ? withStepSpan : (_role, _ids, fn) => fn(NO_SPAN);
 
   return {
     // Each attempt is a span of the run's trace (scenarios/tracing), ended with its outcome.
-    execute: (call) => withStepSpan('attempt', ids(call), (span) => execute(call, span)),
+    execute: (call) => withSpan('attempt', ids(call), (span) => execute(call, span)),
 
     requestApproval: (call) =>
-      withStepSpan('approval', ids(call), async () => {
+      withSpan('approval', ids(call), async () => {
         history.append({ type: 'attempt', cell, worker: workerId, ...pick(call) });
         await world.requestApproval({ cell, runId: call.runId, stepId: call.stepId });
       }),
@@ -107,7 +117,7 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     },
 
     compensate: (runId, stepId) =>
-      withStepSpan('compensation', { cell, workerId, runId, stepId }, async () => {
+      withSpan('compensation', { cell, workerId, runId, stepId }, async () => {
         const step = instance(stepId);
         if (!step.spec.compensation) return;
         await world.compensate({
@@ -126,15 +136,20 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     const { workMs, failure } = attemptDraws(step.spec, call.runId, call.stepId, call.attempt);
     const checkpointed = step.spec.checkpoint !== undefined;
     const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
-    history.append({
+    // Nothing leaves the process between this attempt's start and its end (no work to wait
+    // for, no world to call): both lines go out in one write, when the attempt ends.
+    const instantaneous = isInstantaneous(step.spec, workMs - fromMs);
+    const attempt = {
       type: 'attempt',
       cell,
       worker: workerId,
       ...pick(call),
       ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
-    });
+    } as const;
+    if (instantaneous) history.appendInTick(attempt);
+    else history.append(attempt);
     try {
-      await doWork(step, call, workMs, fromMs, options);
+      if (!instantaneous) await doWork(step, call, workMs, fromMs, options);
       if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
       if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
       if (step.spec.effect) {
@@ -165,6 +180,14 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
 }
 
 export type StepOutcome = 'ok' | 'transient-error' | 'permanent-error';
+
+/**
+ * A step whose attempt does nothing outside the process: local work of no time (a
+ * remote call, even of 0 ms, goes to the world) and no effect to apply.
+ */
+function isInstantaneous(spec: StepSpec, remainingMs: number): boolean {
+  return remainingMs <= 0 && LOCAL_WORK_KINDS.has(spec.kind) && spec.effect === undefined;
+}
 
 /**
  * The numbers every worker runtime draws for one attempt of an executed step, in any

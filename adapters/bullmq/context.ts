@@ -5,7 +5,10 @@ import type { StepRuntime } from '../../scenarios/runtime.js';
 import type { StepJobData } from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 
-/** What the parts of a BullMQ worker share: its connection and queue, the cell's plan and knobs. */
+/**
+ * What the parts of a BullMQ worker share: the connection of its own bookkeeping (not the
+ * Worker's), its queue, the cell's plan and knobs.
+ */
 export interface WorkerParts {
   cell: string;
   plan: RunPlan;

@@ -54,15 +54,25 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   if (!endpoint) throw new Error('bullmq worker started without a "broker" endpoint');
   // BullMQ requires maxRetriesPerRequest: null on worker connections.
   const connection = new Redis({ ...redisClientOptions(endpoint), maxRetriesPerRequest: null });
+  // The adapter's own bookkeeping (completions, fan-in sets, the saga log) on a connection of
+  // its own that sends the commands of one tick in one write: a run's completion costs no
+  // write of its own next to BullMQ's (a loopback write is most of a job's cost). BullMQ's
+  // connection is left as BullMQ has it, as the bare script's is.
+  const bookkeeping = new Redis({
+    ...redisClientOptions(endpoint),
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: true,
+  });
   // BullMQ's own OpenTelemetry: a consumer span per job, a child of the span that added it,
   // active while the step runs; the next steps' jobs are added inside it.
   const telemetry = traces ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
   const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX, ...telemetry });
   // Refused connections during network and backend faults are expected; ioredis retries.
   connection.on('error', () => {});
+  bookkeeping.on('error', () => {});
   queue.on('error', () => {});
 
-  const parts: WorkerParts = { cell, plan, knobs, runtime, connection, queue };
+  const parts: WorkerParts = { cell, plan, knobs, runtime, connection: bookkeeping, queue };
   const advance = createAdvance(parts);
   const awaitApproval = createApproval(parts);
   const execute = createExecute(parts);
@@ -101,6 +111,7 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
       await worker.close();
       await queue.close();
       connection.disconnect();
+      bookkeeping.disconnect();
     },
   };
 };
