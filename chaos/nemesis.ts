@@ -20,8 +20,8 @@ export interface NemesisOptions {
   faults: readonly PlannedFault[];
   history: HistoryWriter;
   log: (line: string) => void;
-  /** How long healAll waits for armed failpoints to fire (default 30 s). */
-  failpointGraceMs?: number;
+  /** How long healAll waits for armed failpoints to fire and busy kills to find work (default 30 s). */
+  graceMs?: number;
 }
 
 /** What the runner plugs into a cell: started with the load, healed before the drain. */
@@ -34,7 +34,7 @@ export interface CellFaults {
   healAll(): Promise<void>;
 }
 
-const FAILPOINT_GRACE_MS = 30_000;
+const GRACE_MS = 30_000;
 
 /**
  * Runs a cell's planned faults against the live cell (Jepsen's nemesis): each at its
@@ -55,6 +55,8 @@ export class Nemesis implements CellFaults {
   readonly #stop = new AbortController();
   #firedAny = false;
   #error: Error | null = null;
+  /** Faults whose moment came and that wait for their target to be ready (a kill for a busy worker). */
+  #waitingForTarget = 0;
 
   constructor(private readonly options: NemesisOptions) {
     this.planned = options.faults;
@@ -86,6 +88,7 @@ export class Nemesis implements CellFaults {
 
   async healAll(): Promise<void> {
     this.#healing = true;
+    await this.#settleWaitingFaults();
     this.#stop.abort();
     const cell = this.#cell;
     for (const [timer, fault] of this.#timers) {
@@ -106,6 +109,22 @@ export class Nemesis implements CellFaults {
   }
 
   /**
+   * A busy kill whose moment came while the workers were idle may find work after the load:
+   * runs lag behind the arrivals on a loaded machine, and a short load may end before the
+   * first step starts. Give it the same bounded while as a failpoint, so the kill still lands
+   * before the drain, which then measures recovery; past it, it is recorded as unfired.
+   */
+  async #settleWaitingFaults(): Promise<void> {
+    if (this.#waitingForTarget === 0) return;
+    const graceMs = this.options.graceMs ?? GRACE_MS;
+    this.options.log(
+      `  waiting up to ${graceMs} ms for ${this.#waitingForTarget} fault(s) to find a busy target`,
+    );
+    const deadline = now() + graceMs;
+    while (this.#waitingForTarget > 0 && now() < deadline) await sleep(50);
+  }
+
+  /**
    * A failpoint is a trigger: once armed it waits for a worker to reach its point. On an
    * adapter whose runs lag behind the arrivals that may come only after the load, so wait
    * a bounded while: the crash still lands before the drain, which then measures recovery.
@@ -115,7 +134,7 @@ export class Nemesis implements CellFaults {
     if (this.#failpoints.length === 0) return;
     const workerIds = stepWorkerIds(cell);
     const armed = this.#failpoints.filter(isArmed);
-    const graceMs = this.options.failpointGraceMs ?? FAILPOINT_GRACE_MS;
+    const graceMs = this.options.graceMs ?? GRACE_MS;
     const deadline = now() + graceMs;
     let waiting = unfiredFailpoints(armed, workerIds);
     if (waiting.length > 0) {
@@ -166,9 +185,13 @@ export class Nemesis implements CellFaults {
       this.#fail(error as Error);
       return;
     }
-    if (injector.ready && !(await injector.ready(this.#stop.signal))) {
-      this.#unfired(cell, fault.id, fault.kind, 'idle-workers');
-      return;
+    if (injector.ready) {
+      this.#waitingForTarget++;
+      const ready = await injector.ready(this.#stop.signal).finally(() => this.#waitingForTarget--);
+      if (!ready) {
+        this.#unfired(cell, fault.id, fault.kind, 'idle-workers');
+        return;
+      }
     }
     this.#firedAny = true;
     if (!injector.recordedByWorkers) {

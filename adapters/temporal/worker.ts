@@ -1,7 +1,4 @@
-import { Resource } from '@opentelemetry/resources';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
@@ -13,6 +10,7 @@ import { createActivities } from './activities.js';
 import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
 import { ACTIVITY_ROLE, activityTaskQueueName, taskQueueName, WORKFLOW_ROLE } from './protocol.js';
+import { workflowSinks } from './sinks.js';
 
 /** SIGTERM lets in-flight steps finish this long (the supervisor SIGKILLs after 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -67,11 +65,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime,
           ],
         }
       : {},
-    sinks: {
-      exporter: traces
-        ? makeWorkflowExporter(traces.processor, traces.resource)
-        : makeWorkflowExporter(new NoopSpanProcessor(), Resource.empty()),
-    },
+    sinks: workflowSinks(traces),
   });
 
   let closing = false;

@@ -171,7 +171,10 @@ const FACTS = `(() => {
     legendOverlap,
     legendColours,
     resources: performance.getEntriesByType('resource').length,
-    linked: document.querySelectorAll('[src], [href], [*|href], link, iframe, object, embed, image, use, foreignObject').length,
+    // In-page anchors (the glance's links to its sections, href="#...") load nothing.
+    linked: document.querySelectorAll(
+      '[src], [href]:not([href^="#"]), [*|href]:not([href^="#"]), link, iframe, object, embed, image, use, foreignObject',
+    ).length,
     scripts: document.scripts.length,
     pwned: document.documentElement.getAttribute('data-pwned'),
     knobValues: [...document.querySelectorAll('td.knob-value')].map((td) => td.textContent),

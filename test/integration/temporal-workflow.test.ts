@@ -22,6 +22,7 @@ import {
   pipelineTemplate,
   taskQueueName,
 } from '../../adapters/temporal/protocol.js';
+import { workflowSinks } from '../../adapters/temporal/sinks.js';
 import { requireTool } from '../../harness/tools.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
@@ -64,10 +65,23 @@ async function runPipeline(cell: string, split: boolean) {
   const connection = env.nativeConnection;
   const workers = split
     ? [
-        await Worker.create({ connection, taskQueue: queue, workflowBundle: { codePath } }),
+        await Worker.create({
+          connection,
+          taskQueue: queue,
+          workflowBundle: { codePath },
+          sinks: workflowSinks(),
+        }),
         await Worker.create({ connection, taskQueue: activityQueue, activities }),
       ]
-    : [await Worker.create({ connection, taskQueue: queue, workflowBundle: { codePath }, activities })];
+    : [
+        await Worker.create({
+          connection,
+          taskQueue: queue,
+          workflowBundle: { codePath },
+          sinks: workflowSinks(),
+          activities,
+        }),
+      ];
   const input: PipelineInput = {
     ...pipelineTemplate(plan, knobs, split ? activityQueue : undefined),
     runId: 'r1',

@@ -60,7 +60,7 @@ function setup(
     salt: 's',
   });
   const log: string[] = [];
-  const nemesis = new Nemesis({ faults, history, log: (l: string) => log.push(l), failpointGraceMs: 200 });
+  const nemesis = new Nemesis({ faults, history, log: (l: string) => log.push(l), graceMs: 200 });
   const failpoints = nemesis.failpoints(cell.chaosDir);
   const events = () =>
     (existsSync(history.path) ? readFileSync(history.path, 'utf8') : '')
@@ -199,6 +199,21 @@ describe('the nemesis', () => {
     await idle.nemesis.healAll();
     expect(idle.calls).toEqual([]);
     expect(idle.events()).toMatchObject([{ type: 'fault-unfired', faultId: 'f1', reason: 'idle-workers' }]);
+
+    // Work that shows up after the load (runs lag behind the arrivals) is still hit, before the drain.
+    const counts: [string, number][] = [
+      ['a-w1', 0],
+      ['a-w2', 0],
+    ];
+    const late = setup([{ kind: 'kill', at: 0, target: 'worker' }], undefined, counts);
+    late.nemesis.start(late.cell, now());
+    await sleep(30);
+    const healed = late.nemesis.healAll();
+    await sleep(30);
+    counts[0] = ['a-w1', 2];
+    await healed;
+    expect(late.calls).toEqual(['kill SIGKILL a-w1']);
+    expect(late.events()).toMatchObject([{ type: 'fault-start', target: 'a-w1', killed: ['a-w1'] }]);
 
     // Without `busy`, the slot drawn from the seed is hit whatever it is doing.
     const blind = setup([{ kind: 'kill', at: 0, target: 'w1', params: { busy: false } }], undefined, [
