@@ -57,7 +57,10 @@ export interface StepRuntime {
   execute(call: StepCall): Promise<StepResult>;
   /** Approval steps, first half: ask the world's human; the decision arrives as a signal. */
   requestApproval(call: StepCall): Promise<void>;
-  /** Approval steps, second half: the decision arrived; a rejection fails the step for good. */
+  /**
+   * Approval steps, second half: the decision arrived; a rejection fails the step for good.
+   * Its step-done line is written by the end of the tick: tell the orchestrator after an await.
+   */
   completeApproval(call: StepCall, approved: boolean): void;
   /** Undo a step's effect (saga). */
   compensate(runId: string, stepId: string): Promise<void>;
@@ -94,8 +97,11 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     return found;
   };
 
+  // The orchestrator learns an attempt's end only after the promise it awaits settles, a
+  // microtask queued after the line's flush (core/history/writer.ts): the step-done lines
+  // of the attempts ending in one tick (a batch of jobs, of activity tasks) share a write.
   const finish = (call: StepCall, outcome: StepOutcome, span?: AttemptSpan) => {
-    history.append({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
+    history.appendInTick({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
     span?.outcome(outcome);
   };
   const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
@@ -137,7 +143,8 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     const checkpointed = step.spec.checkpoint !== undefined;
     const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
     // Nothing leaves the process between this attempt's start and its end (no work to wait
-    // for, no world to call): both lines go out in one write, when the attempt ends.
+    // for, no world to call): its line waits for the step-done's, and they share a write.
+    // Otherwise the line is written before the world or the work clock hear of the attempt.
     const instantaneous = isInstantaneous(step.spec, workMs - fromMs);
     const attempt = {
       type: 'attempt',
@@ -203,13 +210,17 @@ export function attemptDraws(
   stepId: string,
   attempt: number,
 ): { workMs: number; failure: StepOutcome } {
+  const { permanent = 0, transient = 0 } = spec.failure ?? {};
+  // Nothing to draw (no failure rates, a constant work time): the stream's numbers would
+  // decide nothing, so hashing the seed is skipped; every attempt gets the same numbers.
+  if (permanent === 0 && transient === 0 && spec.work.dist === 'constant')
+    return { workMs: spec.work.ms, failure: 'ok' };
   const rng = seededRng(deriveSeed(runId, stepId, attempt));
   const failureDraw = rng();
   const workMs =
     spec.checkpoint !== undefined
       ? sampleDuration(spec.work, seededRng(deriveSeed(runId, stepId, 'work')))
       : sampleDuration(spec.work, rng);
-  const { permanent = 0, transient = 0 } = spec.failure ?? {};
   const failure: StepOutcome =
     failureDraw < permanent
       ? 'permanent-error'

@@ -2,6 +2,7 @@ import { now } from '../../core/clock.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { WorkerParts } from './context.js';
 import { keys, stepJobOptions } from './keys.js';
+import { tickBatch } from './tick-batch.js';
 
 /**
  * A run is complete when its sinks are: every other step precedes one. Only steps a
@@ -21,10 +22,14 @@ export function fanInBookkeeping(plan: RunPlan): { sinks: string[]; recorded: Se
  * its job unfinished; the job re-runs and does it then (ZADD NX, SADD and job ids make
  * that idempotent), and the driver keeps the first announcement of a run.
  */
-export function createAdvance({ cell, plan, knobs, connection, queue }: WorkerParts) {
+export function createAdvance({ cell, plan, knobs, connection, jobConnection, queue }: WorkerParts) {
   const bookkeeping = fanInBookkeeping(plan);
   const sagas = plan.rollsBackOnFailure;
   const compensable = new Set(plan.compensableSteps);
+  // A run's announcement goes out on the Worker's connection ahead of its job's completion,
+  // which Redis then runs after it (context.ts): no round trip of its own to wait for, as a
+  // bare processor has none. Runs completing together share one RPUSH.
+  const announce = tickBatch((runIds: string[]) => jobConnection.rpush(keys.completions(cell), ...runIds));
   return async (runId: string, stepId: string): Promise<void> => {
     const done = keys.done(cell, runId);
     // Before its dependents exist: whichever of them fails, this effect is in the log.
@@ -36,7 +41,9 @@ export function createAdvance({ cell, plan, knobs, connection, queue }: WorkerPa
       const allSinks =
         bookkeeping.sinks.length === 1 ||
         (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1);
-      if (allSinks) await connection.rpush(keys.completions(cell), runId);
+      // An error reply (none is expected of an RPUSH) loses the announcement: the checker
+      // reports the run as lost, which is what the driver saw. A dropped connection resends.
+      if (allSinks) announce(runId).catch(() => {});
     }
     const ready: string[] = [];
     for (const next of plan.dependents.get(stepId) ?? []) {

@@ -72,7 +72,15 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   bookkeeping.on('error', () => {});
   queue.on('error', () => {});
 
-  const parts: WorkerParts = { cell, plan, knobs, runtime, connection: bookkeeping, queue };
+  const parts: WorkerParts = {
+    cell,
+    plan,
+    knobs,
+    runtime,
+    connection: bookkeeping,
+    jobConnection: connection,
+    queue,
+  };
   const advance = createAdvance(parts);
   const awaitApproval = createApproval(parts);
   const execute = createExecute(parts);

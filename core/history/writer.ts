@@ -45,7 +45,9 @@ export class HistoryWriter {
 
   /**
    * An event written with the others of this tick in one write(2) (a batch of completions
-   * observed at once, say): for lines nothing outside this process waits on.
+   * observed at once, say). For lines whose consequences leave the process only after an
+   * await: whatever awaits the caller runs in a microtask queued after the flush's. A line
+   * followed by a synchronous send (a socket write, a child's kill) must use `append`.
    */
   appendInTick(event: NewEvent): HistoryEvent {
     const stamped = { ...event, t: now() } as HistoryEvent;
