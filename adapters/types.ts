@@ -53,6 +53,14 @@ export interface DriverContext<Knobs> {
   runDir: string;
   /** Whatever `prepare` returned, e.g. the path of a workflow bundle. */
   prepared: unknown;
+  /**
+   * Starts a helper process of the adapter's for this cell, e.g. a producer written in the
+   * workers' language: the harness starts it, logs its stderr to `logs/<name>.log`, and kills
+   * it with the rest. It is not a worker: it reaches the services directly (give it
+   * `services`), and chaos never targets it. The driver speaks to it over its stdin and
+   * stdout; it stops it in `teardown`.
+   */
+  startHelper(name: string, command: WorkerCommand): HelperProcess;
   /** The adapter's worker roles, as declared: a driver whose work is split across roles routes it by them. */
   workers: readonly WorkerRoleDeclaration[];
   /**
@@ -60,6 +68,19 @@ export interface DriverContext<Knobs> {
    * so the orchestrator's own instrumentation (turned on by the driver) carries it on.
    */
   traces?: boolean;
+}
+
+/** A helper process, spoken to in lines of text over its stdin and stdout. */
+export interface HelperProcess {
+  readonly pid: number;
+  /** Writes one line to its stdin. */
+  send(line: string): void;
+  /** Called with each line it writes to stdout. */
+  onLine(listener: (line: string) => void): void;
+  /** Resolves once it has exited. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Closes its stdin (its cue to finish), then SIGTERM and SIGKILL after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface AdapterDefinition<Knobs = Record<string, unknown>> {
@@ -77,8 +98,10 @@ export interface AdapterDefinition<Knobs = Record<string, unknown>> {
   links: readonly LinkDeclaration[];
   /** What `orchestrator` (a link) and `backend` (a service) mean in a fault schedule. */
   orchestrator: { link: string; service: ServiceName };
-  /** Its worker processes: how to start each kind and what killing one means. */
+  /** Its worker processes (at the default knobs): how to start each kind and what killing one means. */
   workers: readonly WorkerRoleDeclaration[];
+  /** Its worker processes for these knobs, when the knobs change them (a prefork pool has children, a thread pool none). */
+  workersFor?(knobs: Knobs): readonly WorkerRoleDeclaration[];
   /** Knobs with their defaults; parsing `{}` gives the default configuration. */
   knobs: z.ZodType<Knobs>;
   /** How long work held by a dead worker stays unclaimed at most, and the knobs that decide it. */

@@ -47,6 +47,14 @@ export const NAMED_FAULTS: FaultDefinition[] = [
     entries: () => [{ kind: 'kill', at: '30%', target: 'worker', params: { signal: 'SIGKILL' } }],
   },
   {
+    name: 'child-kill',
+    description:
+      'SIGKILL one pool child of one worker at 30% of the load, as the OOM killer does (pool adapters)',
+    entries: () => [
+      { kind: 'child-kill', at: '30%', target: 'worker', params: { signal: 'SIGKILL', busy: true } },
+    ],
+  },
+  {
     name: 'worker-kill-random',
     description: 'SIGKILL a random worker at three random moments of the load, all drawn from the seed',
     entries: () =>

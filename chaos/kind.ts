@@ -98,6 +98,10 @@ export interface Injector {
   instant?: boolean;
   /** The workers whose steps in flight this occurrence kills (fault-start's `killed`). */
   killed?: string[];
+  /** Of those workers, only these processes die (fault-start's `pids`): pool children. */
+  pids?: number[];
+  /** What the injector chose when it was created (e.g. which pool child), added to fault-start's params. */
+  params?: Record<string, unknown>;
   /** The workers record the occurrence themselves (failpoints): the nemesis writes nothing. */
   recordedByWorkers?: boolean;
 }

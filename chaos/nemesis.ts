@@ -201,8 +201,9 @@ export class Nemesis implements CellFaults {
         faultId: fault.id,
         fault: fault.kind,
         target: injector.target,
-        params: fault.params,
+        params: injector.params ? { ...fault.params, ...injector.params } : fault.params,
         ...(injector.killed?.length ? { killed: injector.killed } : {}),
+        ...(injector.pids?.length ? { pids: injector.pids } : {}),
       });
     }
     try {

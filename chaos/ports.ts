@@ -9,10 +9,24 @@ import type { WorldFaults } from '../core/world-protocol.js';
 export interface WorkerControl {
   /** The cell's worker ids, in slot order; those of one role when given. */
   ids(role?: string): readonly string[];
-  /** Signals those workers (their process or process group, as the adapter declares); returns those reached. */
+  /**
+   * Signals those workers; returns those reached. SIGKILL hits what the adapter's killScope
+   * says (a worker's whole process group, pool included); SIGTERM goes to the main process,
+   * which stops its own pool gracefully (as Kubernetes and systemd's KillMode=mixed do).
+   */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[];
   /** Steps each running worker has in flight now, by worker id. */
   inFlight(): ReadonlyMap<string, number>;
+  /** A running worker's pool children (its main process's children), with the step each has in flight. */
+  poolChildren(id: string): PoolChild[];
+  /** Signals one pool child of the worker; false when that pid is not (or no longer) one of them. */
+  signalPoolChild(id: string, pid: number, signal: NodeJS.Signals): boolean;
+}
+
+/** A pool child of a worker, and the step it runs now (its history's last open `attempt` with its pid). */
+export interface PoolChild {
+  pid: number;
+  inFlight: { runId: string; stepId: string; attempt: number } | null;
 }
 
 export interface ServiceControl {

@@ -36,6 +36,8 @@ export interface SpawnOptions {
    * it dies, the child reads end of file (the worker protocol's "the harness is gone").
    */
   stdinPipe?: boolean;
+  /** Its stdout as a pipe the harness reads (a helper's replies); stderr still goes to the log file. */
+  stdoutPipe?: boolean;
   /** Its own process group, so a signal can reach it and every child it forks (a prefork pool). */
   group?: boolean;
 }
@@ -65,7 +67,8 @@ export function spawnManaged(
   const fd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const out = fd ?? 'inherit';
   const stdin = opts.stdinPipe ? 'pipe' : 'ignore';
-  const stdio: StdioOptions = opts.ipc ? [stdin, out, out, 'ipc'] : [stdin, out, out];
+  const stdout = opts.stdoutPipe ? 'pipe' : out;
+  const stdio: StdioOptions = opts.ipc ? [stdin, stdout, out, 'ipc'] : [stdin, stdout, out];
   const group = opts.group === true;
   const [program, argv] = diesWithParent(command, args);
   let child: ChildProcess;

@@ -44,8 +44,8 @@ export interface RecoveryFold {
 /** Folds a cell's events in time order; holds the runs in flight and a run-id set per fault. */
 export function createRecoveryFold(): RecoveryFold {
   const inFlight = new Set<string>();
-  /** Worker → its open attempts (run, step), to know what a kill interrupted. */
-  const openAttempts = new Map<string, Set<string>>();
+  /** Worker → its open attempts (run, step) and the pid running each, to know what a kill interrupted. */
+  const openAttempts = new Map<string, Map<string, number | undefined>>();
   const faults = new Map<string, FaultTracker>();
   /** Faults whose first progress after their end is not known yet. */
   let waiting: FaultTracker[] = [];
@@ -82,8 +82,8 @@ export function createRecoveryFold(): RecoveryFold {
           inFlight.delete(event.runId);
           return;
         case 'attempt': {
-          const open = openAttempts.get(event.worker) ?? new Set<string>();
-          open.add(stepKey(event.runId, event.stepId));
+          const open = openAttempts.get(event.worker) ?? new Map<string, number | undefined>();
+          open.set(stepKey(event.runId, event.stepId), event.pid);
           openAttempts.set(event.worker, open);
           return;
         }
@@ -96,9 +96,17 @@ export function createRecoveryFold(): RecoveryFold {
           return;
         case 'fault-start': {
           if (faults.has(event.faultId)) return;
-          // The history says which workers died mid-step (fault-start's `killed`).
+          // The history says which workers died mid-step (fault-start's `killed`), and when
+          // only some of their pool children died, which ones (`pids`, matched to attempts' `pid`).
+          const pids = event.pids?.length ? new Set(event.pids) : null;
           const killedSteps = event.killed?.length
-            ? new Set(event.killed.flatMap((worker) => [...(openAttempts.get(worker) ?? [])]))
+            ? new Set(
+                event.killed.flatMap((worker) =>
+                  [...(openAttempts.get(worker) ?? [])]
+                    .filter(([, pid]) => pids === null || (pid !== undefined && pids.has(pid)))
+                    .map(([key]) => key),
+                ),
+              )
             : null;
           const fault: FaultTracker = {
             start: event,

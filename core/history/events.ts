@@ -80,6 +80,12 @@ export interface AttemptEvent extends EventBase {
    * For checkpointed steps the step's whole work, the same for every attempt.
    */
   workMs?: number;
+  /**
+   * The process that runs the step, from workers whose steps run in pool children (a
+   * prefork pool): which child had which step in flight when a fault killed one.
+   * Additive in schema 2; absent from workers without pool children.
+   */
+  pid?: number;
 }
 
 export interface EffectEvent extends EventBase {
@@ -132,6 +138,11 @@ export interface FaultStartEvent extends EventBase {
    * work waits for the orchestrator's recovery. Absent for faults that kill nothing.
    */
   killed?: string[];
+  /**
+   * When the fault killed pool children rather than whole workers (child-kill): their pids.
+   * Only the steps those processes had in flight died (attempt `pid`). Additive in schema 2.
+   */
+  pids?: number[];
 }
 
 export interface FaultEndEvent extends EventBase {

@@ -9,6 +9,7 @@ import type { RunPlan } from '../../scenarios/plan.js';
 import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import type { Experiment } from '../config/experiment.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
+import { startHelper } from '../supervisor/helper.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { RunSpans } from '../tracing/run-spans.js';
 import type { Arrival } from './arrivals.js';
@@ -58,6 +59,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     services: env.services,
     runDir,
     prepared: cell.prepared,
+    startHelper: (name, command) => startHelper(runDir, name, command),
     workers: cell.topology.workers,
     traces: experiment.traces,
   });

@@ -212,7 +212,7 @@ export function topologyOf(adapter: AnyAdapter, knobs: Record<string, unknown>):
     services: adapter.services,
     links: adapter.links,
     orchestrator: adapter.orchestrator,
-    workers: adapter.workers,
+    workers: adapter.workersFor?.(knobs) ?? adapter.workers,
     recovery: adapter.recovery(knobs),
   };
 }

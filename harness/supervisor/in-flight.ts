@@ -1,16 +1,20 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import type { PoolChild } from '../../chaos/ports.js';
 import { sizeOf } from './readiness.js';
+
+type StepInFlight = NonNullable<PoolChild['inFlight']>;
 
 /**
  * The steps a worker has in flight right now, read from its own history file: `attempt`
  * lines without their `step-done` (approval waits excepted: a human, not the worker, holds
  * them). Reads only what was appended since the last look, so asking often is cheap; a new
- * `worker-start` (a restart) clears what the dead incarnation held.
+ * `worker-start` (a restart) clears what the dead incarnation held. Attempts that name the
+ * process running them (`pid`, workers with pool children) say which child runs what.
  */
 export class InFlightTracker {
   #offset = 0;
   #pending = '';
-  readonly #open = new Set<string>();
+  readonly #open = new Map<string, StepInFlight & { pid?: number }>();
 
   constructor(
     private readonly historyPath: string,
@@ -20,6 +24,14 @@ export class InFlightTracker {
   count(): number {
     this.#read();
     return this.#open.size;
+  }
+
+  /** The step each process runs now, by pid (the last opened, should one hold several). */
+  byPid(): Map<number, StepInFlight> {
+    this.#read();
+    const byPid = new Map<number, StepInFlight>();
+    for (const { pid, ...step } of this.#open.values()) if (pid !== undefined) byPid.set(pid, step);
+    return byPid;
   }
 
   #read(): void {
@@ -44,7 +56,7 @@ export class InFlightTracker {
   }
 
   #apply(line: string): void {
-    let event: { type?: string; runId?: string; stepId?: string; attempt?: number };
+    let event: { type?: string; runId?: string; stepId?: string; attempt?: number; pid?: number };
     try {
       event = JSON.parse(line);
     } catch {
@@ -53,7 +65,13 @@ export class InFlightTracker {
     if (event.type === 'worker-start') this.#open.clear();
     if (event.stepId === undefined || this.isApproval(event.stepId)) return;
     const key = `${event.runId}|${event.stepId}|${event.attempt}`;
-    if (event.type === 'attempt') this.#open.add(key);
-    else if (event.type === 'step-done') this.#open.delete(key);
+    if (event.type === 'attempt') {
+      this.#open.set(key, {
+        runId: String(event.runId),
+        stepId: event.stepId,
+        attempt: Number(event.attempt),
+        ...(typeof event.pid === 'number' ? { pid: event.pid } : {}),
+      });
+    } else if (event.type === 'step-done') this.#open.delete(key);
   }
 }

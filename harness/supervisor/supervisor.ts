@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PoolChild } from '../../chaos/ports.js';
 import { InfrastructureError } from '../../core/errors.js';
 import { completeLength, type HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
@@ -9,9 +10,10 @@ import {
   WORKER_PROTOCOL_VERSION,
   type WorkerConfig,
 } from '../../scenarios/worker-protocol.js';
-import { type ManagedProcess, signalProcess, spawnManaged, stopManaged } from '../processes.js';
+import { type ManagedProcess, signalProcess, spawnManaged } from '../processes.js';
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
+import { childPids } from './pool-children.js';
 import { awaitWorkerStart } from './readiness.js';
 import { UsageSampler } from './usage.js';
 
@@ -95,14 +97,19 @@ export class Supervisor {
     return Object.fromEntries(this.slots.map((s) => [s.id, s.role.role]));
   }
 
-  /** Signals the named workers (their process or group, as their role declares); returns those reached. */
+  /**
+   * Signals the named workers; returns those reached. SIGKILL hits the process or its whole
+   * group, as the role declares; SIGTERM goes to the main process only: a prefork pool's
+   * children die of a SIGTERM of their own (Celery resets their handler), while the main
+   * process's warm shutdown lets them finish their tasks.
+   */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[] {
     // Their usage up to the signal: a SIGKILLed process can no longer be read.
     this.usage.sample(ids);
     const reached: string[] = [];
     for (const slot of this.slots) {
       if (!ids.includes(slot.id) || slot.process === null) continue;
-      signalProcess(slot.process.pid, slot.role.killScope === 'group', signal);
+      signalProcess(slot.process.pid, signal !== 'SIGTERM' && slot.role.killScope === 'group', signal);
       reached.push(slot.id);
     }
     return reached;
@@ -113,6 +120,22 @@ export class Supervisor {
     return new Map(this.slots.filter((s) => s.process !== null).map((s) => [s.id, s.inFlight.count()]));
   }
 
+  poolChildren(id: string): PoolChild[] {
+    const slot = this.slots.find((s) => s.id === id);
+    if (!slot?.process) return [];
+    const pids = childPids(slot.process.pid);
+    if (pids.length === 0) return [];
+    const inFlight = slot.inFlight.byPid();
+    return pids.map((pid) => ({ pid, inFlight: inFlight.get(pid) ?? null }));
+  }
+
+  signalPoolChild(id: string, pid: number, signal: NodeJS.Signals): boolean {
+    const leader = this.pidOf(id);
+    if (leader === undefined || !childPids(leader).includes(pid)) return false;
+    signalProcess(pid, false, signal);
+    return true;
+  }
+
   /** The main pid of a running worker (pool children are its children). */
   pidOf(id: string): number | undefined {
     return this.slots.find((s) => s.id === id)?.process?.pid;
@@ -121,8 +144,23 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
-    await Promise.all(this.slots.map((s) => (s.process ? stopManaged(s.process, STOP_GRACE_MS) : undefined)));
+    await Promise.all(this.slots.map((s) => (s.process ? this.stopWorker(s) : undefined)));
     this.usage.stop();
+  }
+
+  /** SIGTERM to the main process (see `signal`), SIGKILL to what the role's killScope covers after the grace. */
+  private async stopWorker(slot: Slot): Promise<void> {
+    const proc = slot.process!;
+    const group = slot.role.killScope === 'group';
+    signalProcess(proc.pid, false, 'SIGTERM');
+    const timer = setTimeout(() => signalProcess(proc.pid, group, 'SIGKILL'), STOP_GRACE_MS);
+    try {
+      await proc.exited;
+    } finally {
+      clearTimeout(timer);
+      // A pool child that outlived its main process (it should not) goes too.
+      if (group) signalProcess(proc.pid, true, 'SIGKILL');
+    }
   }
 
   private writeConfig(slot: Slot): void {

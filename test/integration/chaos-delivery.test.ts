@@ -75,7 +75,21 @@ afterEach(() => {
 const measuredOn = new Map<string, string>();
 const measured: string[] = [];
 const coveredElsewhere: [string, string][] = [];
+/**
+ * Adapters whose chaos is tested in a file of their own, and why: Celery's kills can lose
+ * the one delivery in flight and a chord's callback (adapters/celery/README.md), which the
+ * assertions here do not allow for.
+ */
+const TESTED_ELSEWHERE: Record<string, string> = {
+  celery:
+    "celery's kills can lose a delivery in flight, which these assertions do not allow for: test/integration/celery.test.ts checks its kills, experiments/celery-*.yaml its other faults",
+};
 for (const adapter of await builtInAdapters()) {
+  const elsewhere = TESTED_ELSEWHERE[adapter.name];
+  if (elsewhere !== undefined) {
+    coveredElsewhere.push([adapter.name, elsewhere]);
+    continue;
+  }
   const family = adapter.lineage?.family;
   const first = family === undefined ? undefined : measuredOn.get(family);
   if (first !== undefined) {

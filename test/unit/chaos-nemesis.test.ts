@@ -40,6 +40,8 @@ function setup(
         calls.push(`kill ${signal} ${ids.join(',')}`);
         return [...ids];
       },
+      poolChildren: () => [],
+      signalPoolChild: () => false,
     },
     services: {
       restart: async (name, o) => {

@@ -45,10 +45,22 @@ export class HistoryBuilder {
     return this.push(event, t);
   }
 
-  attempt(runId: string, stepId: string, opts: At & { attempt?: number; worker?: string } = {}): this {
-    const { attempt = 1, worker = 'w1' } = opts;
+  attempt(
+    runId: string,
+    stepId: string,
+    opts: At & { attempt?: number; worker?: string; pid?: number } = {},
+  ): this {
+    const { attempt = 1, worker = 'w1', pid } = opts;
     return this.push(
-      { type: 'attempt', cell: this.cell, runId, stepId, worker, attempt },
+      {
+        type: 'attempt',
+        cell: this.cell,
+        runId,
+        stepId,
+        worker,
+        attempt,
+        ...(pid === undefined ? {} : { pid }),
+      },
       this.tick(opts.at),
     );
   }
@@ -97,8 +109,11 @@ export class HistoryBuilder {
   }
 
   /** A fault's start; `killed` names the workers whose steps in flight died with it (kills, failpoints). */
-  faultStart(faultId: string, opts: At & { fault?: string; target?: string; killed?: string[] } = {}): this {
-    const { fault = 'worker-kill', target = 'worker-1', killed } = opts;
+  faultStart(
+    faultId: string,
+    opts: At & { fault?: string; target?: string; killed?: string[]; pids?: number[] } = {},
+  ): this {
+    const { fault = 'worker-kill', target = 'worker-1', killed, pids } = opts;
     const event = {
       type: 'fault-start',
       cell: this.cell,
@@ -106,6 +121,7 @@ export class HistoryBuilder {
       fault,
       target,
       ...(killed ? { killed } : {}),
+      ...(pids ? { pids } : {}),
     } as const;
     return this.push(event, this.tick(opts.at));
   }

@@ -129,6 +129,25 @@ describe('throughput windows', () => {
     });
   });
 
+  it('measures a pool child kill by the step that child had open, not by its siblings', async () => {
+    const h = new HistoryBuilder();
+    // One worker, two pool children: pid 11 runs r1's step, pid 12 runs r2's.
+    h.submit('r1', { at: 0 }).attempt('r1', 'ingest', { at: 10, worker: 'w1', pid: 11 });
+    h.submit('r2', { at: 20 }).attempt('r2', 'ingest', { at: 30, worker: 'w1', pid: 12 });
+    h.faultStart('c1', { at: 1000, fault: 'child-kill', target: 'w1', killed: ['w1'], pids: [11] });
+    // The sibling finishes right after: not the killed work coming back.
+    h.stepDone('r2', 'ingest', { at: 1010, worker: 'w1' });
+    h.attempt('r1', 'ingest', { at: 2990, worker: 'w1', pid: 13 });
+    h.stepDone('r1', 'ingest', { at: 3000, worker: 'w1' });
+    const [fault] = await faultsOf(h);
+    expect(fault).toMatchObject({
+      kind: 'child-kill',
+      affectedRuns: 1,
+      stepsInFlight: 1,
+      timeToFirstProgressMs: 3000 - 1000,
+    });
+  });
+
   it('leaves recovery undecided when the killed worker had nothing open', async () => {
     const h = new HistoryBuilder();
     h.submit('r1', { at: 0 }).attempt('r1', 'ingest', { at: 10, worker: 'w2' });

@@ -142,12 +142,17 @@ class ChaosFailpoints:
         cell: str,
         worker_id: str,
         crash: Callable[[], None] | None = None,
+        worker_pid: Callable[[], int] = os.getpid,
     ) -> None:
-        """`crash` is how to die: SIGKILL of this very process unless a test replaces it."""
+        """`crash` is how to die: SIGKILL of this very process unless a test replaces it, or a
+        worker whose kill takes its whole process group. `worker_pid` is the pid the
+        fault-start names: this process's, or the worker's main process's when a step runs
+        in a pool child (the pid the supervisor sees exit)."""
         self._history = history
         self._cell = cell
         self._worker_id = worker_id
         self._crash = crash or _kill_self
+        self._worker_pid = worker_pid
         self._lock = threading.Lock()
         # A spec this worker slot already fired (before a restart) stays quiet.
         self._live = [
@@ -191,7 +196,7 @@ class ChaosFailpoints:
             {
                 "type": "fault-start",
                 "cell": self._cell,
-                "faultId": f"{planned}:{self._worker_id}:{os.getpid()}",
+                "faultId": f"{planned}:{self._worker_id}:{self._worker_pid()}",
                 "fault": "failpoint",
                 "target": self._worker_id,
                 "params": params,
@@ -209,5 +214,8 @@ def arm_chaos_failpoints(
     cell: str,
     worker_id: str,
     crash: Callable[[], None] | None = None,
+    worker_pid: Callable[[], int] = os.getpid,
 ) -> FailpointHook:
-    return ChaosFailpoints(specs, history=history, cell=cell, worker_id=worker_id, crash=crash)
+    return ChaosFailpoints(
+        specs, history=history, cell=cell, worker_id=worker_id, crash=crash, worker_pid=worker_pid
+    )

@@ -71,16 +71,31 @@ def load_config_or_exit(path: str | None = None) -> WorkerConfig:
         raise SystemExit(EXIT_BAD_CONFIG) from None
 
 
-def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = None) -> Worker:
+def build_worker(
+    config: WorkerConfig,
+    *,
+    crash: Callable[[], None] | None = None,
+    attempt_pid: bool = False,
+    worker_pid: Callable[[], int] = os.getpid,
+) -> Worker:
     """The shared step runtime with this worker's history, world link and failpoints.
 
-    `crash` replaces the failpoints' SIGKILL (tests only)."""
+    `crash` replaces the failpoints' SIGKILL of this process (tests; a worker whose kill
+    hits its whole process group). Workers whose steps run in pool children pass
+    `attempt_pid` (`attempt` events carry the pid of the process running the step) and
+    `worker_pid` (a failpoint's fault-start names the worker's main process, as worker-exit
+    will)."""
     history = HistoryWriter(config.history_path)
     plan = plan_run(config.scenario)
     world = WorldClient(config.world.host, config.world.port)
     # Each firing is recorded as a fault-start in this worker's history, right before it dies.
     failpoint = arm_chaos_failpoints(
-        config.failpoints, history=history, cell=config.cell, worker_id=config.worker_id, crash=crash
+        config.failpoints,
+        history=history,
+        cell=config.cell,
+        worker_id=config.worker_id,
+        crash=crash,
+        worker_pid=worker_pid,
     )
     tracing = _start_tracing(config)
     runtime = StepRuntime(
@@ -91,6 +106,7 @@ def build_worker(config: WorkerConfig, *, crash: Callable[[], None] | None = Non
         history=history,
         idempotent_effects=config.idempotent_effects,
         failpoint=failpoint,
+        attempt_pid=attempt_pid,
         tracer=None if tracing is None else tracing.attempts,
     )
     return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime, tracing=tracing)

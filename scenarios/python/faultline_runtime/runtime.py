@@ -9,6 +9,7 @@ it from plain threads. Safe to share between threads.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -150,12 +151,15 @@ class StepRuntime:
         idempotent_effects: bool,
         failpoint: FailpointHook = _no_failpoint,
         sleep: Sleep = time.sleep,
+        attempt_pid: bool = False,
         tracer: AttemptTracer | None = None,
     ) -> None:
         """`idempotent_effects`: effects carry the key `{run_id}:{step_id}`, so the world
         applies each at most once. `failpoint` is called at each named point; chaos arms
-        it to SIGKILL the process there. `sleep` is replaced by tests only. `tracer` puts
-        each attempt in a span of the run's trace (faultline_runtime.tracing)."""
+        it to SIGKILL the process there. `attempt_pid`: `attempt` events name the process
+        that runs the step (`pid`), for workers whose steps run in pool children, so a
+        fault can tell which child has a step in flight. `tracer` puts each attempt in a
+        span of the run's trace (faultline_runtime.tracing). `sleep` is replaced by tests only."""
         self.cell = cell
         self.worker_id = worker_id
         self.plan = plan
@@ -164,6 +168,7 @@ class StepRuntime:
         self._idempotent_effects = idempotent_effects
         self._failpoint = failpoint
         self._sleep = sleep
+        self._attempt_pid = attempt_pid
         self._tracer: AttemptTracer = tracer if tracer is not None else _NoTracer()
         self._in_flight = 0
         self._idle = threading.Condition()
@@ -179,7 +184,13 @@ class StepRuntime:
         """Approval steps, first half: ask the world's human; the decision arrives as a signal."""
         with self._tracked(), self._tracer.span("approval", call.run_id, call.step_id, call.attempt):
             self._history.append(
-                {"type": "attempt", "cell": self.cell, "worker": self.worker_id, **_pick(call)}
+                {
+                    "type": "attempt",
+                    "cell": self.cell,
+                    "worker": self.worker_id,
+                    **_pick(call),
+                    **self._pid(),
+                }
             )
             self._world.request_approval({"cell": self.cell, "runId": call.run_id, "stepId": call.step_id})
 
@@ -219,7 +230,14 @@ class StepRuntime:
             {"resumedFromMs": from_ms, "workMs": work_ms} if checkpointed else {"workMs": work_ms}
         )
         self._history.append(
-            {"type": "attempt", "cell": self.cell, "worker": self.worker_id, **_pick(call), **extra}
+            {
+                "type": "attempt",
+                "cell": self.cell,
+                "worker": self.worker_id,
+                **_pick(call),
+                **extra,
+                **self._pid(),
+            }
         )
         try:
             self._do_work(step, call, work_ms, from_ms)
@@ -276,6 +294,9 @@ class StepRuntime:
             ),
             self._sleep,
         )
+
+    def _pid(self) -> dict[str, object]:
+        return {"pid": os.getpid()} if self._attempt_pid else {}
 
     def _instance(self, step_id: str) -> StepInstance:
         found = self.plan.by_id.get(step_id)

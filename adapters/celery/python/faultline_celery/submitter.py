@@ -1,0 +1,249 @@
+"""The submitter: a Celery producer, as a Python application is one. The driver (in the
+harness) starts one per cell and feeds it runs; it publishes each run's canvas with Celery's
+own `apply_async`, so what reaches Redis is exactly what an application would send, and
+watches the result backend for each run's outcome. It is not a worker: it reaches Redis
+directly (as the harness does), and chaos never targets it.
+
+    python -m faultline_celery.submitter CONFIG.json
+
+CONFIG.json: `{"cell", "scenario", "knobs", "redis": {"host", "port"}}`. Lines in (stdin):
+`{"op": "submit", "id", "runId"}`, `{"op": "signal", "id", "runId", "stepId", "approved"}`.
+Lines out (stdout): `{"op": "ready"}` once it can publish; `{"op": "ack", "id"}` once a
+submission or a signal was published, `{"op": "error", "id", "reason"}` when it could not
+be; `{"op": "done", "runId", "status": "completed" | "failed", "output"}` once the result
+backend says so. End of file on stdin: exit.
+
+Outcomes come from the result backend: the run's last task's result (SUCCESS: completed)
+and the failure its errback records (keys.failure_id: failed, after the saga). Both arrive
+by pub/sub (the backend publishes every state it stores on the key's own channel), with a
+read of every open run's keys each FALLBACK_READ_S as a fallback, for what a dropped
+subscription missed (a Redis restart).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from celery import Celery, states
+
+from faultline_celery.app import make_app
+from faultline_celery.canvas import Node, Task, compile_plan, final_task
+from faultline_celery.keys import decisions_key, failure_id, key_prefix, queue_name, task_id
+from faultline_celery.knobs import KnobError, parse_knobs
+from faultline_celery.signatures import RunCanvas
+from faultline_runtime.model import parse_scenario
+from faultline_runtime.plan import plan_run
+
+FALLBACK_READ_S = 1.0
+RECONNECT_PAUSE_S = 0.2
+
+
+@dataclass(frozen=True)
+class Watched:
+    run_id: str
+    status: str
+    """What a SUCCESS under this key means for the run: completed or failed."""
+
+
+class Output:
+    """stdout, one JSON line at a time from any thread."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, message: Mapping[str, object]) -> None:
+        line = json.dumps(message, separators=(",", ":"), default=str) + "\n"
+        with self._lock:
+            self._stream.write(line)
+            self._stream.flush()
+
+
+class Observer:
+    """Waits for the runs' outcomes in the result backend: pub/sub, plus a fallback read."""
+
+    def __init__(self, app: Celery, final: Task, output: Output) -> None:
+        self._backend: Any = app.backend
+        self._final = final
+        self._output = output
+        self._lock = threading.Lock()
+        self._watched: dict[bytes, Watched] = {}
+        self._new: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._done: set[str] = set()
+
+    def watch(self, run_id: str) -> None:
+        """Before the run is published, so no outcome can come first."""
+        for outcome_task, status in (
+            (task_id(run_id, self._final), "completed"),
+            (failure_id(run_id), "failed"),
+        ):
+            key = self._key(outcome_task)
+            with self._lock:
+                self._watched[key] = Watched(run_id, status)
+            self._new.put(key)
+
+    def _key(self, of_task: str) -> bytes:
+        key = self._backend.get_key_for_task(of_task)
+        return key if isinstance(key, bytes) else str(key).encode()
+
+    def run(self) -> None:
+        pubsub: Any = None
+        next_read = 0.0
+        while True:
+            try:
+                if pubsub is None:
+                    pubsub = self._backend.client.pubsub(ignore_subscribe_messages=True)
+                    with self._lock:
+                        keys = list(self._watched)
+                    # Everything watched so far: a new connection has no subscriptions.
+                    self._drain_new()
+                    if keys:
+                        pubsub.subscribe(*keys)
+                    next_read = 0.0
+                fresh = self._drain_new()
+                if fresh:
+                    pubsub.subscribe(*fresh)
+                if pubsub.subscribed:
+                    message = pubsub.get_message(timeout=0.1)
+                    if message is not None and message.get("type") == "message":
+                        self._outcome(message["channel"], message["data"])
+                else:
+                    time.sleep(0.05)
+                if time.monotonic() >= next_read:
+                    self._read_all()
+                    next_read = time.monotonic() + FALLBACK_READ_S
+            except Exception:
+                # Redis restarting or unreachable: start over with a fresh subscription.
+                with contextlib.suppress(Exception):
+                    if pubsub is not None:
+                        pubsub.close()
+                pubsub = None
+                time.sleep(RECONNECT_PAUSE_S)
+
+    def _drain_new(self) -> list[bytes]:
+        fresh: list[bytes] = []
+        while True:
+            try:
+                fresh.append(self._new.get_nowait())
+            except queue.Empty:
+                return fresh
+
+    def _read_all(self) -> None:
+        with self._lock:
+            keys = list(self._watched)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for key, data in zip(chunk, self._backend.client.mget(chunk), strict=True):
+                if data is not None:
+                    self._outcome(key, data)
+
+    def _outcome(self, key: bytes | str, data: bytes | str) -> None:
+        key = key if isinstance(key, bytes) else key.encode()
+        with self._lock:
+            watched = self._watched.get(key)
+        if watched is None:
+            return
+        meta = self._backend.decode_result(data)
+        if meta.get("status") != states.SUCCESS:
+            return  # progress, a retry, a failure its errback will announce
+        with self._lock:
+            if watched.run_id in self._done:
+                return
+            self._done.add(watched.run_id)
+            for other in [k for k, w in self._watched.items() if w.run_id == watched.run_id]:
+                del self._watched[other]
+        self._output.send(
+            {"op": "done", "runId": watched.run_id, "status": watched.status, "output": meta.get("result")}
+        )
+
+
+class Submitter:
+    def __init__(self, app: Celery, cell: str, root: Node, observer: Observer, output: Output) -> None:
+        self._app = app
+        self._cell = cell
+        self._root = root
+        self._observer = observer
+        self._output = output
+
+    def handle(self, message: Mapping[str, Any]) -> None:
+        request = message.get("id")
+        try:
+            if message.get("op") == "submit":
+                run_id = str(message["runId"])
+                self._observer.watch(run_id)
+                RunCanvas(self._app, run_id).signature(self._root).apply_async()
+            elif message.get("op") == "signal":
+                self._signal(str(message["runId"]), str(message["stepId"]), message.get("approved") is True)
+            else:
+                raise ValueError(f"unknown op {message.get('op')!r}")
+        except Exception as error:
+            self._output.send({"op": "error", "id": request, "reason": f"{type(error).__name__}: {error}"})
+            return
+        self._output.send({"op": "ack", "id": request})
+
+    def _signal(self, run_id: str, step_id: str, approved: bool) -> None:
+        """The human's decision, where the waiting approval task re-checks for it (the
+        first decision stands)."""
+        client: Any = self._app.backend.client
+        client.hsetnx(
+            decisions_key(self._cell), f"{run_id}:{step_id}", "approved" if approved else "rejected"
+        )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m faultline_celery.submitter CONFIG.json", file=sys.stderr)
+        return 2
+    with open(argv[0], encoding="utf-8") as file:
+        config = json.load(file)
+    try:
+        knobs = parse_knobs(config["knobs"])
+    except KnobError as error:
+        print(f"submitter: {error}", file=sys.stderr)
+        return 2
+    plan = plan_run(parse_scenario(config["scenario"]))
+    cell = str(config["cell"])
+    app = make_app(cell, str(config["redis"]["host"]), int(config["redis"]["port"]), knobs)
+    output = Output(sys.stdout)
+    observer = Observer(app, final_task(plan), output)
+    app.backend.client.ping()
+    threading.Thread(target=observer.run, name="faultline-outcomes", daemon=True).start()
+    submitter = Submitter(app, cell, compile_plan(plan), observer, output)
+    output.send({"op": "ready"})
+    for line in sys.stdin:
+        if line.strip():
+            submitter.handle(json.loads(line))
+    with contextlib.suppress(Exception):
+        held = broker_state(app, cell)
+        print(f"submitter: at the end the broker holds {held}", file=sys.stderr)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def broker_state(app: Celery, cell: str) -> dict[str, object]:
+    """What kombu's Redis transport still holds for the cell: for the log, when runs were lost."""
+    client: Any = app.backend.client
+    prefix = key_prefix(cell)
+    unacked = client.hgetall(f"{prefix}unacked")
+    held = []
+    for raw in unacked.values():
+        message = json.loads(raw)[0]
+        held.append(message.get("headers", {}).get("id"))
+    return {
+        "queued": client.llen(f"{prefix}{queue_name(cell)}"),
+        "unacked": held,
+        "unacked_mutex": client.get(f"{prefix}unacked_mutex") is not None,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
