@@ -49,7 +49,7 @@ const adapter: AdapterDefinition<TemporalKnobs> = {
     // Activity slots are the concurrency; workflow-task slots stay Temporal's, in both.
     knobs: (concurrency) => ({ maxConcurrentActivityTaskExecutions: concurrency }),
     // A workflow costs the server several round trips: fewer runs than BullMQ's make seconds of load.
-    defaultRuns: 2_000,
+    defaultRuns: 1_000,
   },
 };
 

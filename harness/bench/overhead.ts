@@ -19,21 +19,27 @@ import {
   FLOOR_RATIO,
   type MachineFacts,
   measurement,
+  medianMeasurement,
+  pairedRatio,
   TARGET_RATIO,
-  withRatio,
 } from './report.js';
+
+/** Pairs per adapter at most: each pair starts fresh services twice. */
+const MAX_REPEAT = 15;
 
 /** The bench's numbers, in range (a bench of 0 runs would wait forever for its first completion). */
 const BenchOptionsSchema = z
   .object({
     runs: z.number().int().min(2).max(MAX_RUNS).optional(),
     concurrency: z.number().int().min(1).max(MAX_CONCURRENCY),
+    repeat: z.number().int().min(1).max(MAX_REPEAT),
   })
   .strict();
 
 export function benchOptions(input: {
   runs: number | undefined;
   concurrency: number;
+  repeat: number;
 }): z.infer<typeof BenchOptionsSchema> {
   const parsed = BenchOptionsSchema.safeParse(input, REPORT_INPUT);
   if (!parsed.success)
@@ -80,6 +86,8 @@ export interface OverheadOptions {
   /** Runs of every measurement; each adapter's own default when absent. */
   runs?: number;
   concurrency: number;
+  /** Pairs (bare, then Faultline) per adapter; the figures are their medians. */
+  repeat: number;
   /** Also measure the cell with its workers behind Toxiproxy links (how experiments run by default). */
   links: boolean;
   outDir: string;
@@ -92,7 +100,8 @@ export interface OverheadOptions {
  * least 95% (never less than 90%) of the throughput of a bare script of the same library,
  * with the same concurrency, on the same services (each measurement on fresh servers of
  * the same kind and settings, so none inherits another's data). One adapter after the
- * other, the bare script first.
+ * other, in pairs: the bare script, then Faultline, `repeat` times; on a shared machine
+ * whose load drifts, the median pair says more than any one measurement.
  */
 export async function overheadBench(options: OverheadOptions): Promise<BenchReport> {
   const { concurrency, outDir, log } = options;
@@ -118,40 +127,37 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
       );
     const direct = cell(false);
     const dir = join(outDir, adapter.name);
-
-    log(`${adapter.name}: bare library, ${runs} no-op runs at concurrency ${concurrency}…`);
-    const provider = createServicesProvider('local');
-    let bare: BenchMeasurement;
-    try {
-      const services = await provider.start(adapter.services, {
-        dir: join(dir, 'bare', 'services'),
-        persistence: direct.backendPersistence,
-      });
-      const result = await runBare({
-        ...bench.bare,
-        runs,
-        concurrency,
-        knobs,
-        services,
-        name: `bench-${adapter.name}-${process.pid}`,
-        dir: join(dir, 'bare'),
-        timeoutMs: DRAIN_MS,
-      });
-      bare = measurement(result.completed, result.seconds);
-    } finally {
-      await provider.stop();
-    }
-
-    log(`${adapter.name}: Faultline, workers direct…`);
-    const faultline = withRatio(await faultlineMeasurement(direct, join(dir, 'faultline')), bare);
-    const entry: AdapterBenchResult = { adapter: adapter.name, runs, concurrency, knobs, bare, faultline };
-    if (options.links) {
-      log(`${adapter.name}: Faultline, workers through Toxiproxy links…`);
-      entry.throughLinks = withRatio(
-        await faultlineMeasurement(cell(true), join(dir, 'through-links')),
-        bare,
+    const samples: AdapterBenchResult['samples'] = {
+      bare: [],
+      faultline: [],
+      ...(options.links ? { throughLinks: [] } : {}),
+    };
+    for (let pair = 1; pair <= options.repeat; pair++) {
+      // One folder per pair when there are several; the single pair's stays where it always was.
+      const pairDir = options.repeat === 1 ? dir : join(dir, `pair-${pair}`);
+      const of = options.repeat === 1 ? '' : ` (pair ${pair} of ${options.repeat})`;
+      log(`${adapter.name}: bare library, ${runs} no-op runs at concurrency ${concurrency}${of}…`);
+      samples.bare.push(
+        await bareMeasurement(adapter, bench, { runs, concurrency, knobs, dir: pairDir, direct }),
       );
+      log(`${adapter.name}: Faultline, workers direct${of}…`);
+      samples.faultline.push(await faultlineMeasurement(direct, join(pairDir, 'faultline')));
+      if (samples.throughLinks) {
+        log(`${adapter.name}: Faultline, workers through Toxiproxy links${of}…`);
+        samples.throughLinks.push(await faultlineMeasurement(cell(true), join(pairDir, 'through-links')));
+      }
     }
+    const entry: AdapterBenchResult = {
+      adapter: adapter.name,
+      runs,
+      concurrency,
+      knobs,
+      repeats: options.repeat,
+      bare: medianMeasurement(samples.bare),
+      faultline: pairedRatio(samples.faultline, samples.bare),
+      ...(samples.throughLinks ? { throughLinks: pairedRatio(samples.throughLinks, samples.bare) } : {}),
+      samples,
+    };
     results.push(entry);
   }
   return {
@@ -163,6 +169,40 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
     target: { ratio: TARGET_RATIO, floor: FLOOR_RATIO },
     adapters: results,
   };
+}
+
+/** The bare script once, on fresh services of the kind and settings the Faultline cell gets. */
+async function bareMeasurement(
+  adapter: AnyAdapter,
+  bench: AdapterBench,
+  m: {
+    runs: number;
+    concurrency: number;
+    knobs: Record<string, unknown>;
+    dir: string;
+    direct: ReturnType<typeof parseExperiment>;
+  },
+): Promise<BenchMeasurement> {
+  const provider = createServicesProvider('local');
+  try {
+    const services = await provider.start(adapter.services, {
+      dir: join(m.dir, 'bare', 'services'),
+      persistence: m.direct.backendPersistence,
+    });
+    const result = await runBare({
+      ...bench.bare,
+      runs: m.runs,
+      concurrency: m.concurrency,
+      knobs: m.knobs,
+      services,
+      name: `bench-${adapter.name}-${process.pid}`,
+      dir: join(m.dir, 'bare'),
+      timeoutMs: DRAIN_MS,
+    });
+    return measurement(result.completed, result.seconds);
+  } finally {
+    await provider.stop();
+  }
 }
 
 /** Every run of a slow machine gets done: a measurement never stops at a timeout it did not need. */

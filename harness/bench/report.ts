@@ -3,8 +3,11 @@
  * the markdown table it prints. Pure: the measuring is in overhead.ts.
  */
 
-/** bench.json's version: raised when a field changes meaning or goes away. */
-export const BENCH_SCHEMA_VERSION = 1;
+/**
+ * bench.json's version: raised when a field changes meaning or goes away. 2: `bare` and
+ * `faultline` are the medians of `repeats` alternating pairs, `ratio` the median pair's.
+ */
+export const BENCH_SCHEMA_VERSION = 2;
 
 /** DESIGN.md's budget: Faultline reaches this share of the bare script's throughput … */
 export const TARGET_RATIO = 0.95;
@@ -20,8 +23,14 @@ export interface BenchMeasurement {
 
 /** A Faultline measurement and its share of the bare script's throughput. */
 export interface FaultlineMeasurement extends BenchMeasurement {
-  /** runsPerSec / the bare script's runsPerSec; null when the bare script measured nothing. */
+  /**
+   * runsPerSec / the bare script's runsPerSec of the same pair, the median over the pairs
+   * (each pair measured back to back, so a shared machine's load drifts less within one);
+   * null when a bare script measured nothing.
+   */
   ratio: number | null;
+  /** The lowest and highest pair's ratio. */
+  ratioRange: [number, number] | null;
 }
 
 export interface AdapterBenchResult {
@@ -31,11 +40,16 @@ export interface AdapterBenchResult {
   concurrency: number;
   /** The knobs both the bare worker and the Faultline cell ran with, defaults filled in. */
   knobs: Record<string, unknown>;
+  /** Pairs measured (bare, then Faultline, one pair after the other): the figures are their medians. */
+  repeats: number;
+  /** The bare script: the median of its measurements by runs/s. */
   bare: BenchMeasurement;
   /** The Faultline cell with its workers connected straight to the services, as the bare script is. */
   faultline: FaultlineMeasurement;
   /** The same cell with its workers behind Toxiproxy links (how experiments run by default); absent with --links off. */
   throughLinks?: FaultlineMeasurement;
+  /** Every measurement, in the order taken: pair i is bare[i] and faultline[i] (and throughLinks[i]). */
+  samples: { bare: BenchMeasurement[]; faultline: BenchMeasurement[]; throughLinks?: BenchMeasurement[] };
 }
 
 export interface MachineFacts {
@@ -69,8 +83,34 @@ export function ratio(faultline: BenchMeasurement, bare: BenchMeasurement): numb
   return bare.runsPerSec > 0 ? faultline.runsPerSec / bare.runsPerSec : null;
 }
 
-export function withRatio(faultline: BenchMeasurement, bare: BenchMeasurement): FaultlineMeasurement {
-  return { ...faultline, ratio: ratio(faultline, bare) };
+/** The middle value (the mean of the two middle ones for an even count); null for none. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The median measurement by runs/s (the lower middle one for an even count: a real measurement). */
+export function medianMeasurement(samples: readonly BenchMeasurement[]): BenchMeasurement {
+  const sorted = [...samples].sort((a, b) => a.runsPerSec - b.runsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? measurement(0, 0);
+}
+
+/** Faultline's pairs against the bare script's: the median measurement and the median pair's ratio. */
+export function pairedRatio(
+  faultline: readonly BenchMeasurement[],
+  bare: readonly BenchMeasurement[],
+): FaultlineMeasurement {
+  const ratios = faultline.flatMap((f, i) => {
+    const r = bare[i] ? ratio(f, bare[i]) : null;
+    return r === null ? [] : [r];
+  });
+  return {
+    ...medianMeasurement(faultline),
+    ratio: ratios.length === faultline.length ? median(ratios) : null,
+    ratioRange: ratios.length > 0 ? [Math.min(...ratios), Math.max(...ratios)] : null,
+  };
 }
 
 /** How a ratio stands against the budget: at the target, above the floor, or below it. */
@@ -91,19 +131,31 @@ export function benchMarkdown(report: BenchReport): string {
     '| --- | --- | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const a of report.adapters) {
-    const row = (what: string, m: BenchMeasurement, share: number | null | undefined) =>
+    const row = (what: string, m: BenchMeasurement, share: FaultlineMeasurement | undefined) =>
       `| ${a.adapter} | ${what} | ${m.completed}/${a.runs} | ${a.concurrency} | ${m.runsPerSec.toFixed(0)} | ${
-        share === undefined ? '' : share === null ? '–' : share.toFixed(2)
-      } | ${share === undefined ? '' : standing(share)} |`;
+        share === undefined ? '' : shareText(share)
+      } | ${share === undefined ? '' : standing(share.ratio)} |`;
     lines.push(row('bare library', a.bare, undefined));
-    lines.push(row('Faultline, workers direct', a.faultline, a.faultline.ratio));
+    lines.push(row('Faultline, workers direct', a.faultline, a.faultline));
     if (a.throughLinks)
-      lines.push(row('Faultline, workers through Toxiproxy', a.throughLinks, a.throughLinks.ratio));
+      lines.push(row('Faultline, workers through Toxiproxy', a.throughLinks, a.throughLinks));
   }
+  const repeats = Math.max(...report.adapters.map((a) => a.repeats), 1);
   lines.push(
     '',
     `Budget: Faultline, workers direct, at ${TARGET_RATIO} of the bare library's throughput or more (never below ${FLOOR_RATIO}). ` +
-      'runs/s = completed runs / (last completion − first submit).',
+      'runs/s = completed runs / (last completion − first submit).' +
+      (repeats > 1
+        ? ` Each figure is the median of ${repeats} pairs (bare, then Faultline, back to back); vs bare is the median pair's ratio, the range in brackets.`
+        : ''),
   );
   return lines.join('\n');
+}
+
+function shareText(share: FaultlineMeasurement): string {
+  if (share.ratio === null) return '–';
+  const range = share.ratioRange;
+  return range && range[0] !== range[1]
+    ? `${share.ratio.toFixed(2)} (${range[0].toFixed(2)}–${range[1].toFixed(2)})`
+    : share.ratio.toFixed(2);
 }
