@@ -2,7 +2,6 @@ import { now } from '../../core/clock.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { WorkerParts } from './context.js';
 import { keys, stepJobOptions } from './keys.js';
-import { tickBatch } from './tick-batch.js';
 
 /**
  * A run is complete when its sinks are: every other step precedes one. Only steps a
@@ -17,20 +16,17 @@ export function fanInBookkeeping(plan: RunPlan): { sinks: string[]; recorded: Se
 
 /**
  * After a step finished: its place in the saga log (when the scenario rolls back), the
- * fan-in bookkeeping a join needs, the run's completion when it was a sink, and the jobs
- * of every dependent now ready. A worker killed before it enqueues the next steps leaves
- * its job unfinished; the job re-runs and does it then (ZADD NX, SADD and job ids make
- * that idempotent), and the driver keeps the first announcement of a run.
+ * fan-in bookkeeping a join needs, whether the run is complete when it was a sink, and the
+ * jobs of every dependent now ready. A worker killed before it enqueues the next steps
+ * leaves its job unfinished; the job re-runs and does it then (ZADD NX, SADD and job ids
+ * make that idempotent), and the driver keeps the first announcement of a run.
  */
-export function createAdvance({ cell, plan, knobs, connection, jobConnection, queue }: WorkerParts) {
+export function createAdvance({ cell, plan, knobs, connection, queue }: WorkerParts) {
   const bookkeeping = fanInBookkeeping(plan);
   const sagas = plan.rollsBackOnFailure;
   const compensable = new Set(plan.compensableSteps);
-  // A run's announcement goes out on the Worker's connection ahead of its job's completion,
-  // which Redis then runs after it (context.ts): no round trip of its own to wait for, as a
-  // bare processor has none. Runs completing together share one RPUSH.
-  const announce = tickBatch((runIds: string[]) => jobConnection.rpush(keys.completions(cell), ...runIds));
-  return async (runId: string, stepId: string): Promise<void> => {
+  /** Resolves true when this step completes the run: its job's return value announces it (keys.ts). */
+  return async (runId: string, stepId: string): Promise<boolean> => {
     const done = keys.done(cell, runId);
     // Before its dependents exist: whichever of them fails, this effect is in the log.
     if (sagas && compensable.has(stepId)) {
@@ -38,12 +34,11 @@ export function createAdvance({ cell, plan, knobs, connection, jobConnection, qu
     }
     if (bookkeeping.recorded.has(stepId)) await connection.sadd(done, stepId);
     if (bookkeeping.sinks.includes(stepId)) {
-      const allSinks =
+      // A sink has no dependents: the run is complete once every sink is.
+      return (
         bookkeeping.sinks.length === 1 ||
-        (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1);
-      // An error reply (none is expected of an RPUSH) loses the announcement: the checker
-      // reports the run as lost, which is what the driver saw. A dropped connection resends.
-      if (allSinks) announce(runId).catch(() => {});
+        (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1)
+      );
     }
     const ready: string[] = [];
     for (const next of plan.dependents.get(stepId) ?? []) {
@@ -60,5 +55,6 @@ export function createAdvance({ cell, plan, knobs, connection, jobConnection, qu
         })),
       );
     }
+    return false;
   };
 }

@@ -7,7 +7,14 @@ import type { StartWorker } from '../types.js';
 import { createAdvance } from './advance.js';
 import { createApproval, type StepJob } from './approval.js';
 import type { WorkerParts } from './context.js';
-import { COMPENSATE_JOB, PREFIX, queueName, type StepJobData } from './keys.js';
+import {
+  COMPENSATE_JOB,
+  PREFIX,
+  QUEUE_STREAMS,
+  queueName,
+  type StepJobData,
+  type StepJobResult,
+} from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 import { createSaga } from './saga.js';
 
@@ -54,10 +61,9 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   if (!endpoint) throw new Error('bullmq worker started without a "broker" endpoint');
   // BullMQ requires maxRetriesPerRequest: null on worker connections.
   const connection = new Redis({ ...redisClientOptions(endpoint), maxRetriesPerRequest: null });
-  // The adapter's own bookkeeping (completions, fan-in sets, the saga log) on a connection of
-  // its own that sends the commands of one tick in one write: a run's completion costs no
-  // write of its own next to BullMQ's (a loopback write is most of a job's cost). BullMQ's
-  // connection is left as BullMQ has it, as the bare script's is.
+  // The adapter's own bookkeeping (fan-in sets, the saga log) on a connection of its own that
+  // sends the commands of one tick in one write. BullMQ's connection is left as BullMQ has
+  // it, as the bare script's is.
   const bookkeeping = new Redis({
     ...redisClientOptions(endpoint),
     maxRetriesPerRequest: null,
@@ -66,33 +72,34 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   // BullMQ's own OpenTelemetry: a consumer span per job, a child of the span that added it,
   // active while the step runs; the next steps' jobs are added inside it.
   const telemetry = traces ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
-  const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX, ...telemetry });
+  const queue = new Queue<StepJobData>(queueName(cell), {
+    connection,
+    prefix: PREFIX,
+    streams: QUEUE_STREAMS,
+    ...telemetry,
+  });
   // Refused connections during network and backend faults are expected; ioredis retries.
   connection.on('error', () => {});
   bookkeeping.on('error', () => {});
   queue.on('error', () => {});
 
-  const parts: WorkerParts = {
-    cell,
-    plan,
-    knobs,
-    runtime,
-    connection: bookkeeping,
-    jobConnection: connection,
-    queue,
-  };
+  const parts: WorkerParts = { cell, plan, knobs, runtime, connection: bookkeeping, queue };
   const advance = createAdvance(parts);
   const awaitApproval = createApproval(parts);
   const execute = createExecute(parts);
   const saga = createSaga(parts);
 
-  const processor = async (job: StepJob, token?: string): Promise<void> => {
-    if (job.name === COMPENSATE_JOB) return saga.compensate(job);
+  const processor = async (job: StepJob, token?: string): Promise<StepJobResult | undefined> => {
+    if (job.name === COMPENSATE_JOB) {
+      await saga.compensate(job);
+      return undefined;
+    }
     const { runId, stepId } = job.data;
     try {
       if (plan.byId.get(stepId)?.spec.kind === 'approval') await awaitApproval(job, token!);
       else await execute(job);
-      await advance(runId, stepId);
+      // The run's end rides on the job's own completion (its event): no command of its own.
+      return (await advance(runId, stepId)) ? { completedRun: runId } : undefined;
     } catch (error) {
       // The saga (RunPlan.rollsBackOnFailure): a run that fails for good gets one compensation job.
       if (plan.rollsBackOnFailure && failsForGood(job, error))
