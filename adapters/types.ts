@@ -106,8 +106,11 @@ export interface AdapterDefinition<Knobs = Record<string, unknown>> {
   knobs: z.ZodType<Knobs>;
   /** How long work held by a dead worker stays unclaimed at most, and the knobs that decide it. */
   recovery(knobs: Knobs): RecoveryFacts;
-  /** Once per experiment, before any cell (e.g. bundle workflow code once). */
-  prepare?(runDir: string): Promise<unknown>;
+  /**
+   * Once per experiment, before any cell (e.g. bundle workflow code once). `traced`: the
+   * experiment records traces (an untraced one need not carry the instrumentation).
+   */
+  prepare?(runDir: string, options: { traced: boolean }): Promise<unknown>;
   createDriver(ctx: DriverContext<Knobs>): AdapterDriver;
   /**
    * Its yardstick for `faultline bench`: a bare script of the same library, which the

@@ -54,7 +54,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     // Temporal's own OpenTelemetry: each activity a span, a child of the workflow's (its
     // context came in the headers); the workflow's spans leave the sandbox through this
-    // sink. The bundle always holds the workflow interceptors, so the sink always exists.
+    // sink, which a bundle with the workflow interceptors needs registered (traced or not).
     interceptors: traces
       ? {
           activity: [
@@ -65,7 +65,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async ({ config, runtime,
           ],
         }
       : {},
-    sinks: workflowSinks(traces),
+    sinks: prepared.traced ? workflowSinks(traces) : {},
   });
 
   let closing = false;

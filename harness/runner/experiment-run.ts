@@ -97,7 +97,8 @@ export async function runExperiment(
   try {
     if (experiment.approver) env.world.setApprover(experiment.approver);
     const prepared = new Map<string, unknown>();
-    for (const { adapter } of resolved.adapters) prepared.set(adapter.name, await adapter.prepare?.(outDir));
+    for (const { adapter } of resolved.adapters)
+      prepared.set(adapter.name, await adapter.prepare?.(outDir, { traced: experiment.traces }));
     for (const cell of resolved.cells) {
       log(`cell ${cell.id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
       if (cell.drainTimeoutMs > experiment.load.drainTimeoutMs) {
