@@ -11,6 +11,7 @@ import { parseExperiment } from '../config/load-experiment.js';
 import { runExperiment } from '../runner/experiment-run.js';
 import { createServicesProvider } from '../services/index.js';
 import { runBare } from './bare-run.js';
+import { cpuSecondsWithChildren } from './cpu-time.js';
 import {
   type AdapterBenchResult,
   BENCH_SCHEMA_VERSION,
@@ -184,12 +185,14 @@ async function bareMeasurement(
   },
 ): Promise<BenchMeasurement> {
   const provider = createServicesProvider('local');
+  const cpuBefore = cpuSecondsWithChildren();
+  let result: Awaited<ReturnType<typeof runBare>>;
   try {
     const services = await provider.start(adapter.services, {
       dir: join(m.dir, 'bare', 'services'),
       persistence: m.direct.backendPersistence,
     });
-    const result = await runBare({
+    result = await runBare({
       ...bench.bare,
       runs: m.runs,
       concurrency: m.concurrency,
@@ -199,10 +202,16 @@ async function bareMeasurement(
       dir: join(m.dir, 'bare'),
       timeoutMs: DRAIN_MS,
     });
-    return measurement(result.completed, result.seconds);
   } finally {
     await provider.stop();
   }
+  return measurement(result.completed, result.seconds, cpuSince(cpuBefore));
+}
+
+/** CPU seconds since `before` (this process and its reaped children), null where /proc is not. */
+function cpuSince(before: number | null): number | null {
+  const after = cpuSecondsWithChildren();
+  return before === null || after === null ? null : Math.round((after - before) * 100) / 100;
 }
 
 /** Every run of a slow machine gets done: a measurement never stops at a timeout it did not need. */
@@ -212,11 +221,15 @@ async function faultlineMeasurement(
   experiment: ReturnType<typeof parseExperiment>,
   runDir: string,
 ): Promise<BenchMeasurement> {
+  const cpuBefore = cpuSecondsWithChildren();
   const results = await runExperiment(experiment, runDir, () => {});
+  const cpuSeconds = cpuSince(cpuBefore);
   // The steady-state window with no warm-up: every completed run, from the first submit's
   // intended time (= when it was handed over) to the last completion the harness observed.
   const window = results.cells[0]?.throughputWindow;
-  return window ? measurement(window.completed, window.spanMs / 1000) : measurement(0, 0);
+  return window
+    ? measurement(window.completed, window.spanMs / 1000, cpuSeconds)
+    : measurement(0, 0, cpuSeconds);
 }
 
 function machineFacts(loadBefore: number[]): MachineFacts {

@@ -19,6 +19,12 @@ export interface BenchMeasurement {
   completed: number;
   seconds: number;
   runsPerSec: number;
+  /**
+   * CPU seconds the whole measurement used, every process of it (services, workers, the
+   * bare script or the harness), from start-up to stop, analysis included: what it cost the
+   * machine, which the load of others does not change much. Null where /proc is not.
+   */
+  cpuSeconds: number | null;
 }
 
 /** A Faultline measurement and its share of the bare script's throughput. */
@@ -74,8 +80,21 @@ export interface BenchReport {
 }
 
 /** A measurement from what was counted: completions and the seconds they took. */
-export function measurement(completed: number, seconds: number): BenchMeasurement {
-  return { completed, seconds, runsPerSec: seconds > 0 ? completed / seconds : 0 };
+export function measurement(
+  completed: number,
+  seconds: number,
+  cpuSeconds: number | null = null,
+): BenchMeasurement {
+  return { completed, seconds, runsPerSec: seconds > 0 ? completed / seconds : 0, cpuSeconds };
+}
+
+/** CPU milliseconds per completed run, the median over the measurements that have the figure. */
+export function cpuMsPerRun(samples: readonly BenchMeasurement[]): number | null {
+  return median(
+    samples.flatMap((m) =>
+      m.cpuSeconds === null || m.completed === 0 ? [] : [(m.cpuSeconds * 1000) / m.completed],
+    ),
+  );
 }
 
 /** Faultline's throughput as a share of the bare script's. */
@@ -127,24 +146,39 @@ export function benchMarkdown(report: BenchReport): string {
     `\`${report.command}\` — ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, Node ${machine.node}; ` +
       `load average ${machine.loadBefore.join(' ')} before, ${machine.loadAfter.join(' ')} after; ${report.startedAt}`,
     '',
-    '| adapter | measured | runs | concurrency | runs/s | vs bare | budget |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- |',
+    '| adapter | measured | runs | concurrency | runs/s | vs bare | budget | CPU ms/run |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
   ];
   for (const a of report.adapters) {
-    const row = (what: string, m: BenchMeasurement, share: FaultlineMeasurement | undefined) =>
-      `| ${a.adapter} | ${what} | ${m.completed}/${a.runs} | ${a.concurrency} | ${m.runsPerSec.toFixed(0)} | ${
+    const row = (
+      what: string,
+      m: BenchMeasurement,
+      share: FaultlineMeasurement | undefined,
+      samples: readonly BenchMeasurement[],
+    ) => {
+      const cpu = cpuMsPerRun(samples);
+      return `| ${a.adapter} | ${what} | ${m.completed}/${a.runs} | ${a.concurrency} | ${m.runsPerSec.toFixed(0)} | ${
         share === undefined ? '' : shareText(share)
-      } | ${share === undefined ? '' : standing(share.ratio)} |`;
-    lines.push(row('bare library', a.bare, undefined));
-    lines.push(row('Faultline, workers direct', a.faultline, a.faultline));
+      } | ${share === undefined ? '' : standing(share.ratio)} | ${cpu === null ? '–' : cpu.toFixed(2)} |`;
+    };
+    lines.push(row('bare library', a.bare, undefined, a.samples.bare));
+    lines.push(row('Faultline, workers direct', a.faultline, a.faultline, a.samples.faultline));
     if (a.throughLinks)
-      lines.push(row('Faultline, workers through Toxiproxy', a.throughLinks, a.throughLinks));
+      lines.push(
+        row(
+          'Faultline, workers through Toxiproxy',
+          a.throughLinks,
+          a.throughLinks,
+          a.samples.throughLinks ?? [],
+        ),
+      );
   }
   const repeats = Math.max(...report.adapters.map((a) => a.repeats), 1);
   lines.push(
     '',
     `Budget: Faultline, workers direct, at ${TARGET_RATIO} of the bare library's throughput or more (never below ${FLOOR_RATIO}). ` +
-      'runs/s = completed runs / (last completion − first submit).' +
+      'runs/s = completed runs / (last completion − first submit). ' +
+      'CPU ms/run: CPU time of every process of a measurement (services, workers, bare script or harness; start-up, and for Faultline the analysis, included) per completed run, the median over the measurements.' +
       (repeats > 1
         ? ` Each figure is the median of ${repeats} pairs (bare, then Faultline, back to back); vs bare is the median pair's ratio, the range in brackets.`
         : ''),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseCpuTicks } from '../../harness/bench/cpu-time.js';
 import {
   type BenchReport,
   benchMarkdown,
@@ -38,7 +39,8 @@ describe('faultline bench figures', () => {
   });
 
   it('prints the median pair ratio, its range and the standing in the markdown table', () => {
-    const bare = [measurement(1000, 1), measurement(1000, 1), measurement(1000, 1)];
+    // CPU: 2, 3 and 4 s for 1000 runs: 2, 3 and 4 ms per run, median 3.
+    const bare = [measurement(1000, 1, 2), measurement(1000, 1, 3), measurement(1000, 1, 4)];
     const faultline = [measurement(950, 1), measurement(970, 1), measurement(890, 1)];
     const report: BenchReport = {
       schemaVersion: 2,
@@ -72,5 +74,13 @@ describe('faultline bench figures', () => {
       '| bullmq | Faultline, workers direct | 950/1000 | 100 | 950 | 0.95 (0.89–0.97) | meets target |',
     );
     expect(table).toContain('median of 3 pairs');
+  });
+});
+
+describe('CPU time of a measurement', () => {
+  it("adds a process's and its reaped children's user and system ticks, whatever its name holds", () => {
+    // Fields 14-17 (utime 11, stime 22, cutime 33, cstime 44) after a name with a space and a parenthesis.
+    const stat = '4242 (node (a) b) S 1 4242 4242 0 -1 4194304 100 0 0 0 11 22 33 44 20 0 11 0 5 6 7';
+    expect(parseCpuTicks(stat)).toBe(110);
   });
 });
