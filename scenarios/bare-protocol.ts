@@ -6,7 +6,8 @@ import type { ServiceEndpoints } from '../core/services.js';
  * bench hands the two processes of an adapter's bare script, the yardstick Faultline's
  * overhead is measured against. A bare script uses the adapter's library and nothing of
  * Faultline: no step runtime, no history, no world. Any language; this file is the
- * contract, and its helpers are for bare scripts written in TypeScript.
+ * contract, and its helpers are for bare scripts written in TypeScript (Python's are in
+ * scenarios/python/faultline_runtime/bare_protocol.py).
  *
  * The bench starts the `worker` process first and waits for its ready file, then starts
  * the `producer`, which submits `runs` no-op runs as fast as the library takes them,

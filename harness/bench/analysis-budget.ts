@@ -39,24 +39,29 @@ export function* cleanHistory(plan: RunPlan, events: number): Generator<HistoryE
   const cell = 'budget';
   const worker = 'w1';
   let t = 1_700_000_000_000;
+  /** The next event's time: a twentieth of a millisecond after the one before. */
+  const next = () => {
+    t += 0.05;
+    return t;
+  };
   let emitted = 2;
-  yield { type: 'cell-start', cell, t, drainTimeoutMs: 60_000, workers: [worker] };
+  yield { type: 'cell-start', cell, t: next(), drainTimeoutMs: 60_000, workers: [worker] };
   const steps = plan.instances.map(({ id, spec }) => ({ stepId: id, effect: spec.effect !== undefined }));
   const perRun = 2 + steps.reduce((n, step) => n + (step.effect ? 3 : 2), 0);
   // Whole runs while they fit; the last event ends the cell (an unended cell is interrupted, never judged).
   for (let i = 0; emitted + perRun <= events; i++) {
     const runId = `run-${i}`;
-    yield { type: 'submit', cell, runId, t: (t += 0.05), intendedAt: t };
+    const submittedAt = next();
+    yield { type: 'submit', cell, runId, t: submittedAt, intendedAt: submittedAt };
     for (const { stepId, effect } of steps) {
-      yield { type: 'attempt', cell, runId, stepId, worker, attempt: 1, t: (t += 0.05) };
-      if (effect)
-        yield { type: 'effect', cell, runId, stepId, key: null, deduplicated: false, t: (t += 0.05) };
-      yield { type: 'step-done', cell, runId, stepId, worker, attempt: 1, outcome: 'ok', t: (t += 0.05) };
+      yield { type: 'attempt', cell, runId, stepId, worker, attempt: 1, t: next() };
+      if (effect) yield { type: 'effect', cell, runId, stepId, key: null, deduplicated: false, t: next() };
+      yield { type: 'step-done', cell, runId, stepId, worker, attempt: 1, outcome: 'ok', t: next() };
     }
-    yield { type: 'run-done', cell, runId, status: 'completed', t: (t += 0.05) };
+    yield { type: 'run-done', cell, runId, status: 'completed', t: next() };
     emitted += perRun;
   }
-  yield { type: 'cell-end', cell, undone: 0, t: (t += 0.05) };
+  yield { type: 'cell-end', cell, undone: 0, t: next() };
 }
 
 export function measureAnalysis(events = BUDGET_EVENTS): AnalysisBudget {
