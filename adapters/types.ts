@@ -28,6 +28,13 @@ export interface AdapterDriver {
   signal(runId: string, stepId: string, decision: ApprovalDecision): Promise<void>;
   /** Closes connections; leaves the services running (the harness owns them). */
   teardown(): Promise<void>;
+  /**
+   * A rolling deploy finished: every worker runs `scenario` as version `version` now. Only
+   * for drivers whose own side builds a run's shape (Celery's submitter publishes each
+   * run's whole canvas): the application that submits is deployed too, so runs submitted
+   * from now on are the new version's. Drivers that hand over a run id alone need nothing.
+   */
+  deployed?(update: { version: number; scenario: Scenario }): Promise<void>;
 }
 
 export interface RunOutcome {
@@ -138,8 +145,6 @@ export interface AdapterBench {
 
 export type {
   StartWorker,
-  WorkerConfig,
   WorkerContext,
-  WorkerHandle,
 } from '../scenarios/worker-protocol.js';
-export type { AdapterLineage, LinkDeclaration, RecoveryFacts, WorkerCommand, WorkerRoleDeclaration };
+export type { WorkerRoleDeclaration };

@@ -1,10 +1,12 @@
 import { type HistoryEvent, RUN_LEVEL } from '../core/history/events.js';
 import { readEvents } from '../core/history/reader.js';
-import type { CellResult, FaultOccurrenceResult } from '../core/results.js';
+import type { CellLoad, CellResult, FaultOccurrenceResult } from '../core/results.js';
 import type { KnobValue } from '../core/topology.js';
 import type { SpanRecord } from '../core/traces.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { type CheckOptions, createChecker, DEFAULT_CHECK_OPTIONS } from './checker/index.js';
+import { createDeployFold, type PlanVersion } from './metrics/deploy.js';
+import { createFootprintFold } from './metrics/footprint.js';
 import { encodeLatencies, runLatencyHistogram, summarizeHistogram } from './metrics/latency.js';
 import { createRecoveryFold } from './metrics/recovery.js';
 import { createRedoneWorkFold } from './metrics/redone-work.js';
@@ -15,6 +17,7 @@ import {
   steadyStateWindow,
   throughputSeries,
 } from './metrics/throughput.js';
+import { createTimerFold } from './metrics/timers.js';
 import { createTraceabilityFold } from './metrics/traceability.js';
 import { createWorkerUsageFold } from './metrics/worker-usage.js';
 import { createTraceCompletenessFold } from './traces/completeness.js';
@@ -34,10 +37,16 @@ export interface CellMeta {
   fault: string;
   /** Which repeat of the cell (1-based), when the experiment repeats cells. */
   repeat?: number;
+  /** Capacity steps: the cell's own load. */
+  load?: CellLoad;
   knobs: Record<string, unknown>;
   plan: RunPlan;
   /** The adapter's recovery facts: the knobs credited with recovery from a kill. */
   governedBy?: Readonly<Record<string, KnobValue>>;
+  /** The adapter's own services (its topology): the backend its footprint is charged with. */
+  services?: readonly string[];
+  /** Cells with a deploy: every version of the scenario (the first is `plan`'s), with the change that made it. */
+  versions?: readonly PlanVersion[];
   /**
    * Judge failed runs by the saga rule (see CheckOptions). When not given, the plan's
    * own rule decides (RunPlan.rollsBackOnFailure), or else the default passed to
@@ -63,15 +72,20 @@ export function createCellAnalysis(
   cell: CellMeta,
   defaults: CheckOptions = DEFAULT_CHECK_OPTIONS,
 ): CellAnalysis {
+  const versionPlans = cell.versions?.map((v) => v.plan);
   const checker = createChecker(cell.plan, {
     requireCompensationOnFailure:
       cell.requireCompensationOnFailure ??
       (cell.plan.rollsBackOnFailure || defaults.requireCompensationOnFailure),
+    ...(versionPlans ? { versions: versionPlans } : {}),
     ...(cell.plannedRuns === undefined ? {} : { plannedRuns: cell.plannedRuns }),
   });
   const recovery = createRecoveryFold();
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
+  const timers = createTimerFold(cell.plan, versionPlans);
+  const deploy = createDeployFold(cell.versions ?? []);
+  const footprint = createFootprintFold(cell.services);
   const workerUsage = createWorkerUsageFold();
   /** Worker id → role, from cell-start. */
   let roles: Readonly<Record<string, string>> = {};
@@ -85,6 +99,11 @@ export function createCellAnalysis(
       // Events of the whole run (history-start, run-interrupted) tell the checker only.
       if (event.cell === RUN_LEVEL) {
         checker.add(event);
+        return;
+      }
+      if (event.type === 'process-usage' || event.type === 'stack-start') {
+        // Samples of the cell's processes: not part of what the system under test did.
+        footprint.add(event);
         return;
       }
       if (event.type === 'world-stats') {
@@ -104,6 +123,9 @@ export function createCellAnalysis(
       recovery.add(event);
       redoneWork.add(event);
       traceability.add(event);
+      timers.add(event);
+      footprint.add(event);
+      deploy.add(event);
       traces?.add(event);
       checker.add(event);
     },
@@ -114,6 +136,9 @@ export function createCellAnalysis(
       const completions = completionTimes(runs());
       const latencies = runLatencyHistogram(runs());
       const redone = redoneWork.result();
+      const timerResults = timers.result(checker.runs);
+      const footprintResults = footprint.result(check.runs.completed);
+      const deployResults = deploy.result(checker.runs);
       // The time axis starts at the first submit; a cell that submitted nothing falls back to its first event.
       const originAt = firstSubmitAt(runs()) ?? (hasEvents ? startedAt : 0);
       return {
@@ -122,6 +147,7 @@ export function createCellAnalysis(
         adapter: cell.adapter,
         fault: cell.fault,
         ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
+        ...(cell.load === undefined ? {} : { load: cell.load }),
         knobs: cell.knobs,
         // A cell with no events at all has no time span; 0 keeps results.json numeric (its verdict is 'unknown').
         startedAt: hasEvents ? startedAt : 0,
@@ -152,6 +178,9 @@ export function createCellAnalysis(
         workerUsage: workerUsage.result(),
         ...(world ? { world } : {}),
         drainTimeoutMs,
+        ...(timerResults ? { timers: timerResults } : {}),
+        ...(footprintResults ? { footprint: footprintResults } : {}),
+        ...(deployResults ? { deploy: deployResults } : {}),
         ...(check.interrupted ? { interrupted: check.interrupted } : {}),
         ...(cell.spans === undefined ? {} : { traces: traces ? traces.result(cell.spans ?? []) : null }),
       };

@@ -1,4 +1,10 @@
-import type { AnomalyKind, CellResult } from '../core/results.js';
+import type {
+  AnomalyKind,
+  CellResult,
+  FootprintResults,
+  TimerResults,
+  UsageTotals,
+} from '../core/results.js';
 import { encodeLatencies, poolLatencies, summarizeHistogram } from './metrics/latency.js';
 
 /**
@@ -13,9 +19,13 @@ export interface PooledCell extends CellResult {
   cellIds: string[];
 }
 
-/** `scenario/adapter/fault`, the identity repeats share. */
-export const groupKey = (cell: Pick<CellResult, 'scenario' | 'adapter' | 'fault'>) =>
-  `${cell.scenario}/${cell.adapter}/${cell.fault}`;
+/** `scenario/adapter/fault`, the identity repeats share; a capacity step's load is part of it. */
+export const groupKey = (cell: Pick<CellResult, 'scenario' | 'adapter' | 'fault' | 'load'>) =>
+  `${cell.scenario}/${cell.adapter}/${cell.fault}${cell.load ? `@${loadTag(cell.load)}` : ''}`;
+
+/** `w2-r400`: a capacity step's workers and rate, as its cell id ends. */
+export const loadTag = (load: { workers: number; ratePerSec: number }) =>
+  `w${load.workers}-r${load.ratePerSec}`;
 
 /** Every group of repeats in results order, pooled. */
 export function poolRepeats(cells: readonly CellResult[]): PooledCell[] {
@@ -109,5 +119,60 @@ export function poolCells(cells: readonly CellResult[]): PooledCell {
       completeHistories: sum((c) => c.observability.completeHistories),
     },
     drainTimeoutMs: Math.max(...cells.map((c) => c.drainTimeoutMs ?? 0)),
+    ...poolTimers(cells),
+    ...poolFootprint(cells, runs.completed),
+  };
+}
+
+/**
+ * Footprints of repeats: CPU adds up (normalised again by all their completed runs), peaks
+ * are the largest, the stack's start is their mean.
+ */
+function poolFootprint(cells: readonly CellResult[], completed: number): { footprint?: FootprintResults } {
+  const measured = cells.flatMap((c) => (c.footprint ? [c.footprint] : []));
+  if (measured.length === 0) return {};
+  const totals = (parts: UsageTotals[]): UsageTotals => ({
+    cpuMs: parts.reduce((t, p) => t + p.cpuMs, 0),
+    peakRssBytes: Math.max(...parts.map((p) => p.peakRssBytes)),
+    processes: [...new Set(parts.flatMap((p) => p.processes))].sort(),
+  });
+  const backend = totals(measured.map((f) => f.backend));
+  const workers = totals(measured.map((f) => f.workers));
+  const names = [...new Set(measured.flatMap((f) => Object.keys(f.processes)))].sort();
+  const starts = measured.flatMap((f) => (f.stackStartMs === null ? [] : [f.stackStartMs]));
+  return {
+    footprint: {
+      samples: measured.reduce((t, f) => t + f.samples, 0),
+      spanMs: measured.reduce((t, f) => t + f.spanMs, 0),
+      backend,
+      workers,
+      processes: Object.fromEntries(
+        names.map((n) => {
+          const parts = measured.flatMap((f) => (f.processes[n] ? [f.processes[n]!] : []));
+          return [n, { ...totals(parts), role: parts[0]!.role }];
+        }),
+      ),
+      cpuMsPer1000Runs: completed > 0 ? ((backend.cpuMs + workers.cpuMs) / completed) * 1000 : null,
+      stackStartMs: starts.length === 0 ? null : starts.reduce((t, v) => t + v, 0) / starts.length,
+    },
+  };
+}
+
+/** Timer counts add up and their drift distributions merge. */
+function poolTimers(cells: readonly CellResult[]): { timers?: TimerResults } {
+  const measured = cells.flatMap((c) => (c.timers ? [c.timers] : []));
+  if (measured.length === 0) return {};
+  const sum = (read: (t: TimerResults) => number) => measured.reduce((total, t) => total + read(t), 0);
+  const drift = poolLatencies(measured.map((t) => t.driftHistogram));
+  return {
+    timers: {
+      due: sum((t) => t.due),
+      fired: sum((t) => t.fired),
+      lost: sum((t) => t.lost),
+      firedTwice: sum((t) => t.firedTwice),
+      early: sum((t) => t.early),
+      driftMs: summarizeHistogram(drift),
+      driftHistogram: encodeLatencies(drift),
+    },
   };
 }

@@ -11,7 +11,7 @@ export interface NamedFaultContext {
 }
 
 /** A schedule entry as written, before validation fills in its defaults. */
-export interface EntryInput {
+interface EntryInput {
   kind: string;
   at?: number | string;
   duration?: number;

@@ -2,7 +2,7 @@ import type { PlannedFault } from './kind.js';
 import { faultKind } from './registry.js';
 
 /** Time the drain leaves beyond the recovery bound, for the recovered work to finish. */
-export const DRAIN_MARGIN_MS = 15_000;
+const DRAIN_MARGIN_MS = 15_000;
 
 /** Whether an occurrence kills steps in flight, as its kind defines it. */
 export const killsMidStep = (fault: Pick<PlannedFault, 'kind' | 'params'>) =>

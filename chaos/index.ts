@@ -5,19 +5,19 @@
  */
 import { InputError, unknownName } from '../core/errors.js';
 import type { AdapterTopology } from '../core/topology.js';
+import type { Scenario } from '../scenarios/model.js';
 import type { RunPlan } from '../scenarios/plan.js';
 import { NAMED_FAULTS, SCHEDULE_FAULT } from './catalog.js';
-import type { FaultEntry, PlannedFault } from './kind.js';
+import type { FaultEntry, PlannedFault, RecordedVersion, WorkerSettings } from './kind.js';
 import { faultKind } from './registry.js';
 import { namedEntries, parseSchedule, planFaults } from './schedule.js';
 
 export { SCHEDULE_FAULT } from './catalog.js';
-export { DRAIN_MARGIN_MS, drainTimeoutFor, killsMidStep } from './drain.js';
-export type { FaultKind, PlannedFault } from './kind.js';
-export { type CellFaults, Nemesis, type NemesisOptions } from './nemesis.js';
-export type { ChaosCell, ServiceControl, WorkerControl, WorldControl } from './ports.js';
+export { drainTimeoutFor, killsMidStep } from './drain.js';
+export type { PlannedFault, RecordedVersion, WorkerSettings } from './kind.js';
+export { type CellFaults, Nemesis } from './nemesis.js';
+export type { ChaosCell } from './ports.js';
 export { FaultScheduleSchema, faultKinds } from './registry.js';
-export { WORLD_LINK } from './targets.js';
 
 /** What chaos reads of an experiment. */
 export interface ChaosSettings {
@@ -46,11 +46,11 @@ export function faultCatalog(): { name: string; description: string }[] {
   ];
 }
 
-export function faultNames(): string[] {
+function faultNames(): string[] {
   return faultCatalog().map((f) => f.name);
 }
 
-export function checkFaultName(name: string): void {
+function checkFaultName(name: string): void {
   if (!faultNames().includes(name)) throw unknownName('fault', name, faultNames());
 }
 
@@ -72,6 +72,7 @@ export function planCellFaults(
   settings: ChaosSettings,
   plan: RunPlan,
   windowMs: number,
+  scenario?: Scenario,
 ): PlannedFault[] {
   return planFaults(entriesOf(fault, settings), {
     seed: settings.seed,
@@ -80,7 +81,25 @@ export function planCellFaults(
     workers: settings.workers,
     effectStep: plan.effectSteps[0]?.split('#')[0],
     salt: fault,
+    ...(scenario ? { scenario } : {}),
   });
+}
+
+/** Every version of the scenario a cell runs, when its faults change it (a deploy); undefined otherwise. */
+export function scenarioVersionsFor(
+  planned: readonly PlannedFault[],
+  scenario: Scenario,
+): RecordedVersion[] | undefined {
+  for (const fault of planned) {
+    const versions = faultKind(fault.kind).scenarioVersions?.(fault, scenario);
+    if (versions) return versions;
+  }
+  return undefined;
+}
+
+/** What the workers of a cell need in their config from the start, for the cell's faults (a deploy: versions). */
+export function workerSettingsFor(planned: readonly PlannedFault[], scenario: Scenario): WorkerSettings {
+  return Object.assign({}, ...planned.map((f) => faultKind(f.kind).workerSettings?.(f, scenario) ?? {}));
 }
 
 /** Checks every fault against every adapter before anything starts: bad input costs no server start. */

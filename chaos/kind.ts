@@ -2,6 +2,9 @@ import type { z } from 'zod';
 import type { Rng } from '../core/random.js';
 import type { AdapterTopology } from '../core/topology.js';
 import type { FailpointSpec } from '../scenarios/failpoints.js';
+import type { Scenario } from '../scenarios/model.js';
+import type { VersionChange } from '../scenarios/versions.js';
+import type { WorkerConfig } from '../scenarios/worker-protocol.js';
 import type { ChaosCell } from './ports.js';
 
 /**
@@ -26,7 +29,23 @@ export interface FaultKind<Entry extends FaultEntry = FaultEntry> {
   injector(fault: PlannedFault, cell: ChaosCell): Injector;
   /** Kinds that workers trigger themselves: the spec each worker of the cell arms. */
   workerFailpoint?(fault: PlannedFault, markerDir: string): FailpointSpec;
+  /** What the cell's workers need in their config from the start, for an occurrence to come (a deploy: versions). */
+  workerSettings?(fault: PlannedFault, scenario: Scenario): WorkerSettings;
+  /** At most this many occurrences of the kind in one cell's schedule. */
+  maxPerCell?: number;
+  /** Kinds that change the scenario (a deploy): every version the cell will run, as config.json records them. */
+  scenarioVersions?(fault: PlannedFault, scenario: Scenario): RecordedVersion[];
 }
+
+/** One version of a cell's scenario and, after the first, the change that made it. */
+export interface RecordedVersion {
+  version: number;
+  scenario: Scenario;
+  change?: VersionChange;
+}
+
+/** Worker config fields a fault kind may set for the whole cell. */
+export type WorkerSettings = Partial<Pick<WorkerConfig, 'scenarioVersion' | 'scenarioVersions'>>;
 
 /** A validated schedule entry, every default filled in. */
 export interface FaultEntry {
@@ -49,6 +68,8 @@ export interface ScheduleContext {
   effectStep?: string;
   /** Mixed into the seed, so two faults of one experiment do not draw alike. */
   salt: string;
+  /** The cell's scenario: what a deploy changes. */
+  scenario?: Scenario;
 }
 
 export interface CheckContext {

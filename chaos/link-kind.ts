@@ -13,7 +13,7 @@ import { planTimed } from './timing.js';
  * or one the adapter declares) for a while, starting at `at`. The harness's own
  * connections bypass Toxiproxy, so a fault cuts the workers off without blinding the harness.
  */
-export function checkLink(entry: FaultEntry, { topology, proxyWorkers }: CheckContext): string | undefined {
+function checkLink(entry: FaultEntry, { topology, proxyWorkers }: CheckContext): string | undefined {
   if (!proxyWorkers) return 'network faults need proxyWorkers (workers behind Toxiproxy links)';
   const link = resolveLink(entry.target, topology);
   const links = linkNames(topology);
@@ -22,7 +22,7 @@ export function checkLink(entry: FaultEntry, { topology, proxyWorkers }: CheckCo
   return undefined;
 }
 
-export function toxiproxyOf(cell: ChaosCell): HostPort {
+function toxiproxyOf(cell: ChaosCell): HostPort {
   if (!cell.toxiproxy)
     throw new InfrastructureError('network faults need Toxiproxy links, and this cell has none');
   return cell.toxiproxy;

@@ -1,6 +1,8 @@
 import type { HostPort, ServiceName } from '../core/services.js';
 import type { AdapterTopology } from '../core/topology.js';
 import type { WorldFaults } from '../core/world-protocol.js';
+import type { Scenario } from '../scenarios/model.js';
+import type { ScenarioVersion } from '../scenarios/worker-protocol.js';
 
 /**
  * What chaos needs of a live cell, as small interfaces the harness implements: chaos
@@ -17,6 +19,12 @@ export interface WorkerControl {
   signal(ids: readonly string[], signal: NodeJS.Signals): string[];
   /** Steps each running worker has in flight now, by worker id. */
   inFlight(): ReadonlyMap<string, number>;
+  /**
+   * A rolling deploy: each worker in turn is stopped gracefully (SIGTERM: its steps in
+   * flight finish), started again with the new scenario version, and waited for until it
+   * announced itself, before the next. Resolves when every worker runs the new version.
+   */
+  redeploy?(update: { scenarioVersion: number; scenarioVersions: ScenarioVersion[] }): Promise<void>;
   /** A running worker's pool children (its main process's children), with the step each has in flight. */
   poolChildren(id: string): PoolChild[];
   /** Signals one pool child of the worker; false when that pid is not (or no longer) one of them. */
@@ -29,12 +37,12 @@ export interface PoolChild {
   inFlight: { runId: string; stepId: string; attempt: number } | null;
 }
 
-export interface ServiceControl {
+interface ServiceControl {
   /** Crash the service, keep it down `downMs`, start it again on the same port. */
   restart(name: ServiceName, options: { downMs: number }): Promise<void>;
 }
 
-export interface WorldControl {
+interface WorldControl {
   setFaults(faults: Partial<WorldFaults>): void;
 }
 
@@ -42,6 +50,8 @@ export interface ChaosCell {
   cell: string;
   /** The adapter's declared topology: what `orchestrator` and `backend` mean here. */
   topology: AdapterTopology;
+  /** The cell's scenario as its workers started with it (what a deploy changes). */
+  scenario?: Scenario;
   workers: WorkerControl;
   services: ServiceControl;
   world: WorldControl;

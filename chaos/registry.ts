@@ -28,7 +28,7 @@ const KINDS: ReadonlyMap<string, FaultKind> = new Map(
   ),
 );
 
-export function faultKindNames(): string[] {
+function faultKindNames(): string[] {
   return [...KINDS.keys()];
 }
 

@@ -10,7 +10,7 @@ import { FaultEntrySchema, FaultScheduleSchema, faultKind } from './registry.js'
  * compared under the same faults (only the symbolic targets differ, resolved live).
  */
 
-export function namedFaultNames(): string[] {
+function namedFaultNames(): string[] {
   return NAMED_FAULTS.map((f) => f.name);
 }
 
@@ -29,6 +29,12 @@ export function parseSchedule(data: unknown, source = 'faultSchedule'): FaultEnt
 }
 
 export function planFaults(entries: readonly FaultEntry[], ctx: ScheduleContext): PlannedFault[] {
+  for (const kind of new Set(entries.map((e) => e.kind))) {
+    const max = faultKind(kind).maxPerCell;
+    const count = entries.filter((e) => e.kind === kind).length;
+    if (max !== undefined && count > max)
+      throw new InputError(`fault ${ctx.salt}: ${count} ${kind} entries; a cell takes at most ${max}`);
+  }
   const rng = seededRng(deriveSeed('faults', ctx.seed, ctx.salt));
   const planned = entries.map((entry) => ({
     kind: entry.kind,

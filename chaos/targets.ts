@@ -1,8 +1,6 @@
 import type { AdapterTopology } from '../core/topology.js';
 import { WORLD_LINK } from '../scenarios/worker-protocol.js';
 
-export { WORLD_LINK };
-
 /**
  * Symbolic targets of a schedule, resolved against one adapter's declared topology, so one
  * schedule applies to every adapter alike: `orchestrator` is the link to its own backend,

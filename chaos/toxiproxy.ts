@@ -9,14 +9,7 @@
 import { InfrastructureError } from '../core/errors.js';
 import type { HostPort } from '../core/services.js';
 
-export type ToxicType =
-  | 'latency'
-  | 'bandwidth'
-  | 'slow_close'
-  | 'timeout'
-  | 'reset_peer'
-  | 'slicer'
-  | 'limit_data';
+type ToxicType = 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
 
 export interface Toxic {
   type: ToxicType;

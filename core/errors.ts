@@ -60,7 +60,7 @@ export function describeZodErrorBriefly(error: z.ZodError, source: string, schem
 }
 
 /** The schema node at `path` inside `schema`, through defaults, optionals, arrays, records and pipes. */
-export function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): unknown {
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): unknown {
   let node: unknown = schema;
   const rest = [...path];
   for (let guard = 0; guard < 100 && node !== undefined; guard++) {

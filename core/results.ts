@@ -81,6 +81,12 @@ export interface WorkerUsageSummary {
   maxPeakRssKb: number;
 }
 
+/** A cell's own load (a capacity step). */
+export interface CellLoad {
+  ratePerSec: number;
+  workers: number;
+}
+
 export interface CellResult {
   /** `${scenario}/${adapter}/${fault}`, the `cell` of every history event of this cell. */
   id: string;
@@ -89,6 +95,11 @@ export interface CellResult {
   fault: string;
   /** Which repeat of scenario × adapter × fault (1-based), when the experiment repeats cells; reports pool them. */
   repeat?: number;
+  /**
+   * Capacity steps only: the load this cell ran at, its own rather than the experiment's.
+   * Cells of different loads are never pooled as repeats.
+   */
+  load?: CellLoad;
   /** Every adapter knob's value as used. */
   knobs: Record<string, unknown>;
   startedAt: number;
@@ -157,6 +168,12 @@ export interface CellResult {
   world?: { requests: number; cpuUtilisation: number | null };
   /** The drain the cell waited after its load (raised where faults kill mid-step); null when not recorded. */
   drainTimeoutMs: number | null;
+  /** Scenarios with timer steps only: fire-time drift, timers lost or fired twice. */
+  timers?: TimerResults;
+  /** CPU and memory of the backend and the workers, and stack start time; absent when not sampled. */
+  footprint?: FootprintResults;
+  /** Cells with a deploy: what the runs in flight did. */
+  deploy?: DeployResults;
   /**
    * Set when the harness was stopped before this cell ended (a signal: `run-interrupted`;
    * or killed outright: a `cell-start` with no `cell-end`). Its verdict is then UNKNOWN
@@ -197,6 +214,102 @@ export interface Observability {
   completeHistories: number;
 }
 
+/**
+ * Timer steps (a wait the orchestrator keeps): how late they fired and whether faults lost
+ * one or fired one twice. A timer is due once its dependencies finished ok (its run was
+ * submitted, for a first step): its intended fire time is then plus its delay, from the
+ * history alone, whatever the orchestrator believed.
+ */
+export interface TimerResults {
+  /** Timer instances whose intended fire time came (of submitted runs, warm-up included). */
+  due: number;
+  /** Due timers that fired at least once. */
+  fired: number;
+  /** Due timers that never fired, of runs that did not end failed (a failed run may drop its timers). */
+  lost: number;
+  /** Timers that fired more than once (a redelivered countdown, a re-run delayed job). */
+  firedTwice: number;
+  /** Timers whose first firing came before the intended time (or process clocks that far apart). */
+  early: number;
+  /** First firing minus intended fire time, of non-warm-up runs (early ones count as 0). */
+  driftMs: LatencySummary;
+  /** The drift distribution, HdrHistogram's compressed base64 of µs values; null without samples. */
+  driftHistogram: string | null;
+}
+
+/** What one run in flight at a deploy did (exclusive; the harm first). */
+export type DeployOutcome = 'duplicate-effects' | 'stuck' | 'failed' | 'old-path' | 'new-path' | 'mixed';
+
+/**
+ * Version drift: what the runs in flight at a rolling deploy of changed code did. In flight:
+ * submitted before the last worker ran the new version, not done before the first was
+ * stopped. Each is one outcome, from the history alone: effects applied twice (a step's, or a
+ * renamed step's under both names), stuck (no outcome by the end), failed, or completed on
+ * the old version's path, the new one's, or a mix of both.
+ */
+export interface DeployResults {
+  change: { change: string; step: string; newStep?: string };
+  fromVersion: number;
+  toVersion: number;
+  /** From the first worker stopped to the last one ready with the new version, ms. */
+  durationMs: number | null;
+  inFlight: number;
+  outcomes: Record<DeployOutcome, number>;
+  /** Runs a worker said its code could not continue (Temporal: non-determinism errors). */
+  versionConflicts: number;
+  /** A few runs of each outcome but the paths, for evidence. */
+  examples: Partial<Record<DeployOutcome, string[]>>;
+}
+
+/** CPU and memory of a group of processes over a cell. */
+export interface UsageTotals {
+  /** CPU time used during the cell (user + system, descendants included), ms. */
+  cpuMs: number;
+  /** The largest resident memory the group held at once (sum over its processes at one sample), bytes. */
+  peakRssBytes: number;
+  /** The process names in the group. */
+  processes: string[];
+}
+
+/**
+ * The seed's "operational footprint", measured: what the backend servers and the workers
+ * cost while the cell ran (sampled from /proc about once a second), normalised by the work
+ * done, and how long the stack took to come up. The world, the links and the harness are
+ * listed per process too, never charged to the adapter.
+ */
+export interface FootprintResults {
+  /** Samples taken and the span between the first and the last. */
+  samples: number;
+  spanMs: number;
+  /** The adapter's own services (its topology's `services`). */
+  backend: UsageTotals;
+  workers: UsageTotals;
+  /**
+   * Every sampled process name (services, workers, world, harness, helpers) with its role.
+   * Only `backend` and `workers` are the adapter's: the world, the links, the harness and the
+   * helpers doing the harness's side of the work out of process are listed, never charged.
+   */
+  processes: Record<string, UsageTotals & { role: string }>;
+  /** Backend plus workers CPU per 1,000 completed runs, ms; null without a completed run. */
+  cpuMsPer1000Runs: number | null;
+  /**
+   * Services up (the slowest of the adapter's, from spawn to answering) plus the driver's
+   * setup, the workers' start, and the first run's acceptance: ms until the stack took work.
+   * Null when a part was not timed (services someone else started).
+   */
+  stackStartMs: number | null;
+  /**
+   * The machine's CPU busy share over the cell (all its cores, whatever ran on them), 0..1:
+   * near 1, the cell measured a saturated machine. Null when not sampled.
+   */
+  machineBusy?: number | null;
+  /**
+   * The busiest harness-side process's CPU over the cell (the harness itself, or a helper
+   * such as Celery's submitter), in cores (1 = a full core): near 1, the harness's side may be the limit.
+   */
+  harnessCores?: number | null;
+}
+
 /** Trace completeness of one cell, from the span files and the history. */
 export interface TraceCompleteness {
   /** Runs with a final state (completed or failed). */
@@ -220,7 +333,7 @@ export interface TraceCompleteness {
 }
 
 /** How lost runs were lost; the three add up to `runs.lost`. */
-export interface LostBy {
+interface LostBy {
   /** Submitted, and no outcome by the end of the drain. */
   noOutcome: number;
   /** Reported completed, but an effect the plan promised was never applied. */

@@ -47,6 +47,13 @@ export interface ServicesProvider {
   canRestart(name: ServiceName): boolean;
   /** Stops everything it started. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * The local processes of the services it started, by name: what the footprint samples.
+   * Absent for providers whose servers are not local processes (external, containers).
+   */
+  processes?(): Readonly<Record<ServiceName, number>>;
+  /** Milliseconds from spawn to answering, per service it started, of the latest (re)start. */
+  readonly startupMs?: Readonly<Partial<Record<ServiceName, number>>>;
 }
 
 /** An endpoint's option, or an error naming the service and the option. */

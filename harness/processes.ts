@@ -164,7 +164,7 @@ export function signalProcess(pid: number, group: boolean, signal: NodeJS.Signal
 }
 
 /** Synchronous SIGKILL to every child still running: for exit paths that cannot wait. */
-export function killAllManaged(): void {
+function killAllManaged(): void {
   for (const p of alive) signalProcess(p.pid, p.group, 'SIGKILL');
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { InfrastructureError } from '../core/errors.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-export const TOOLS_DIR = join(REPO_ROOT, '.tools');
+const TOOLS_DIR = join(REPO_ROOT, '.tools');
 
 const SETUP_HINT = 'run `npm run setup`';
 

@@ -2,7 +2,8 @@ import { type MetricName, metric } from '../analysis/metrics/catalog.js';
 import type { CellResult } from '../core/results.js';
 import { DASH, fmtMs, fmtNum, governedBy, metricText, verdictText } from './format.js';
 
-type CellRow = [label: string, value: (cell: CellResult) => string];
+/** A label, how a cell fills it, and whether the row is left out when no cell has a figure for it. */
+type CellRow = [label: string, value: (cell: CellResult) => string, optional?: boolean];
 
 /** One catalog metric: its label, its value formatted by its unit. */
 const row = (name: MetricName): CellRow => {
@@ -11,9 +12,9 @@ const row = (name: MetricName): CellRow => {
 };
 
 /** Several catalog metrics in one row, `a / b / c`, each formatted by its unit. */
-const rowOf = (label: string, names: MetricName[]): CellRow => {
+const rowOf = (label: string, names: MetricName[], optional = false): CellRow => {
   const metrics = names.map(metric);
-  return [label, (c) => metrics.map((m) => metricText(m, c)).join(' / ')];
+  return [label, (c) => metrics.map((m) => metricText(m, c)).join(' / '), optional];
 };
 
 /** Rows of the side-by-side table: a label and how a cell fills it. */
@@ -29,6 +30,26 @@ export const CELL_ROWS: CellRow[] = [
   rowOf('latency p50 / p95 / p99', ['latency.p50', 'latency.p95', 'latency.p99']),
   row('latency.max'),
   row('throughput'),
+  rowOf('timers due / lost / fired twice', ['timers.due', 'timers.lost', 'timers.firedTwice'], true),
+  rowOf('timer drift p50 / p99 / max', ['timers.drift.p50', 'timers.drift.p99', 'timers.drift.max'], true),
+  rowOf(
+    'deploy: in flight / old path / new path / mixed',
+    ['deploy.inFlight', 'deploy.oldPath', 'deploy.newPath', 'deploy.mixed'],
+    true,
+  ),
+  rowOf(
+    'deploy: failed / stuck / effects twice / version conflicts',
+    ['deploy.failed', 'deploy.stuck', 'deploy.duplicates', 'deploy.versionConflicts'],
+    true,
+  ),
+  rowOf('CPU per 1,000 runs (backend + workers)', ['footprint.cpuPer1000Runs'], true),
+  rowOf('CPU during the cell: backend / workers', ['footprint.backendCpu', 'footprint.workersCpu'], true),
+  rowOf(
+    'peak memory during the cell: backend / workers (MB)',
+    ['footprint.backendPeakRss', 'footprint.workersPeakRss'],
+    true,
+  ),
+  rowOf('stack start (services, setup, workers, first run)', ['stackStart'], true),
   row('faultOccurrences'),
   row('recovery.max'),
   row('throughputRecovery.max'),
@@ -41,6 +62,7 @@ export const CELL_ROWS: CellRow[] = [
   ],
   ['recovery governed by', (c) => governedBy(c).join(', ') || DASH],
   [
+    // Over each worker process's whole life (worker-usage), start-up apart; the rows above are the cell's span.
     'worker CPU: serving / start-up',
     (c) =>
       c.workerUsage
@@ -52,3 +74,16 @@ export const CELL_ROWS: CellRow[] = [
     (c) => (c.workerUsage ? `${fmtNum(c.workerUsage.maxPeakRssKb / 1024)} MiB` : DASH),
   ],
 ];
+
+/** The rows for these cells: an optional row only when some cell has a figure for it. */
+export function cellRowsFor(cells: readonly CellResult[]): CellRow[] {
+  return CELL_ROWS.filter(
+    ([, value, optional]) =>
+      !optional ||
+      cells.some((c) =>
+        value(c)
+          .split(' / ')
+          .some((v) => v !== DASH),
+      ),
+  );
+}

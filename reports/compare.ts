@@ -20,7 +20,7 @@ export interface ComparedMetric {
 }
 
 /** The metrics a catalog marks compared, in catalog order. */
-export function comparedMetrics(catalog: MetricCatalog = METRICS): ComparedMetric[] {
+function comparedMetrics(catalog: MetricCatalog = METRICS): ComparedMetric[] {
   return catalog.metrics.flatMap((m): ComparedMetric[] => {
     if (!m.compared || m.better === 'neither') return [];
     return [{ metric: m.name, worse: m.better === 'lower' ? 'higher' : 'lower', unit: m.unit }];
@@ -36,9 +36,9 @@ export interface Tolerance {
   absolute?: Partial<Record<string, number>>;
 }
 
-export type MetricStatus = 'regression' | 'improvement' | 'unchanged' | 'unknown';
+type MetricStatus = 'regression' | 'improvement' | 'unchanged' | 'unknown';
 
-export interface MetricDelta {
+interface MetricDelta {
   metric: string;
   /** The metric's unit (from the catalog), for formatting. */
   unit: MetricUnit;
@@ -51,7 +51,7 @@ export interface MetricDelta {
   status: MetricStatus;
 }
 
-export interface CellComparison {
+interface CellComparison {
   cell: string;
   verdict: { baseline: Verdict; current: Verdict; regressed: boolean };
   metrics: MetricDelta[];

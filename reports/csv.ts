@@ -187,10 +187,6 @@ export async function collectRunRows(
   return [...runs.values()];
 }
 
-export function runsCsv(rows: readonly RunRow[]): string {
-  return toCsv(RUN_COLUMNS, rows as unknown as Row[]);
-}
-
 /** Streams history.jsonl into runs.csv; returns the number of runs written. */
 export async function writeRunsCsv(historyPath: string, outPath: string): Promise<number> {
   return writeRunRowsCsv(await collectRunRows(readEvents(historyPath)), outPath);

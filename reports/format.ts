@@ -54,13 +54,6 @@ export function knobText(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
-/** `name=value, …` in key order. */
-export function knobsText(knobs: Record<string, unknown>): string {
-  return Object.entries(knobs)
-    .map(([k, v]) => `${k}=${knobText(v)}`)
-    .join(', ');
-}
-
 /** Unique values in first-seen order. */
 export function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];

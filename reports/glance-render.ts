@@ -10,7 +10,7 @@ const HOW_TO_READ =
   'the figure, its 95% interval, how it compares with the best adapter of the row, and the cells it rests on.';
 
 /** The section a group id (`scenario/adapter/fault`) is shown in: `scenario × fault`. */
-export const sectionTitle = (groupId: string) => {
+const sectionTitle = (groupId: string) => {
   const [scenario = '', , fault = ''] = groupId.split('/');
   return `${scenario} × ${fault}`;
 };

@@ -1,3 +1,4 @@
+import { evaluateGates } from '../analysis/gates/index.js';
 import { decodeLatencies } from '../analysis/metrics/latency.js';
 import { type PooledCell, poolRepeats } from '../analysis/pool.js';
 import { binomialInterval, rateDifferenceInterval } from '../analysis/stats/binomial.js';
@@ -10,9 +11,10 @@ import {
 } from '../analysis/stats/bootstrap.js';
 import type { Interval } from '../analysis/stats/interval.js';
 import { supportsPercentile } from '../analysis/stats/interval.js';
-import type { Results } from '../core/results.js';
+import { meanTInterval } from '../analysis/stats/t-interval.js';
+import type { CellResult, Results } from '../core/results.js';
 import type { Scenario } from '../scenarios/model.js';
-import { fmtMs, fmtNum, unique } from './format.js';
+import { fmtMs, fmtNum, plural, unique } from './format.js';
 
 /**
  * The answer at a glance: the rows of the comparison architects make between
@@ -37,10 +39,17 @@ export interface GlanceEntry {
   /** How it compares with the best adapter of the row, when the difference is decidable. */
   comparison?: string;
   /** For comparisons: the rate or value, and its sample. */
-  value?: { successes?: number; n?: number; latencies?: [number, number][]; x?: number };
+  value?: {
+    successes?: number;
+    n?: number;
+    latencies?: [number, number][];
+    x?: number;
+    /** The percentile (0–100) of `latencies` the figure and comparisons use; 50 unless said. */
+    percentile?: number;
+  };
 }
 
-export interface GlanceRow {
+interface GlanceRow {
   id: string;
   /** The seed's criterion, e.g. "Durability". */
   criterion: string;
@@ -101,6 +110,10 @@ interface Context {
   /** Adapter → its declared family and language (config.json), when declared. */
   languages: Map<string, { family?: string; language?: string }>;
   allCells: Cells;
+  /** This adapter's cells before repeats were pooled: figures measured once per repeat get their interval from them. */
+  repeats: CellResult[];
+  /** A capacity sweep's SLO (config.json's `capacity.slo`), when the run was one. */
+  capacitySlo: string[] | undefined;
 }
 
 const ids = (cells: Cells) => cells.map((c) => c.id);
@@ -172,6 +185,30 @@ const ROWS: RowDefinition[] = [
       const lost = long.reduce((t, c) => t + c.runs.lost, 0);
       const n = long.reduce((t, c) => t + c.runs.submitted, 0);
       return rateEntry(lost, n, 'runs', ids(long), 'no scenario with a long step met a kill');
+    },
+  },
+  {
+    id: 'version-drift',
+    criterion: 'Version drift',
+    measure: 'runs in flight at a deploy of changed code that failed, got stuck or applied effects twice',
+    better: 'lower',
+    entry(cells) {
+      const deployed = cells.filter((c) => (c.deploy?.inFlight ?? 0) > 0);
+      const total = (read: (d: NonNullable<PooledCell['deploy']>) => number) =>
+        deployed.reduce((t, c) => t + read(c.deploy!), 0);
+      const harmed = (d: NonNullable<PooledCell['deploy']>) =>
+        d.outcomes.failed + d.outcomes.stuck + d.outcomes['duplicate-effects'];
+      const bad = total(harmed);
+      const n = total((d) => d.inFlight);
+      const evidence = ids(bad > 0 ? deployed.filter((c) => harmed(c.deploy!) > 0) : deployed);
+      const entry = rateEntry(bad, n, 'runs in flight', evidence, 'no deploy met runs in flight');
+      if (entry.status === 'not-measured') return entry;
+      const paths = `old path ${total((d) => d.outcomes['old-path'])}, new path ${total((d) => d.outcomes['new-path'])}`;
+      const conflicts = total((d) => d.versionConflicts);
+      return {
+        ...entry,
+        figure: `${entry.figure}; ${paths}${conflicts > 0 ? `, ${conflicts} with version conflicts` : ''}`,
+      };
     },
   },
   {
@@ -262,9 +299,82 @@ const ROWS: RowDefinition[] = [
   {
     id: 'scheduling',
     criterion: 'Scheduling',
-    measure: 'timer fire-time drift',
+    measure: 'timer fire-time drift; timers lost or fired twice',
     better: 'lower',
-    entry: () => NOT_MEASURED('no timer step ran'),
+    entry(cells, { adapter }) {
+      const timed = cells.filter((c) => (c.timers?.due ?? 0) > 0);
+      if (timed.length === 0) return NOT_MEASURED('no timer step ran');
+      const total = (read: (t: NonNullable<PooledCell['timers']>) => number) =>
+        timed.reduce((t, c) => t + read(c.timers!), 0);
+      const due = total((t) => t.due);
+      const lost = total((t) => t.lost);
+      const twice = total((t) => t.firedTwice);
+      const drift = decodeLatencies(timed.map((c) => c.timers!.driftHistogram));
+      const n = drift.reduce((t, [, c]) => t + c, 0);
+      const tally = `${lost} lost, ${twice} fired twice of ${due} timers`;
+      const bad = timed.filter((c) => c.timers!.lost + c.timers!.firedTwice > 0);
+      const status: GlanceStatus = lost + twice > 0 ? 'fail' : 'unknown';
+      if (n === 0)
+        return {
+          status,
+          figure: `no timer fired; ${tally}`,
+          interval: null,
+          intervalText: '',
+          evidence: ids(timed),
+        };
+      // The p99 where the sample supports it: drift is a tail problem.
+      const p = supportsPercentile(n, 99) ? 99 : 50;
+      const x = quantileOf(drift, p);
+      const interval = quantileInterval(weighted(drift), p, ['drift', adapter]);
+      const p99 = supportsPercentile(n, 99) ? fmtMs(x) : `n too small (${n})`;
+      return {
+        status,
+        figure: `p50 ${fmtMs(quantileOf(drift, 50))}, p99 ${p99} late; ${tally}`,
+        interval,
+        intervalText: interval ? `p${p} 95% CI ${fmtMs(interval.low)}–${fmtMs(interval.high)}` : '',
+        evidence: ids(bad.length > 0 ? bad : timed),
+        value: { latencies: drift, x, percentile: p },
+      };
+    },
+  },
+  {
+    id: 'capacity',
+    criterion: 'Scaling',
+    measure: 'highest arrival rate that held the SLO, by worker count',
+    better: 'higher',
+    entry(cells, { repeats, capacitySlo }) {
+      const steps = repeats.filter((c) => c.load !== undefined);
+      if (steps.length === 0 || !capacitySlo)
+        return NOT_MEASURED('no capacity sweep ran (faultline capacity)');
+      const byWorkers = new Map<number, { held: number[]; broke: number[] }>();
+      for (const step of steps) {
+        const entry = byWorkers.get(step.load!.workers) ?? { held: [], broke: [] };
+        (holdsSlo(step, capacitySlo) ? entry.held : entry.broke).push(step.load!.ratePerSec);
+        byWorkers.set(step.load!.workers, entry);
+      }
+      const knees = [...byWorkers]
+        .sort((a, b) => a[0] - b[0])
+        .map(([workers, { held, broke }]) => {
+          const max = held.length === 0 ? null : Math.max(...held);
+          const above = broke.filter((r) => max === null || r > max);
+          return { workers, max, broke: above.length === 0 ? null : Math.min(...above) };
+        });
+      const rate = (r: number | null) => (r === null ? 'none' : `${fmtNum(r)}/s`);
+      const best = Math.max(0, ...knees.map((k) => k.max ?? 0));
+      return {
+        status: 'unknown',
+        figure: knees
+          .map(
+            (k) =>
+              `${plural(k.workers, 'worker')}: ${rate(k.max)}${k.broke === null ? '' : ` (broke at ${rate(k.broke)})`}`,
+          )
+          .join('; '),
+        interval: null,
+        intervalText: `SLO ${capacitySlo.join(', ')}; the knee lies between a rate that held and the next that broke`,
+        evidence: ids(cells.filter((c) => c.load !== undefined)),
+        value: { x: best },
+      };
+    },
   },
   {
     id: 'language',
@@ -309,11 +419,71 @@ const ROWS: RowDefinition[] = [
   {
     id: 'footprint',
     criterion: 'Operational footprint',
-    measure: 'CPU and memory per 1,000 runs',
+    measure: 'CPU per 1,000 runs (backend + workers); peak memory; stack start',
     better: 'lower',
-    entry: () => NOT_MEASURED('footprint was not sampled'),
+    entry(cells, { repeats }) {
+      const sampled = cells.filter((c) => c.footprint !== undefined);
+      const completed = sampled.reduce((t, c) => t + c.runs.completed, 0);
+      if (sampled.length === 0) return NOT_MEASURED('footprint was not sampled');
+      if (completed === 0) return NOT_MEASURED('no run completed');
+      const cpu = (c: CellResult) => c.footprint!.backend.cpuMs + c.footprint!.workers.cpuMs;
+      const x = (sampled.reduce((t, c) => t + cpu(c), 0) / completed) * 1000;
+      const sum = (read: (c: CellResult) => number) => sampled.reduce((t, c) => t + read(c), 0);
+      const perRun = (ms: number) => fmtNum(ms / completed);
+      const peak = (read: (c: CellResult) => number) => Math.max(...sampled.map(read));
+      const starts = sampled.flatMap((c) =>
+        c.footprint!.stackStartMs === null ? [] : [c.footprint!.stackStartMs],
+      );
+      const stack =
+        starts.length === 0
+          ? ''
+          : `; stack start ${fmtMs(starts.reduce((t, v) => t + v, 0) / starts.length)}`;
+      // One figure per repeat (each repeat runs the whole matrix): a t interval over them.
+      const byRepeat = new Map<number, { cpu: number; completed: number }>();
+      for (const c of repeats) {
+        if (!c.footprint) continue;
+        const r = byRepeat.get(c.repeat ?? 1) ?? { cpu: 0, completed: 0 };
+        r.cpu += cpu(c);
+        r.completed += c.runs.completed;
+        byRepeat.set(c.repeat ?? 1, r);
+      }
+      const perRepeat = [...byRepeat.values()]
+        .filter((r) => r.completed > 0)
+        .map((r) => (r.cpu / r.completed) * 1000);
+      const interval = meanTInterval(perRepeat);
+      return {
+        status: 'unknown',
+        figure:
+          `${fmtNum(x / 1000)} CPU-s per 1,000 runs (backend ${perRun(sum((c) => c.footprint!.backend.cpuMs))}, ` +
+          `workers ${perRun(sum((c) => c.footprint!.workers.cpuMs))}); peak memory backend ` +
+          `${fmtBytes(peak((c) => c.footprint!.backend.peakRssBytes))}, workers ${fmtBytes(peak((c) => c.footprint!.workers.peakRssBytes))}${stack}`,
+        interval,
+        intervalText: interval
+          ? `95% CI ${fmtNum(interval.low / 1000)}–${fmtNum(interval.high / 1000)} CPU-s over ${perRepeat.length} repeats`
+          : 'one sample: repeat (--repeat N) for an interval',
+        evidence: ids(sampled),
+        value: { x },
+      };
+    },
   },
 ];
+
+/** Whether a cell met every gate of an SLO (a capacity step held). */
+function holdsSlo(cell: CellResult, slo: readonly string[]): boolean {
+  const one: Results = {
+    schemaVersion: 2,
+    tool: { name: 'faultline', version: '', node: '' },
+    createdAt: '',
+    config: {},
+    cells: [cell],
+  };
+  return evaluateGates(slo, one).every((g) => g.status === 'PASS');
+}
+
+/** 236 MB: resident memory in megabytes (10^6 bytes). */
+function fmtBytes(bytes: number): string {
+  return `${fmtNum(bytes / 1e6)} MB`;
+}
 
 function hasLongStep(scenario: Scenario | undefined): boolean {
   return (scenario?.steps ?? []).some((s) => s.heartbeat !== undefined || s.checkpoint !== undefined);
@@ -357,12 +527,12 @@ function compare(row: GlanceRow, adapters: string[]): void {
     let diff: Interval | null = null;
     if (v.n && b.n) diff = rateDifferenceInterval(v.successes!, v.n, b.successes!, b.n);
     else if (v.latencies && b.latencies)
-      diff = quantileDifferenceInterval(weighted(v.latencies), weighted(b.latencies), 50, [
-        'diff',
-        row.id,
-        adapter,
-        best,
-      ]);
+      diff = quantileDifferenceInterval(
+        weighted(v.latencies),
+        weighted(b.latencies),
+        Math.min(v.percentile ?? 50, b.percentile ?? 50),
+        ['diff', row.id, adapter, best],
+      );
     if (diff === null) continue;
     const significant = diff.low > 0 || diff.high < 0;
     entry.comparison = significant
@@ -387,7 +557,14 @@ export function buildGlance(results: Results): Glance {
     const entries: Record<string, GlanceEntry> = {};
     for (const adapter of adapters) {
       const cells = pooled.filter((c) => c.adapter === adapter);
-      entries[adapter] = def.entry(cells, { adapter, scenarios, languages, allCells: pooled });
+      entries[adapter] = def.entry(cells, {
+        adapter,
+        scenarios,
+        languages,
+        allCells: pooled,
+        repeats: results.cells.filter((c) => c.adapter === adapter),
+        capacitySlo: (results.config.capacity as { slo?: string[] } | undefined)?.slo,
+      });
     }
     const row: GlanceRow = {
       id: def.id,
@@ -417,6 +594,12 @@ function sentence(adapter: string, rows: GlanceRow[]): string {
   const retry = get('retry-amplification');
   if (retry.status !== 'not-measured')
     parts.push(`had a retry amplification of ${retry.figure.replace(/ \(.*\)$/, '')}`);
+  const drift = get('version-drift');
+  if (drift.status !== 'not-measured')
+    parts.push(`left ${drift.figure.replace(/ \(.*$/, '')} failed, stuck or doubled at a deploy`);
+  const timers = get('scheduling');
+  if (timers.status !== 'not-measured' && timers.value?.x !== undefined)
+    parts.push(`fired timers ${fmtMs(timers.value.x)} late at p${timers.value.percentile ?? 50}`);
   const latency = get('latency');
   if (latency.status !== 'not-measured') parts.push(`ran fault-free at ${latency.figure}`);
   if (parts.length === 0) return `${adapter}: nothing was measured.`;

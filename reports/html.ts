@@ -1,7 +1,7 @@
 import type { GateResult } from '../analysis/gates/evaluate.js';
 import { metric } from '../analysis/metrics/catalog.js';
 import type { CellResult, Results } from '../core/results.js';
-import { CELL_ROWS } from './cell-rows.js';
+import { cellRowsFor } from './cell-rows.js';
 import type { RunRow } from './csv.js';
 import {
   adaptersOf,
@@ -199,7 +199,7 @@ function recoveryChart(title: string, cells: CellResult[], color: (a: string) =>
 
 function summaryTable(cells: CellResult[]): string {
   const head = `<tr><th></th>${cells.map((c) => `<th>${esc(c.adapter)}</th>`).join('')}</tr>`;
-  const rows = CELL_ROWS.map(([label, value]) => {
+  const rows = cellRowsFor(cells).map(([label, value]) => {
     const tds = cells.map((c) => {
       const text = value(c);
       return label === 'verdict'

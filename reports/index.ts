@@ -23,22 +23,18 @@ import {
 
 export { appendStepSummary, renderCiSummary } from './ci-summary.js';
 export {
-  type Comparison,
   compareResults,
   comparisonExitCode,
   renderComparisonMarkdown,
-  type Tolerance,
 } from './compare.js';
-export { collectRunRows, faultsCsv, runsCsv, summaryCsv, writeRunRowsCsv, writeRunsCsv } from './csv.js';
+export { collectRunRows, summaryCsv } from './csv.js';
 export { renderHtml } from './html.js';
 export { renderJunit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
-export { narrate } from './narrative.js';
+
 export {
   evaluateReadiness,
-  renderReadinessJson,
   renderReadinessMarkdown,
-  resolveReadinessOptions,
 } from './readiness.js';
 
 /** The files writeReports writes into the run folder. */
@@ -152,4 +148,4 @@ export function approvalScenarios(results: Results): string[] {
   return definitions.filter((s) => s.steps.some((step) => step.kind === 'approval')).map((s) => s.name);
 }
 
-export { type AggregateSource, aggregateResults } from './aggregate.js';
+export { aggregateResults } from './aggregate.js';

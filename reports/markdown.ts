@@ -1,6 +1,6 @@
 import type { GateResult } from '../analysis/gates/evaluate.js';
 import type { Results } from '../core/results.js';
-import { CELL_ROWS } from './cell-rows.js';
+import { cellRowsFor } from './cell-rows.js';
 import {
   configText,
   DASH,
@@ -37,7 +37,10 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
   ];
   for (const group of groupCells(results)) {
     out.push(`## ${mdCell(group.scenario)} × ${mdCell(group.fault)}`, '');
-    const rows = CELL_ROWS.map(([label, value]) => [label, ...group.cells.map((c) => mdCell(value(c)))]);
+    const rows = cellRowsFor(group.cells).map(([label, value]) => [
+      label,
+      ...group.cells.map((c) => mdCell(value(c))),
+    ]);
     out.push(mdTable(['', ...group.cells.map((c) => `**${mdCell(c.adapter)}**`)], rows), '');
     out.push('What happened:', '');
     for (const cell of group.cells)

@@ -63,7 +63,7 @@ const result = (
 });
 
 /** A cell "has" a fault when it is its cell's fault or one of its recorded occurrences. */
-export function hasFault(cell: CellResult, fault: string): boolean {
+function hasFault(cell: CellResult, fault: string): boolean {
   return cell.fault === fault || cell.faults.some((f) => f.kind === fault);
 }
 
@@ -74,7 +74,7 @@ function decide(failed: boolean, unknown: boolean): ReadinessStatus {
   return failed ? 'FAIL' : unknown ? 'UNKNOWN' : 'PASS';
 }
 
-export function durability({ cells, settings }: CriterionInput): CriterionResult {
+function durability({ cells, settings }: CriterionInput): CriterionResult {
   const title = `no lost run under ${settings.durabilityFaults.join(' and ')}`;
   const evidence: string[] = [];
   let failed = false;
@@ -95,7 +95,7 @@ export function durability({ cells, settings }: CriterionInput): CriterionResult
   return result('durability', title, decide(failed, unknown), evidence);
 }
 
-export function duplicates({ cells, settings }: CriterionInput): CriterionResult {
+function duplicates({ cells, settings }: CriterionInput): CriterionResult {
   const title = `at most ${settings.maxDuplicates} duplicate effects per cell`;
   const judged = cells.filter(ran);
   const evidence = judged.map(
@@ -108,7 +108,7 @@ export function duplicates({ cells, settings }: CriterionInput): CriterionResult
   return result('duplicates', title, decide(failed, unknown), evidence);
 }
 
-export function recovery({ cells, settings }: CriterionInput): CriterionResult {
+function recovery({ cells, settings }: CriterionInput): CriterionResult {
   const { stat, sloMs } = settings.recovery;
   const title = `recovery ${stat} (fault end → first progress) < ${fmtMs(sloMs)}`;
   const evidence: string[] = [];
@@ -145,7 +145,7 @@ export function recovery({ cells, settings }: CriterionInput): CriterionResult {
  * scenario's own `slo`, else its critical path (ideal fault-free duration) plus what
  * orchestration may add — so a 3 s training step is not failed against a 2 s objective.
  */
-export function latencyObjective(
+function latencyObjective(
   settings: CriteriaSettings['latency'],
   definition: Scenario | undefined,
   approvalDelayMs: number,
@@ -160,12 +160,7 @@ export function latencyObjective(
   };
 }
 
-export function latency({
-  cells,
-  settings,
-  definition,
-  approvalDelayMs = 50,
-}: CriterionInput): CriterionResult {
+function latency({ cells, settings, definition, approvalDelayMs = 50 }: CriterionInput): CriterionResult {
   const { stat } = settings.latency;
   const objective = latencyObjective(settings.latency, definition, approvalDelayMs);
   if (objective === null)
@@ -197,7 +192,7 @@ export function latency({
   );
 }
 
-export function compensation({ cells }: CriterionInput): CriterionResult {
+function compensation({ cells }: CriterionInput): CriterionResult {
   const evidence: string[] = [];
   let failed = false;
   let exercised = false;
@@ -224,7 +219,7 @@ export function compensation({ cells }: CriterionInput): CriterionResult {
   );
 }
 
-export function humanInTheLoop({ scenario, cells, settings }: CriterionInput): CriterionResult {
+function humanInTheLoop({ scenario, cells, settings }: CriterionInput): CriterionResult {
   const title = `approvals survive ${settings.restartFaults.join(' and ')}`;
   if (!settings.approvalScenarios.includes(scenario)) {
     return result('human-in-the-loop', title, 'UNKNOWN', [
@@ -246,7 +241,7 @@ export function humanInTheLoop({ scenario, cells, settings }: CriterionInput): C
   return result('human-in-the-loop', title, decide(failed, unknown), evidence);
 }
 
-export function traceability({ cells }: CriterionInput): CriterionResult {
+function traceability({ cells }: CriterionInput): CriterionResult {
   const title = "every effect carries its run's correlation id";
   const evidence: string[] = [];
   let effects = 0;

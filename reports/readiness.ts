@@ -13,23 +13,16 @@ import {
   type ReadinessStatus,
 } from './readiness-criteria.js';
 
-export {
-  CRITERIA,
-  type CriterionId,
-  type CriterionResult,
-  type ReadinessStatus,
-} from './readiness-criteria.js';
-
 /**
  * readiness.md and readiness.json: per scenario × adapter, each production
  * criterion PASS / FAIL / UNKNOWN with its evidence, and an overall status (FAIL if
  * any criterion fails, else UNKNOWN if any is unknown, else PASS).
  */
 
-export const READINESS_SCHEMA_VERSION = 1;
+const READINESS_SCHEMA_VERSION = 1;
 
 /** Readiness settings as a config section would give them; every field has a default. */
-export const ReadinessOptionsSchema = z
+const ReadinessOptionsSchema = z
   .object({
     /** Which criteria to judge. */
     criteria: z.array(z.enum(CRITERIA)).default([...CRITERIA]),
@@ -72,7 +65,7 @@ export function resolveReadinessOptions(input: unknown = {}, source = 'readiness
   return parsed.data;
 }
 
-export interface ReadinessEntry {
+interface ReadinessEntry {
   scenario: string;
   adapter: string;
   status: ReadinessStatus;
@@ -90,7 +83,7 @@ export interface Readiness {
   interrupted?: string;
 }
 
-export function overallStatus(statuses: readonly ReadinessStatus[]): ReadinessStatus {
+function overallStatus(statuses: readonly ReadinessStatus[]): ReadinessStatus {
   if (statuses.includes('FAIL')) return 'FAIL';
   if (statuses.length === 0 || statuses.includes('UNKNOWN')) return 'UNKNOWN';
   return 'PASS';

@@ -44,7 +44,7 @@ function submittedInOrder(rows: readonly RunRow[]): Submitted[] {
     .sort((a, b) => a.intendedAt - b.intendedAt || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }
 
-export interface LatencyPoint {
+interface LatencyPoint {
   runId: string;
   /** Intended submit, seconds since the cell's first submit. */
   x: number;
@@ -52,7 +52,7 @@ export interface LatencyPoint {
   status: 'completed' | 'failed';
 }
 
-export interface UnfinishedMark {
+interface UnfinishedMark {
   runId: string;
   x: number;
 }
@@ -119,7 +119,7 @@ export function latencyOverTime(
   };
 }
 
-export interface PercentilePoint {
+interface PercentilePoint {
   /** 1 / (1 − p): the x of a percentile plot (1 = 0th percentile, 10 = 90th, 100 = 99th). */
   d: number;
   /** 0..100 */

@@ -40,7 +40,7 @@ const PH = 180;
 const LEGEND_TOP = M.top + PH + 40;
 
 /** A round number at or above `max`, so axis ticks fall on readable values. */
-export function niceMax(max: number): number {
+function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(max));
   const step = [1, 2, 2.5, 4, 5, 6, 8, 10].find((s) => s * magnitude >= max) ?? 10;

@@ -1,8 +1,8 @@
-import type { Duration, Scenario } from './model.js';
+import type { Duration, Scenario, StepSpec } from './model.js';
 import { planRun } from './plan.js';
 
 /** A step's typical work time: the constant, the middle of a uniform, the mean, or the median. */
-export function nominalMs(duration: Duration): number {
+function nominalMs(duration: Duration): number {
   switch (duration.dist) {
     case 'constant':
       return duration.ms;
@@ -17,8 +17,8 @@ export function nominalMs(duration: Duration): number {
 
 /**
  * The ideal fault-free duration of one run: the longest path through the step DAG, each
- * step at its typical work time and an approval at the human's typical delay, with no
- * queueing and no orchestration cost. A latency objective relative to it fits every
+ * step at its typical work time, an approval at the human's typical delay and a timer at
+ * its delay, with no queueing and no orchestration cost. A latency objective relative to it fits every
  * scenario, a 3-second training step as well as a 50-millisecond ingest.
  */
 export function criticalPathMs(scenario: Scenario, approvalDelayMs: number): number {
@@ -30,9 +30,16 @@ export function criticalPathMs(scenario: Scenario, approvalDelayMs: number): num
     if (known !== undefined) return known;
     const instance = plan.byId.get(id)!;
     const start = Math.max(0, ...instance.dependsOn.map(finishOf));
-    const work = instance.spec.kind === 'approval' ? approvalDelayMs : nominalMs(instance.spec.work);
+    const work = stepWaitMs(instance.spec, approvalDelayMs);
     finish.set(id, start + work);
     return start + work;
   };
   return Math.max(0, ...plan.instances.map((i) => finishOf(i.id)));
+}
+
+/** How long a step keeps its run waiting, typically: its work, the human's delay, or its timer. */
+function stepWaitMs(spec: StepSpec, approvalDelayMs: number): number {
+  if (spec.kind === 'approval') return approvalDelayMs;
+  if (spec.kind === 'timer') return spec.delayMs ?? 0;
+  return nominalMs(spec.work);
 }

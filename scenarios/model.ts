@@ -11,7 +11,7 @@ import { MAX_DURATION_MS } from '../core/limits.js';
 const ms = z.number().min(0).max(MAX_DURATION_MS);
 const probability = z.number().min(0).max(1);
 
-export const DurationSchema = z.discriminatedUnion('dist', [
+const DurationSchema = z.discriminatedUnion('dist', [
   z.object({ dist: z.literal('constant'), ms }).strict(),
   z.object({ dist: z.literal('uniform'), minMs: ms, maxMs: ms }).strict(),
   z.object({ dist: z.literal('exponential'), meanMs: ms }).strict(),
@@ -20,13 +20,16 @@ export const DurationSchema = z.discriminatedUnion('dist', [
 ]);
 export type Duration = z.infer<typeof DurationSchema>;
 
-export const STEP_KINDS = ['llm', 'tool', 'compute', 'approval', 'persist', 'fan-out'] as const;
+const STEP_KINDS = ['llm', 'tool', 'compute', 'approval', 'persist', 'fan-out', 'timer'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-/** Kinds whose work runs in the worker itself (llm and tool steps wait on the world; approval on a human). */
+/**
+ * Kinds whose work runs in the worker itself (llm and tool steps wait on the world; approval
+ * on a human; a timer on the orchestrator's clock).
+ */
 export const LOCAL_WORK_KINDS: ReadonlySet<StepKind> = new Set(['compute', 'persist', 'fan-out']);
 
-export const StepSpecSchema = z
+const StepSpecSchema = z
   .object({
     id: z
       .string()
@@ -69,6 +72,17 @@ export const StepSpecSchema = z
       .object({ everyMs: z.number().positive().max(MAX_DURATION_MS) })
       .strict()
       .optional(),
+    /**
+     * Timer steps: the wait, in ms, from the moment the step's dependencies are done (from
+     * the run's submission for a first step) until it fires. The orchestrator keeps the
+     * timer (a delayed job, a workflow timer, a countdown); the dependents run once it fired.
+     */
+    delayMs: z.number().int().min(0).max(MAX_DURATION_MS).optional(),
+    /**
+     * The version of the input this step's code reads (1 unless a deploy changed it): a call
+     * whose payload was built for an older input fails, as new code given an old message would.
+     */
+    inputVersion: z.number().int().min(1).optional(),
   })
   .strict();
 export type StepSpec = z.infer<typeof StepSpecSchema>;
@@ -96,7 +110,7 @@ interface GraphProblem {
 }
 
 /** Structural checks zod cannot express: unknown or cyclic dependencies, fan-out wiring. */
-export function graphProblems(steps: StepSpec[]): GraphProblem[] {
+function graphProblems(steps: StepSpec[]): GraphProblem[] {
   const problems: GraphProblem[] = [];
   const index = new Map<string, number>();
   steps.forEach((step, i) => {
@@ -125,12 +139,13 @@ export function graphProblems(steps: StepSpec[]): GraphProblem[] {
         message: 'a compensation undoes an effect: this step has no effect',
       });
     }
-    if (step.checkpoint !== undefined && !LOCAL_WORK_KINDS.has(step.kind)) {
+    if (step.checkpoint !== undefined && !LOCAL_WORK_KINDS.has(step.kind) && step.kind !== 'timer') {
       problems.push({
         path: ['steps', i, 'checkpoint'],
         message: `a ${step.kind} step's work runs in the world, not in the worker: it has nothing to checkpoint (kinds with local work: ${[...LOCAL_WORK_KINDS].join(', ')})`,
       });
     }
+    problems.push(...timerProblems(step, i));
     if (step.forEach !== undefined) {
       const source = steps[index.get(step.forEach) ?? -1];
       if (source?.kind !== 'fan-out') {
@@ -144,6 +159,31 @@ export function graphProblems(steps: StepSpec[]): GraphProblem[] {
   if (cycle) {
     const at = index.get(cycle[0]!) ?? 0;
     problems.push({ path: ['steps', at, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
+  }
+  return problems;
+}
+
+/** A timer waits and nothing else: it has a delay, and no work, effect or failure of its own. */
+function timerProblems(step: StepSpec, i: number): GraphProblem[] {
+  if (step.kind !== 'timer') {
+    return step.delayMs === undefined
+      ? []
+      : [
+          {
+            path: ['steps', i, 'delayMs'],
+            message: `only a timer step has a delay; this is a ${step.kind} step`,
+          },
+        ];
+  }
+  const problems: GraphProblem[] = [];
+  if (step.delayMs === undefined)
+    problems.push({ path: ['steps', i, 'delayMs'], message: 'a timer step needs delayMs (its wait in ms)' });
+  const work = step.work;
+  if (!(work.dist === 'constant' && work.ms === 0))
+    problems.push({ path: ['steps', i, 'work'], message: 'a timer step does no work: its wait is delayMs' });
+  for (const key of ['effect', 'compensation', 'failure', 'heartbeat', 'checkpoint', 'fanOut'] as const) {
+    if (step[key] !== undefined)
+      problems.push({ path: ['steps', i, key], message: `a timer step only waits: it has no ${key}` });
   }
   return problems;
 }

@@ -7,10 +7,10 @@
  */
 import { HistoryWriter } from '../core/history/writer.js';
 import { armFailpoints } from './failpoints.js';
-import { planRun } from './plan.js';
+import { planRun, type RunPlan } from './plan.js';
 import { createStepRuntime } from './runtime.js';
 import { type TraceDestination, traceTo } from './tracing/setup.js';
-import { readWorkerConfig, type StartWorker, WORLD_LINK } from './worker-protocol.js';
+import { readWorkerConfig, type StartWorker, type VersionedRuntime, WORLD_LINK } from './worker-protocol.js';
 import { WorldClient } from './world-client.js';
 
 export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Promise<void> {
@@ -28,18 +28,34 @@ export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Pro
   const plan = planRun(config.scenario);
   const world = config.endpoints[WORLD_LINK];
   if (!world) throw new Error('the worker config has no "world" endpoint');
-  const runtime = createStepRuntime({
+  const worldClient = new WorldClient(world);
+  // Each firing is recorded as a fault-start in this worker's history, right before it dies.
+  const failpoint = armFailpoints(config.failpoints, {
+    history,
     cell: config.cell,
     workerId: config.workerId,
-    plan,
-    world: new WorldClient(world),
-    history,
-    idempotentEffects: config.idempotentEffects,
-    // Each firing is recorded as a fault-start in this worker's history, right before it dies.
-    failpoint: armFailpoints(config.failpoints, { history, cell: config.cell, workerId: config.workerId }),
-    traced: traces !== null,
   });
-  const handle = await startWorker({ config, plan, runtime, traces });
+  const runtimeOf = (versionPlan: RunPlan, version: number | undefined) =>
+    createStepRuntime({
+      cell: config.cell,
+      workerId: config.workerId,
+      plan: versionPlan,
+      world: worldClient,
+      history,
+      idempotentEffects: config.idempotentEffects,
+      failpoint,
+      traced: traces !== null,
+      ...(version === undefined ? {} : { version }),
+    });
+  const runtime = runtimeOf(plan, config.scenarioVersion);
+  const versions = new Map<number, VersionedRuntime>();
+  for (const { version, scenario } of config.scenarioVersions ?? []) {
+    const versionPlan = planRun(scenario);
+    versions.set(version, { version, plan: versionPlan, runtime: runtimeOf(versionPlan, version) });
+  }
+  if (config.scenarioVersion !== undefined)
+    versions.set(config.scenarioVersion, { version: config.scenarioVersion, plan, runtime });
+  const handle = await startWorker({ config, plan, runtime, traces, versions });
   process.once('SIGTERM', () => {
     // Graceful: let in-flight steps finish, as an orchestrator's rolling restart would, and
     // export the spans still buffered (a SIGKILL loses them: trace completeness counts that).

@@ -45,7 +45,7 @@ export interface RunPlan {
   checkpointedSteps: string[];
 }
 
-export function instanceId(stepId: string, item?: number): string {
+function instanceId(stepId: string, item?: number): string {
   return item === undefined ? stepId : `${stepId}#${item}`;
 }
 
@@ -113,4 +113,47 @@ export function compensationOrder(plan: RunPlan, completed: readonly string[]): 
     order.push(stepId);
   }
   return order.reverse();
+}
+
+/**
+ * The step instances of several versions of one scenario, for a checker that must follow
+ * runs on either (a deploy): every instance of any version, each once, first as the first
+ * version that has it declares it; a step's dependencies are those every version holding it
+ * agrees on, so ordering is checked where the versions agree and not where a deploy changed
+ * it. Effects, compensations and checkpoints are those of any version.
+ */
+export function unionPlan(plans: readonly RunPlan[]): RunPlan {
+  const [first] = plans;
+  if (!first) throw new Error('unionPlan needs at least one plan');
+  if (plans.length === 1) return first;
+  const instances: StepInstance[] = [];
+  const seen = new Set<string>();
+  for (const plan of plans) {
+    for (const inst of plan.instances) {
+      if (seen.has(inst.id)) continue;
+      seen.add(inst.id);
+      const holders = plans.flatMap((p) => {
+        const held = p.byId.get(inst.id);
+        return held ? [held] : [];
+      });
+      const dependsOn = inst.dependsOn.filter((dep) => holders.every((h) => h.dependsOn.includes(dep)));
+      instances.push({ ...inst, dependsOn });
+    }
+  }
+  const byId = new Map(instances.map((inst) => [inst.id, inst]));
+  const dependents = new Map<string, string[]>(instances.map((inst) => [inst.id, []]));
+  for (const inst of instances) for (const dep of inst.dependsOn) dependents.get(dep)?.push(inst.id);
+  const union = (read: (p: RunPlan) => string[]) => [...new Set(plans.flatMap(read))];
+  return {
+    scenario: first.scenario,
+    instances,
+    byId,
+    dependents,
+    roots: instances.filter((i) => i.dependsOn.length === 0).map((i) => i.id),
+    effectSteps: union((p) => p.effectSteps),
+    canFail: plans.some((p) => p.canFail),
+    compensableSteps: union((p) => p.compensableSteps),
+    rollsBackOnFailure: plans.some((p) => p.rollsBackOnFailure),
+    checkpointedSteps: union((p) => p.checkpointedSteps),
+  };
 }

@@ -45,9 +45,14 @@ export interface StepCall {
    * work starts there instead of at 0. Absent (or 0) where the strategy cannot resume.
    */
   resumeFromMs?: number;
+  /**
+   * The input version the step's payload was built for (the enqueuer's plan's
+   * `inputVersion` of the step); absent means 1. Older than the step's own: the call fails.
+   */
+  inputVersion?: number;
 }
 
-export interface StepResult {
+interface StepResult {
   stepId: string;
   /** Fan-out steps: the number of items produced. */
   items?: number;
@@ -62,8 +67,19 @@ export interface StepRuntime {
    * Its step-done line is written by the end of the tick: tell the orchestrator after an await.
    */
   completeApproval(call: StepCall, approved: boolean): void;
+  /**
+   * Timer steps: the orchestrator fired the timer (its wait is over). Records the firing
+   * (`attempt`, `timer-fired` with the moment the orchestrator was asked to fire it, by its
+   * clock, and `step-done`); the dependents may run.
+   */
+  fireTimer(call: StepCall, intendedAt: number): Promise<void>;
   /** Undo a step's effect (saga). */
   compensate(runId: string, stepId: string): Promise<void>;
+  /**
+   * The worker's code cannot continue this run (Temporal: a non-determinism error replaying
+   * its history after a deploy): records `version-conflict` with the orchestrator's words.
+   */
+  versionConflict(runId: string, detail: string): void;
 }
 
 export interface StepRuntimeOptions {
@@ -81,6 +97,8 @@ export interface StepRuntimeOptions {
    * tracer provider: the span machinery is skipped, not run for nothing on every step.
    */
   traced?: boolean;
+  /** Cells with a deploy: the scenario version of `plan`, written on every attempt. */
+  version?: number;
 }
 
 /** What an untraced attempt tells its span: nothing. */
@@ -104,6 +122,7 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     history.appendInTick({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
     span?.outcome(outcome);
   };
+  const versioned = options.version === undefined ? {} : { version: options.version };
   const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
   const traced = options.traced !== false;
   const withSpan: typeof withStepSpan = traced ? withStepSpan : (_role, _ids, fn) => fn(NO_SPAN);
@@ -114,12 +133,26 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
 
     requestApproval: (call) =>
       withSpan('approval', ids(call), async () => {
-        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call) });
+        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
         await world.requestApproval({ cell, runId: call.runId, stepId: call.stepId });
       }),
 
     completeApproval(call, approved) {
       finish(call, approved ? 'ok' : 'permanent-error');
+    },
+
+    // A firing is an attempt of the timer step, with its span like any other.
+    fireTimer: (call, intendedAt) =>
+      withSpan('attempt', ids(call), async (span) => {
+        instance(call.stepId);
+        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
+        history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
+        finish(call, 'ok', span);
+        failpoint('after-step', call);
+      }),
+
+    versionConflict(runId, detail) {
+      history.append({ type: 'version-conflict', cell, runId, worker: workerId, detail });
     },
 
     compensate: (runId, stepId) =>
@@ -152,10 +185,12 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       worker: workerId,
       ...pick(call),
       ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
+      ...versioned,
     } as const;
     if (instantaneous) history.appendInTick(attempt);
     else history.append(attempt);
     try {
+      checkInput(step.spec, call);
       if (!instantaneous) await doWork(step, call, workMs, fromMs, options);
       if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
       if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
@@ -231,6 +266,21 @@ export function attemptDraws(
 }
 
 const pick = (call: StepCall) => ({ runId: call.runId, stepId: call.stepId, attempt: call.attempt });
+
+/**
+ * New code given an old payload: a step whose input changed (a deploy's `change-input`)
+ * cannot read a payload built for an older input version, as code reading a new field
+ * would not find it in an old message. It fails like any unexpected error (transient:
+ * the orchestrator's retry policy decides), after the attempt was recorded.
+ */
+function checkInput(spec: StepSpec, call: StepCall): void {
+  const expected = spec.inputVersion ?? 1;
+  const given = call.inputVersion ?? 1;
+  if (given < expected)
+    throw new TransientStepError(
+      `${call.stepId} reads input version ${expected}; the payload was built for version ${given}`,
+    );
+}
 
 /** Where an attempt starts: the checkpoint handed back, if it is a sane one, else 0. */
 export function resumePoint(resumeFromMs: unknown, workMs: number): number {

@@ -51,6 +51,30 @@ export interface WorkerConfig<Knobs = Record<string, unknown>> {
    * the worker's environment. Absent in configs of harnesses older than traces: null.
    */
   traces?: { path: string } | null;
+  /**
+   * Cells with a deploy only: the version of `scenario` this worker runs (1 before the
+   * deploy, 2 after it). Every attempt the runtime records then carries it.
+   */
+  scenarioVersion?: number;
+  /**
+   * Cells with a deploy only: every version of the scenario up to this worker's, oldest
+   * first, so a versioning remedy (versioned jobs, `patched()`) can keep running the steps
+   * of runs that started on an older version with that version's definitions.
+   */
+  scenarioVersions?: ScenarioVersion[];
+}
+
+/** One version of a cell's scenario: what a rolling deploy hands the new workers. */
+export interface ScenarioVersion {
+  version: number;
+  scenario: Scenario;
+}
+
+/** The plan and step runtime of one scenario version. */
+export interface VersionedRuntime {
+  version: number;
+  plan: RunPlan;
+  runtime: StepRuntime;
 }
 
 /** What a Node worker's `startWorker` gets: its config, the plan and the shared step runtime. */
@@ -63,10 +87,15 @@ export interface WorkerContext<Knobs> {
    * their orchestrator's own instrumentation then (BullMQ's telemetry, Temporal's interceptors).
    */
   traces: TraceDestination | null;
+  /**
+   * Cells with a deploy: the plan and runtime of every scenario version this worker knows,
+   * its own included (`config.scenarioVersion`). Empty elsewhere.
+   */
+  versions: ReadonlyMap<number, VersionedRuntime>;
 }
 
 /** A running worker inside its process; `close` lets in-flight work finish (SIGTERM). */
-export interface WorkerHandle {
+interface WorkerHandle {
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { now } from '../../core/clock.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { WorkerParts } from './context.js';
-import { keys, stepJobOptions } from './keys.js';
+import { keys, stepJob } from './keys.js';
 
 /**
  * A run is complete when its sinks are: every other step precedes one. Only steps a
@@ -21,7 +21,7 @@ export function fanInBookkeeping(plan: RunPlan): { sinks: string[]; recorded: Se
  * leaves its job unfinished; the job re-runs and does it then (ZADD NX, SADD and job ids
  * make that idempotent), and the driver keeps the first announcement of a run.
  */
-export function createAdvance({ cell, plan, knobs, connection, queue }: WorkerParts) {
+export function createAdvance({ cell, plan, knobs, connection, queue, version }: WorkerParts) {
   const bookkeeping = fanInBookkeeping(plan);
   const sagas = plan.rollsBackOnFailure;
   const compensable = new Set(plan.compensableSteps);
@@ -46,15 +46,8 @@ export function createAdvance({ cell, plan, knobs, connection, queue }: WorkerPa
       const flags = deps.length === 1 ? [1] : await connection.smismember(done, ...deps);
       if (flags.every((f) => f === 1)) ready.push(next);
     }
-    if (ready.length > 0) {
-      await queue.addBulk(
-        ready.map((next) => ({
-          name: next,
-          data: { runId, stepId: next },
-          opts: stepJobOptions(runId, next, knobs),
-        })),
-      );
-    }
+    if (ready.length > 0)
+      await queue.addBulk(ready.map((next) => stepJob(plan, runId, next, knobs, version)));
     return false;
   };
 }

@@ -14,7 +14,7 @@ import {
   type RunFailure,
   type StepJobData,
   type StepJobResult,
-  stepJobOptions,
+  stepJob,
 } from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 
@@ -81,23 +81,16 @@ export class BullmqDriver implements AdapterDriver {
   }
 
   async submit(runId: string): Promise<void> {
-    const { roots } = this.ctx.plan;
+    const { plan, knobs } = this.ctx;
+    // Root jobs carry no version: the worker that takes one runs it with its own code.
+    const jobs = plan.roots.map((stepId) => stepJob(plan, runId, stepId, knobs));
     // add costs half of a one-job addBulk (no MULTI): it matters at thousands of runs/s.
-    if (roots.length === 1) {
-      await this.queue.add(
-        roots[0]!,
-        { runId, stepId: roots[0]! },
-        stepJobOptions(runId, roots[0]!, this.ctx.knobs),
-      );
+    if (jobs.length === 1) {
+      const [job] = jobs as [(typeof jobs)[number]];
+      await this.queue.add(job.name, job.data, job.opts);
       return;
     }
-    await this.queue.addBulk(
-      this.ctx.plan.roots.map((stepId) => ({
-        name: stepId,
-        data: { runId, stepId },
-        opts: stepJobOptions(runId, stepId, this.ctx.knobs),
-      })),
-    );
+    await this.queue.addBulk(jobs);
   }
 
   async signal(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {

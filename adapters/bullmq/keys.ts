@@ -1,3 +1,5 @@
+import type { RunPlan } from '../../scenarios/plan.js';
+
 /**
  * Names shared by the driver (in the harness) and the workers (child processes).
  * One queue per cell, so cells of a matrix never see each other's jobs.
@@ -61,6 +63,15 @@ export interface StepJobData {
   stepId: string;
   /** Compensation job only: why the run failed, for its announcement. */
   reason?: string;
+  /** Timer steps: when the timer should fire (the enqueuer's clock when it set it, plus the delay). */
+  intendedAt?: number;
+  /** The step's input version in the enqueuer's plan (absent: 1). */
+  inputVersion?: number;
+  /**
+   * Knob `versioning: versioned-jobs`: the scenario version whose plan the enqueuer
+   * followed; a worker runs the job with that version's code (absent: the worker's own).
+   */
+  v?: number;
 }
 
 /** A failed run as the compensation job announces it, once its effects are undone. */
@@ -76,6 +87,35 @@ export interface RunFailure {
 export interface JobSettings {
   attempts: number;
   backoff: { type: 'fixed' | 'exponential'; delay: number };
+}
+
+/**
+ * A step's job as any enqueuer adds it (the driver for roots, workers for the rest): a
+ * timer step is a delayed job that becomes ready once its delay is over, BullMQ's own
+ * scheduling; a step whose input is versioned carries the version its payload was built for.
+ */
+export function stepJob(
+  plan: RunPlan,
+  runId: string,
+  stepId: string,
+  settings: JobSettings,
+  version?: number,
+): { name: string; data: StepJobData; opts: ReturnType<typeof stepJobOptions> & { delay?: number } } {
+  const spec = plan.byId.get(stepId)?.spec;
+  const data: StepJobData = { runId, stepId };
+  const opts: ReturnType<typeof stepJobOptions> & { delay?: number } = stepJobOptions(
+    runId,
+    stepId,
+    settings,
+  );
+  if (spec?.kind === 'timer') {
+    const delay = spec.delayMs ?? 0;
+    data.intendedAt = Date.now() + delay;
+    if (delay > 0) opts.delay = delay;
+  }
+  if (spec?.inputVersion !== undefined) data.inputVersion = spec.inputVersion;
+  if (version !== undefined) data.v = version;
+  return { name: stepId, data, opts };
 }
 
 /** Options of every step job, whoever enqueues it (the driver for roots, workers for the rest). */

@@ -33,6 +33,14 @@ export const BullmqKnobsSchema = z
      * that shows what checkpoints save).
      */
     resumeFromCheckpoint: z.boolean().default(true),
+    /**
+     * How new worker code meets runs in flight at a deploy. `none`: every job runs with the
+     * code of the worker that takes it (what a queue does out of the box). `versioned-jobs`:
+     * jobs carry the scenario version whose plan enqueued them, a worker runs a job with that
+     * version's code (a new worker keeps the old step handlers), and an old worker hands a
+     * newer job back for later instead of running code it does not have.
+     */
+    versioning: z.enum(['none', 'versioned-jobs']).default('none'),
   })
   .strict();
 

@@ -13,12 +13,12 @@ import { COMPENSATE_JOB, keys, type RunFailure, stepJobOptions } from './keys.js
  * run failed. A worker killed between an undo and its SADD undoes that effect again when
  * the job re-runs: at-least-once, like every step.
  */
-export function createSaga({ cell, plan, knobs, runtime, connection, queue }: WorkerParts) {
+export function createSaga({ cell, plan, knobs, runtime, connection, queue, version }: WorkerParts) {
   return {
     async start(runId: string, stepId: string, reason: string): Promise<void> {
       await queue.add(
         COMPENSATE_JOB,
-        { runId, stepId, reason },
+        { runId, stepId, reason, ...(version === undefined ? {} : { v: version }) },
         stepJobOptions(runId, COMPENSATE_JOB, knobs),
       );
     },

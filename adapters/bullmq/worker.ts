@@ -37,9 +37,19 @@ export function failsForGood(
 /** One step through the shared runtime; the job's progress is a checkpointed step's checkpoint. */
 function createExecute({ plan, knobs, runtime }: WorkerParts) {
   return async (job: StepJob): Promise<void> => {
-    const { runId, stepId } = job.data;
+    const { runId, stepId, inputVersion } = job.data;
     // BullMQ renews the lock on its own timer, so long steps need no explicit heartbeat.
-    const call: StepCall = { runId, stepId, attempt: job.attemptsStarted };
+    const call: StepCall = {
+      runId,
+      stepId,
+      attempt: job.attemptsStarted,
+      ...(inputVersion === undefined ? {} : { inputVersion }),
+    };
+    if (plan.byId.get(stepId)?.spec.kind === 'timer') {
+      // The delayed job became ready: the timer fired. Its moment was set when it was enqueued.
+      runtime.fireTimer(call, job.data.intendedAt ?? job.timestamp + (job.opts.delay ?? 0));
+      return;
+    }
     if (plan.byId.get(stepId)?.spec.checkpoint !== undefined) {
       // Kept in Redis across stalls and retries.
       call.checkpoint = (progressMs) => job.updateProgress(progressMs);
@@ -54,8 +64,22 @@ function createExecute({ plan, knobs, runtime }: WorkerParts) {
   };
 }
 
+/** What runs a job: the handlers of one plan (one scenario version). */
+function createHandlers(parts: WorkerParts) {
+  return {
+    plan: parts.plan,
+    advance: createAdvance(parts),
+    awaitApproval: createApproval(parts),
+    execute: createExecute(parts),
+    saga: createSaga(parts),
+  };
+}
+
+/** An old worker looks again for a job of a newer version this much later (versioned jobs). */
+const NEWER_JOB_RECHECK_MS = 500;
+
 /** A BullMQ worker process: one queue per cell, a job per step (README.md). */
-export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime, traces }) => {
+export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runtime, traces, versions }) => {
   const { cell, knobs } = config;
   const endpoint = config.endpoints.broker;
   if (!endpoint) throw new Error('bullmq worker started without a "broker" endpoint');
@@ -83,26 +107,57 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   bookkeeping.on('error', () => {});
   queue.on('error', () => {});
 
-  const parts: WorkerParts = { cell, plan, knobs, runtime, connection: bookkeeping, queue };
-  const advance = createAdvance(parts);
-  const awaitApproval = createApproval(parts);
-  const execute = createExecute(parts);
-  const saga = createSaga(parts);
+  const versioned = knobs.versioning === 'versioned-jobs';
+  const own = config.scenarioVersion ?? 1;
+  const handlers = new Map<number, ReturnType<typeof createHandlers>>();
+  /** The step handlers of one scenario version: the worker's own, or an older one it kept (versioned jobs). */
+  const handlersOf = (version: number) => {
+    let found = handlers.get(version);
+    if (!found) {
+      const known = versions.get(version) ?? { plan, runtime };
+      const parts: WorkerParts = {
+        cell,
+        plan: known.plan,
+        knobs,
+        runtime: known.runtime,
+        connection: bookkeeping,
+        queue,
+        ...(versioned ? { version } : {}),
+      };
+      found = createHandlers(parts);
+      handlers.set(version, found);
+    }
+    return found;
+  };
 
   const processor = async (job: StepJob, token?: string): Promise<StepJobResult | undefined> => {
+    // Without versioning every job runs with this worker's code; with it, with its enqueuer's.
+    const version = versioned ? (job.data.v ?? own) : own;
+    if (version > own) {
+      // Code this worker does not have yet: leave the job to a newer worker.
+      await job.moveToDelayed(Date.now() + NEWER_JOB_RECHECK_MS, token!);
+      throw new DelayedError();
+    }
+    const {
+      plan: versionPlan,
+      advance,
+      awaitApproval,
+      execute,
+      saga,
+    } = handlersOf(versions.has(version) ? version : own);
     if (job.name === COMPENSATE_JOB) {
       await saga.compensate(job);
       return undefined;
     }
     const { runId, stepId } = job.data;
     try {
-      if (plan.byId.get(stepId)?.spec.kind === 'approval') await awaitApproval(job, token!);
+      if (versionPlan.byId.get(stepId)?.spec.kind === 'approval') await awaitApproval(job, token!);
       else await execute(job);
       // The run's end rides on the job's own completion (its event): no command of its own.
       return (await advance(runId, stepId)) ? { completedRun: runId } : undefined;
     } catch (error) {
       // The saga (RunPlan.rollsBackOnFailure): a run that fails for good gets one compensation job.
-      if (plan.rollsBackOnFailure && failsForGood(job, error))
+      if (versionPlan.rollsBackOnFailure && failsForGood(job, error))
         await saga.start(runId, stepId, (error as Error).message);
       throw error;
     }

@@ -1,11 +1,32 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { context, propagation } from '@opentelemetry/api';
 import { InfrastructureError } from '../../core/errors.js';
+import { TRACES_DIR } from '../../core/traces.js';
+import type { Scenario } from '../../scenarios/model.js';
 import type { AdapterDriver, ApprovalDecision, DriverContext, HelperProcess, RunOutcome } from '../types.js';
 import type { CeleryKnobs } from './knobs.js';
 import { PYTHON_DIR } from './python.js';
 
 const READY_TIMEOUT_MS = 60_000;
+
+/** What the driver writes to the submitter's stdin (faultline_celery/submitter.py). */
+type SubmitterRequest =
+  | {
+      op: 'submit';
+      runId: string;
+      /** The W3C trace context of the run's root span, current while the harness submits (traced runs). */
+      traceparent?: string;
+    }
+  | { op: 'signal'; runId: string; stepId: string; approved: boolean }
+  | { op: 'deploy'; version: number; scenario: Scenario };
+
+/** The W3C `traceparent` of the span active now, if any. */
+function activeTraceparent(): string | undefined {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
 
 /** What the submitter writes on stdout (faultline_celery/submitter.py). */
 type SubmitterLine =
@@ -19,7 +40,8 @@ type SubmitterLine =
  * publishes each run's canvas with Celery's own `apply_async` (what reaches Redis is what a
  * Python application sends) and reports each run's outcome from the result backend. The
  * driver only relays: every submission and signal is acknowledged by the submitter once
- * Celery published it.
+ * Celery published it. Traced, each submission carries its run's trace context, which the
+ * submitter publishes the run in (Celery's own instrumentation takes it on from there).
  */
 export class CeleryDriver implements AdapterDriver {
   private helper: HelperProcess | null = null;
@@ -45,6 +67,8 @@ export class CeleryDriver implements AdapterDriver {
       scenario: this.ctx.scenario,
       knobs: this.ctx.knobs,
       redis: { host: redis.host, port: redis.port },
+      // Its publish spans: a span file of its own in the run's traces folder.
+      traces: this.ctx.traces ? { path: join(this.ctx.runDir, TRACES_DIR, `${name}.jsonl`) } : null,
     };
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
     const ready = new Promise<void>((resolve, reject) => {
@@ -83,7 +107,8 @@ export class CeleryDriver implements AdapterDriver {
   }
 
   submit(runId: string): Promise<void> {
-    const acknowledged = this.request({ op: 'submit', runId });
+    const traceparent = this.ctx.traces ? activeTraceparent() : undefined;
+    const acknowledged = this.request({ op: 'submit', runId, ...(traceparent ? { traceparent } : {}) });
     const settled = acknowledged.catch(() => {});
     this.inFlight.set(runId, settled);
     void settled.then(() => this.inFlight.delete(runId));
@@ -94,11 +119,16 @@ export class CeleryDriver implements AdapterDriver {
     return this.request({ op: 'signal', runId, stepId, approved: decision.approved });
   }
 
+  /** The application is deployed with the workers: canvases from now on are the new version's. */
+  deployed(update: { version: number; scenario: Scenario }): Promise<void> {
+    return this.request({ op: 'deploy', version: update.version, scenario: update.scenario });
+  }
+
   async teardown(): Promise<void> {
     await this.helper?.stop();
   }
 
-  private request(message: Record<string, unknown>): Promise<void> {
+  private request(message: SubmitterRequest): Promise<void> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {

@@ -94,6 +94,13 @@ export const CeleryKnobsSchema = z
     resumeFromCheckpoint: z.boolean().default(true),
     /** A waiting approval task re-checks for the human's decision this often (a countdown retry). */
     approvalRecheckMs: z.number().positive().default(200),
+    /**
+     * Against a rolling deploy of changed code: `versioned-tasks` puts the version of the
+     * code that built a run's canvas into every task's payload, and workers keep the older
+     * versions' step definitions, so a run in flight finishes with the code it started with
+     * (as a Celery user versions task names or payloads). `none`: whatever code takes a task runs it.
+     */
+    versioning: z.enum(['none', 'versioned-tasks']).default('none'),
     /** Any other Celery setting, by its Celery name (e.g. task_time_limit). */
     settings: namesOf(CELERY_NAMES.settings, {
       ...CELERY_NAMES.wiredSettings,

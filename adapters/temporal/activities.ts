@@ -1,19 +1,23 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { PermanentStepError, type StepRuntime } from '../../scenarios/runtime.js';
-import { PERMANENT_FAILURE, type StepArgs } from './protocol.js';
+import { PERMANENT_FAILURE, type StepArgs, type TimerArgs } from './protocol.js';
 
 export interface ActivityOptions {
   /** Knob resumeFromCheckpoint: a retried attempt starts from the last heartbeat details. */
   resumeFromCheckpoint: boolean;
 }
 
+/** The runtime of a scenario version the worker knows; its own when the args name none (or one it lacks). */
+export type RuntimeOf = (version: number | undefined) => StepRuntime;
+
 /**
  * The activities a worker registers: thin wrappers over the shared step runtime, which
  * decides what a step does. Temporal's attempt counter is the StepCall's attempt.
  */
-export function createActivities(runtime: StepRuntime, options: ActivityOptions) {
+export function createActivities(runtimeOf: RuntimeOf, options: ActivityOptions) {
   return {
-    async executeStep({ runId, stepId }: StepArgs): Promise<void> {
+    async executeStep({ runId, stepId, inputVersion, version }: StepArgs): Promise<void> {
+      const runtime = runtimeOf(version);
       const context = Context.current();
       // A checkpoint is the heartbeat details: what the server holds of the last attempt's
       // last heartbeat comes back in info.heartbeatDetails on the next attempt.
@@ -24,6 +28,7 @@ export function createActivities(runtime: StepRuntime, options: ActivityOptions)
           runId,
           stepId,
           attempt: context.info.attempt,
+          ...(inputVersion === undefined ? {} : { inputVersion }),
           // Only steps that declare `heartbeat` call it; their activity has a heartbeat timeout.
           // Every beat carries the last checkpoint: details are replaced at each heartbeat.
           heartbeat: () => context.heartbeat(progress),
@@ -42,21 +47,29 @@ export function createActivities(runtime: StepRuntime, options: ActivityOptions)
       }
     },
 
+    /** A timer step's firing (a local activity right after the workflow's timer fired). */
+    async fireTimer({ runId, stepId, intendedAt, version }: TimerArgs): Promise<void> {
+      await runtimeOf(version).fireTimer(
+        { runId, stepId, attempt: Context.current().info.attempt },
+        intendedAt,
+      );
+    },
+
     /** First half of an approval step: ask the world's human. Returns the attempt, for the second half. */
-    async requestApproval({ runId, stepId }: StepArgs): Promise<number> {
+    async requestApproval({ runId, stepId, version }: StepArgs): Promise<number> {
       const { attempt } = Context.current().info;
-      await runtime.requestApproval({ runId, stepId, attempt });
+      await runtimeOf(version).requestApproval({ runId, stepId, attempt });
       return attempt;
     },
 
     /** Saga: undoes a completed step's effect (the workflow calls it in reverse completion order). */
-    async compensateStep({ runId, stepId }: StepArgs): Promise<void> {
-      await runtime.compensate(runId, stepId);
+    async compensateStep({ runId, stepId, version }: StepArgs): Promise<void> {
+      await runtimeOf(version).compensate(runId, stepId);
     },
 
     /** Second half, after the signal: records the step done (a rejection as a permanent error). */
     async completeApproval(args: StepArgs & { attempt: number; approved: boolean }): Promise<void> {
-      runtime.completeApproval(
+      runtimeOf(args.version).completeApproval(
         { runId: args.runId, stepId: args.stepId, attempt: args.attempt },
         args.approved,
       );

@@ -61,6 +61,14 @@ export const TemporalKnobsSchema = z
      * baseline that shows what checkpoints save).
      */
     resumeFromCheckpoint: z.boolean().default(true),
+    /**
+     * How new workflow code meets runs in flight at a deploy. `none`: the new code replays
+     * their histories as it is (Temporal's default; a changed command is a non-determinism
+     * error, and the run waits for compatible code). `patched`: the new code is written with
+     * `patched()`, so a run whose history was made by the old code keeps the old path, and
+     * its activities run with the old step definitions.
+     */
+    versioning: z.enum(['none', 'patched']).default('none'),
   })
   .strict();
 

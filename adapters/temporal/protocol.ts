@@ -1,3 +1,4 @@
+import type { Sinks } from '@temporalio/workflow';
 import type { StepKind } from '../../scenarios/model.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { TemporalKnobs } from './knobs.js';
@@ -16,10 +17,14 @@ export interface PipelineStep {
   heartbeat: boolean;
   /** The step declares a compensation: a failed run undoes it (saga) once it completed. */
   compensable: boolean;
+  /** Timer steps: the workflow sleeps this long (a durable timer) before the step fires. */
+  delayMs?: number;
+  /** The step's input version, sent with its activity (absent: 1). */
+  inputVersion?: number;
 }
 
 /** Activity options as plain JSON (milliseconds), so they travel in the workflow input. */
-export interface ActivitySettings {
+interface ActivitySettings {
   /** Where the activities go when other workers than the workflow's run them; absent: the workflow's queue. */
   taskQueue?: string;
   startToCloseTimeout: number;
@@ -50,7 +55,53 @@ export interface PipelineOutput {
 export interface StepArgs {
   runId: string;
   stepId: string;
+  /** The input version the workflow's plan gives the step (absent: 1). */
+  inputVersion?: number;
+  /**
+   * Knob versioning `patched`: the scenario version whose plan the workflow follows, so the
+   * activity runs the step with that version's definition (absent: the worker's own).
+   */
+  version?: number;
 }
+
+/** A timer step's firing: when the workflow set the timer, plus its delay (workflow time). */
+export interface TimerArgs extends StepArgs {
+  intendedAt: number;
+}
+
+/** One scenario version's plan as workflow code carries it. */
+export interface CodePlan {
+  version: number;
+  steps: PipelineStep[];
+  rollsBackOnFailure: boolean;
+}
+
+/**
+ * The pipeline as the worker's workflow code knows it: a workflow is code, and the code a
+ * worker runs is the scenario version it was deployed with. The worker puts this on the
+ * bundle's global scope (WORKFLOW_CODE_GLOBAL) before loading it, so a deploy that changes
+ * the scenario changes the workflow code of runs already in flight, as editing a workflow
+ * function would: replaying their history with the new code is where non-determinism
+ * errors come from. The workflow input's steps are only the fallback for a bundle loaded
+ * without it.
+ */
+export interface WorkflowCode extends CodePlan {
+  /** Knob versioning `patched`: activities carry the plan's version (old step definitions stay runnable). */
+  versionedActivities: boolean;
+  /**
+   * Knob versioning `patched`, on a version after the first: the previous version's plan,
+   * which a run takes when `patched(patchId)` says its history was made without this code.
+   */
+  patch?: { patchId: string; previous: CodePlan };
+}
+
+/** What the workflow tells its worker, outside the history (sinks): which of our runs it is. */
+export interface RunSinks extends Sinks {
+  faultline: { run(runId: string): void };
+}
+
+/** The global name the worker gives its WorkflowCode in the workflow sandbox. */
+export const WORKFLOW_CODE_GLOBAL = '__faultlineWorkflowCode';
 
 /** The approver's decision, delivered as a workflow signal. */
 export interface ApprovalSignal {
@@ -74,6 +125,19 @@ export function workflowId(cell: string, runId: string): string {
 /** One task queue per cell, so a cell's workers never pick up an earlier cell's leftovers. */
 export function taskQueueName(prefix: string, cell: string): string {
   return `${prefix}.${safe(cell).replaceAll(':', '_')}`;
+}
+
+/** A plan's step instances as the workflow walks them. */
+export function pipelineSteps(plan: RunPlan): PipelineStep[] {
+  return plan.instances.map((i) => ({
+    id: i.id,
+    kind: i.spec.kind,
+    dependsOn: i.dependsOn,
+    heartbeat: i.spec.heartbeat !== undefined,
+    compensable: i.spec.compensation !== undefined,
+    ...(i.spec.delayMs === undefined ? {} : { delayMs: i.spec.delayMs }),
+    ...(i.spec.inputVersion === undefined ? {} : { inputVersion: i.spec.inputVersion }),
+  }));
 }
 
 /**
@@ -100,13 +164,7 @@ export function pipelineTemplate(
 ): Omit<PipelineInput, 'runId'> {
   const { retry } = knobs;
   return {
-    steps: plan.instances.map((i) => ({
-      id: i.id,
-      kind: i.spec.kind,
-      dependsOn: i.dependsOn,
-      heartbeat: i.spec.heartbeat !== undefined,
-      compensable: i.spec.compensation !== undefined,
-    })),
+    steps: pipelineSteps(plan),
     rollsBackOnFailure: plan.rollsBackOnFailure,
     activity: {
       ...(activityTaskQueue === undefined ? {} : { taskQueue: activityTaskQueue }),

@@ -1,4 +1,5 @@
 import { type CellResult, plannedRunId } from '../../core/results.js';
+import type { RunPlan } from '../../scenarios/plan.js';
 import type { AnomalyLog } from './anomalies.js';
 import { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
 
@@ -20,6 +21,12 @@ export interface CheckOptions {
    * roll back on failure (rag-ingest).
    */
   requireCompensationOnFailure: boolean;
+  /**
+   * Cells with a deploy: the plan of every scenario version. A completed run must have
+   * the effects of the version it followed, whichever that was (the table's plan is their
+   * union, unionPlan).
+   */
+  versions?: readonly RunPlan[];
 }
 
 export type RunCounts = CellResult['runs'];
@@ -49,7 +56,7 @@ export function checkRunsAtEnd(
     }
     counts.submitted++;
     if (run.warmup) counts.warmup++;
-    if (run.status === 'completed') checkStepsOfCompleted(run, table, log);
+    if (run.status === 'completed') checkStepsOfCompleted(run, table, log, options.versions);
     else checkAttemptsRecorded(run, table, log);
     if (run.status === undefined && interrupted) {
       // Cut by the interrupt, not lost: the drain that would have decided never came.
@@ -61,7 +68,7 @@ export function checkRunsAtEnd(
         return `Run ${run.runId} was submitted but had no outcome by the end of the history.`;
       });
     } else if (run.status === 'completed') {
-      const missing = missingEffects(run, table);
+      const missing = missingEffects(run, table, options.versions);
       if (missing.length === 0) counts.completed++;
       else {
         counts.lost++;
@@ -89,15 +96,29 @@ export function checkRunsAtEnd(
 /**
  * A completed run executed every step of its plan: each has an attempt and a step-done ok.
  * An orchestrator that reports completion of a run with a step never run (or never
- * finished) lost that step's work, whether or not the step has an effect to miss.
+ * finished) lost that step's work, whether or not the step has an effect to miss. With
+ * versions (a deploy), every step of some version: the one the run came closest to.
  */
-function checkStepsOfCompleted(run: RunState, table: RunTable, log: AnomalyLog): void {
-  const neverStarted: string[] = [];
-  const neverFinished: string[] = [];
-  table.plan.instances.forEach((instance, step) => {
-    if (RunTable.read(run, step, Slot.attempts) === 0) neverStarted.push(instance.id);
-    else if (Number.isNaN(RunTable.read(run, step, Slot.okAt))) neverFinished.push(instance.id);
-  });
+function checkStepsOfCompleted(
+  run: RunState,
+  table: RunTable,
+  log: AnomalyLog,
+  versions?: readonly RunPlan[],
+): void {
+  const holesOf = (plan: RunPlan) => {
+    const neverStarted: string[] = [];
+    const neverFinished: string[] = [];
+    for (const instance of plan.instances) {
+      const step = table.indexOf(instance.id);
+      if (RunTable.read(run, step, Slot.attempts) === 0) neverStarted.push(instance.id);
+      else if (Number.isNaN(RunTable.read(run, step, Slot.okAt))) neverFinished.push(instance.id);
+    }
+    return { neverStarted, neverFinished };
+  };
+  const candidates = (versions?.length ? versions : [table.plan]).map(holesOf);
+  const size = (h: { neverStarted: string[]; neverFinished: string[] }) =>
+    h.neverStarted.length + h.neverFinished.length;
+  const { neverStarted, neverFinished } = candidates.sort((a, b) => size(a) - size(b))[0]!;
   if (neverStarted.length === 0 && neverFinished.length === 0) return;
   const stepId = neverStarted[0] ?? neverFinished[0];
   log.report('unexpected-outcome', run.runId, stepId, () => {
@@ -142,11 +163,15 @@ export function checkPlannedRuns(
   }
 }
 
-/** Effect steps of the plan that have no applied (deduplicated=false) effect in this run. */
-function missingEffects(run: RunState, table: RunTable): string[] {
-  return table.plan.effectSteps.filter(
-    (stepId) => RunTable.read(run, table.indexOf(stepId), Slot.applied) === 0,
-  );
+/**
+ * Effect steps of the plan that have no applied (deduplicated=false) effect in this run;
+ * with versions, of the version the run came closest to (none missing for the one it followed).
+ */
+function missingEffects(run: RunState, table: RunTable, versions?: readonly RunPlan[]): string[] {
+  const missingOf = (effectSteps: readonly string[]) =>
+    effectSteps.filter((stepId) => RunTable.read(run, table.indexOf(stepId), Slot.applied) === 0);
+  if (!versions || versions.length === 0) return missingOf(table.plan.effectSteps);
+  return versions.map((v) => missingOf(v.effectSteps)).sort((a, b) => a.length - b.length)[0]!;
 }
 
 /** Over-compensation is caught as it happens; here only what a failed run left un-undone. */

@@ -1,6 +1,6 @@
 import { type HistoryEvent, RUN_LEVEL } from '../../core/history/events.js';
 import type { Anomaly, AnomalyKind, CellResult, Interruption, Verdict } from '../../core/results.js';
-import type { RunPlan } from '../../scenarios/plan.js';
+import { type RunPlan, unionPlan } from '../../scenarios/plan.js';
 import { AnomalyLog } from './anomalies.js';
 import { checkEvent, emptyTally, type Tally } from './event-checks.js';
 import { type CheckOptions, checkPlannedRuns, checkRunsAtEnd } from './final-checks.js';
@@ -9,8 +9,6 @@ import { decideVerdict } from './verdict.js';
 
 export { MAX_EXAMPLES_PER_KIND } from './anomalies.js';
 export type { CheckOptions } from './final-checks.js';
-export { isSubmitted, type RunState, RunTable, Slot } from './runs.js';
-export { decideVerdict, FAILING_KINDS } from './verdict.js';
 
 /**
  * The Jepsen-style checker of one cell: a fold over the cell's events, in the
@@ -43,7 +41,8 @@ export interface Checker {
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = { requireCompensationOnFailure: false };
 
 export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHECK_OPTIONS): Checker {
-  const runs = new RunTable(plan);
+  // With a deploy, runs may follow either version: the table knows the steps of every one.
+  const runs = new RunTable(options.versions?.length ? unionPlan(options.versions) : plan);
   const log = new AnomalyLog();
   const tally = emptyTally();
   const span = new CellSpan();
@@ -71,7 +70,7 @@ export function createChecker(plan: RunPlan, options: CheckOptions = DEFAULT_CHE
         attempts: attemptCounts(tally, runCounts.submitted * plan.instances.length),
         anomalyCounts: { ...log.counts },
         anomalies: [...log.examples],
-        completeHistories: completeHistories(runs),
+        completeHistories: completeHistories(runs, options.versions),
       };
     },
   };
@@ -127,7 +126,7 @@ export function checkHistory(
 }
 
 /** Completed non-warm-up runs: the samples a verdict and the statistics rest on. */
-export function steadyStateCompleted(runs: RunTable): number {
+function steadyStateCompleted(runs: RunTable): number {
   let count = 0;
   for (const run of runs.runs.values()) {
     if (run.status === 'completed' && !run.warmup && isSubmitted(run)) count++;
@@ -135,17 +134,23 @@ export function steadyStateCompleted(runs: RunTable): number {
   return count;
 }
 
-/** Completed runs with an audit trail that has no hole: every planned step attempted and done ok. */
-function completeHistories(runs: RunTable): number {
+/**
+ * Completed runs with an audit trail that has no hole: every planned step attempted and
+ * done ok (with versions: every step of some version).
+ */
+function completeHistories(runs: RunTable, versions?: readonly RunPlan[]): number {
+  const alternatives = (versions?.length ? versions : [runs.plan]).map((v) =>
+    v.instances.map((i) => runs.indexOf(i.id)),
+  );
   let complete = 0;
-  const steps = runs.plan.instances.length;
   for (const run of runs.runs.values()) {
     if (run.status !== 'completed' || !isSubmitted(run)) continue;
-    let whole = true;
-    for (let step = 0; step < steps && whole; step++) {
-      whole =
-        RunTable.read(run, step, Slot.attempts) > 0 && !Number.isNaN(RunTable.read(run, step, Slot.okAt));
-    }
+    const whole = alternatives.some((steps) =>
+      steps.every(
+        (step) =>
+          RunTable.read(run, step, Slot.attempts) > 0 && !Number.isNaN(RunTable.read(run, step, Slot.okAt)),
+      ),
+    );
     if (whole) complete++;
   }
   return complete;

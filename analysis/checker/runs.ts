@@ -23,7 +23,6 @@ export const Slot = {
   /** Number of applied (deduplicated=false) `compensate` events. */
   compensated: 6,
 } as const;
-export type SlotName = keyof typeof Slot;
 const SLOTS = 7;
 const COUNT_SLOTS = [Slot.attempts, Slot.applied, Slot.compensated];
 

@@ -11,7 +11,7 @@ import { type CellSelector, type Gate, type GateOp, parseGate } from './parse.js
 
 export type GateStatus = 'PASS' | 'FAIL' | 'UNKNOWN';
 
-export interface GateCellOutcome {
+interface GateCellOutcome {
   cell: string;
   status: GateStatus;
   /** The metric's value in the cell; null when it had no samples. */
@@ -28,7 +28,7 @@ export interface GateResult {
 }
 
 /** The cells a selector picks (absent fields match everything). */
-export function matchesSelector(cell: CellResult, selector: CellSelector | undefined): boolean {
+function matchesSelector(cell: CellResult, selector: CellSelector | undefined): boolean {
   if (selector === undefined) return true;
   return (
     (selector.scenario === undefined || selector.scenario === cell.scenario) &&
@@ -37,7 +37,7 @@ export function matchesSelector(cell: CellResult, selector: CellSelector | undef
   );
 }
 
-export function compare(observed: number, op: GateOp, threshold: number): boolean {
+function compare(observed: number, op: GateOp, threshold: number): boolean {
   switch (op) {
     case '<':
       return observed < threshold;

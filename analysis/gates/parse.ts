@@ -13,7 +13,7 @@ import { METRICS, type MetricCatalog } from '../metrics/catalog.js';
  */
 
 export type GateOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
-export const GATE_OPS: readonly GateOp[] = ['<=', '>=', '==', '!=', '<', '>'];
+const GATE_OPS: readonly GateOp[] = ['<=', '>=', '==', '!=', '<', '>'];
 
 /** Which cells a gate applies to; an absent field matches every cell. */
 export interface CellSelector {

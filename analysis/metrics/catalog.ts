@@ -18,14 +18,14 @@ import {
  */
 
 /** ms takes a time unit in a gate (ms, s, m); the others are plain numbers. */
-export type MetricUnit = 'count' | 'ms' | 'ratio' | 'runs/s';
+export type MetricUnit = 'count' | 'ms' | 'ratio' | 'runs/s' | 'MB';
 /** Which way is better; `neither` for figures that describe the load or the sample, never compared. */
-export type Better = 'lower' | 'higher' | 'neither';
+type Better = 'lower' | 'higher' | 'neither';
 /**
  * `faulted`: only cells that had (or were meant to have) a fault. A fault-free cell
  * has nothing to recover from, so gates leave it out rather than count it UNKNOWN.
  */
-export type MetricScope = 'all' | 'faulted';
+type MetricScope = 'all' | 'faulted';
 
 export interface MetricDefinition<N extends string = string> {
   /** The gate name, e.g. `lost`, `latency.p99`, `recovery.p95`. */
@@ -99,6 +99,9 @@ export function metricAppliesTo(cell: CellResult, metric: MetricDefinition): boo
 const define = <const N extends string>(metric: MetricDefinition<N>): MetricDefinition<N> => metric;
 
 const ran = (c: CellResult) => c.runs.submitted > 0;
+/** Bytes as megabytes (10^6), to 0.1. */
+const megabytes = (bytes: number | undefined) =>
+  bytes === undefined || bytes === 0 ? null : Math.round(bytes / 100_000) / 10;
 /** Effects are judged only where the scenario promises effects (or some were applied). */
 const hasEffects = (c: CellResult) => ran(c) && (c.effects.expectedPerRun > 0 || c.effects.applied > 0);
 const whenRan = (value: (c: CellResult) => number) => (c: CellResult) => (ran(c) ? value(c) : null);
@@ -401,6 +404,213 @@ export const BUILT_IN_METRICS = [
     label: 'extra delay of affected runs',
     csv: { max: 'affectedRunsMaxDelayMs' },
     compared: [],
+  }),
+  // Added after the first catalog: new columns go at the end of summary.csv's metric columns.
+  define({
+    name: 'timers.due',
+    unit: 'count',
+    better: 'neither',
+    description: 'timer steps whose intended fire time came (their dependencies finished ok)',
+    label: 'timers due',
+    scope: 'all',
+    csv: 'timersDue',
+    compared: false,
+    read: (c) => c.timers?.due ?? null,
+  }),
+  define({
+    name: 'timers.lost',
+    unit: 'count',
+    better: 'lower',
+    description: 'timers due that never fired, of runs that did not end failed',
+    label: 'timers lost',
+    scope: 'all',
+    csv: 'timersLost',
+    compared: true,
+    read: (c) => c.timers?.lost ?? null,
+  }),
+  define({
+    name: 'timers.firedTwice',
+    unit: 'count',
+    better: 'lower',
+    description: 'timers that fired more than once (a redelivered countdown, a re-run delayed job)',
+    label: 'timers fired twice',
+    scope: 'all',
+    csv: 'timersFiredTwice',
+    compared: true,
+    read: (c) => c.timers?.firedTwice ?? null,
+  }),
+  ...(['p50', 'p99', 'max'] as const).map((stat) =>
+    define({
+      name: `timers.drift.${stat}` as const,
+      unit: 'ms',
+      better: 'lower',
+      description: `${stat} of timer fire-time drift: first firing minus the moment its dependencies finished plus its delay (non-warm-up runs)`,
+      label: `timer drift ${stat}`,
+      scope: 'all',
+      csv: { p50: 'timerDriftP50Ms', p99: 'timerDriftP99Ms', max: 'timerDriftMaxMs' }[stat],
+      compared: stat === 'p99',
+      read: (c) => c.timers?.driftMs[stat] ?? null,
+    }),
+  ),
+  define({
+    name: 'footprint.cpuPer1000Runs',
+    unit: 'ms',
+    better: 'lower',
+    description:
+      'CPU time of the backend servers and the workers (pool children included) per 1,000 completed runs, sampled from /proc',
+    label: 'CPU per 1,000 runs (backend + workers)',
+    scope: 'all',
+    csv: 'cpuMsPer1000Runs',
+    compared: false,
+    read: (c) => c.footprint?.cpuMsPer1000Runs ?? null,
+  }),
+  define({
+    name: 'footprint.backendCpu',
+    unit: 'ms',
+    better: 'lower',
+    description: "CPU time of the adapter's backend servers during the cell",
+    label: 'backend CPU',
+    scope: 'all',
+    csv: 'backendCpuMs',
+    compared: false,
+    read: (c) => c.footprint?.backend.cpuMs ?? null,
+  }),
+  define({
+    name: 'footprint.workersCpu',
+    unit: 'ms',
+    better: 'lower',
+    description: 'CPU time of the worker processes and their pool children during the cell',
+    label: 'workers CPU',
+    scope: 'all',
+    csv: 'workersCpuMs',
+    compared: false,
+    read: (c) => c.footprint?.workers.cpuMs ?? null,
+  }),
+  define({
+    name: 'footprint.backendPeakRss',
+    unit: 'MB',
+    better: 'lower',
+    description: "the largest resident memory the adapter's backend servers held at once",
+    label: 'backend peak memory (MB)',
+    scope: 'all',
+    csv: 'backendPeakRssMB',
+    compared: false,
+    read: (c) => megabytes(c.footprint?.backend.peakRssBytes),
+  }),
+  define({
+    name: 'footprint.workersPeakRss',
+    unit: 'MB',
+    better: 'lower',
+    description: 'the largest resident memory the workers (pool children included) held at once',
+    label: 'workers peak memory (MB)',
+    scope: 'all',
+    csv: 'workersPeakRssMB',
+    compared: false,
+    read: (c) => megabytes(c.footprint?.workers.peakRssBytes),
+  }),
+  define({
+    name: 'stackStart',
+    unit: 'ms',
+    better: 'lower',
+    description:
+      "the stack's start: its slowest service from spawn to answering, the driver's setup, the workers' start and the first run's acceptance",
+    label: 'stack start',
+    scope: 'all',
+    csv: 'stackStartMs',
+    compared: false,
+    read: (c) => c.footprint?.stackStartMs ?? null,
+  }),
+  define({
+    name: 'deploy.inFlight',
+    unit: 'count',
+    better: 'neither',
+    description:
+      'runs in flight at a deploy: submitted before the last worker ran the new version, not done before the first was stopped',
+    label: 'runs in flight at the deploy',
+    scope: 'faulted',
+    csv: 'deployInFlight',
+    compared: false,
+    read: (c) => c.deploy?.inFlight ?? null,
+  }),
+  define({
+    name: 'deploy.oldPath',
+    unit: 'count',
+    better: 'neither',
+    description: 'runs in flight at a deploy that completed on the old version’s path',
+    label: 'deploy: completed on the old path',
+    scope: 'faulted',
+    csv: 'deployOldPath',
+    compared: false,
+    read: (c) => c.deploy?.outcomes['old-path'] ?? null,
+  }),
+  define({
+    name: 'deploy.newPath',
+    unit: 'count',
+    better: 'neither',
+    description: 'runs in flight at a deploy that completed on the new version’s path',
+    label: 'deploy: completed on the new path',
+    scope: 'faulted',
+    csv: 'deployNewPath',
+    compared: false,
+    read: (c) => c.deploy?.outcomes['new-path'] ?? null,
+  }),
+  define({
+    name: 'deploy.mixed',
+    unit: 'count',
+    better: 'lower',
+    description: 'runs in flight at a deploy that completed on neither version’s path alone',
+    label: 'deploy: completed on a mixed path',
+    scope: 'faulted',
+    csv: 'deployMixed',
+    compared: false,
+    read: (c) => c.deploy?.outcomes.mixed ?? null,
+  }),
+  define({
+    name: 'deploy.failed',
+    unit: 'count',
+    better: 'lower',
+    description: 'runs in flight at a deploy that failed',
+    label: 'deploy: failed',
+    scope: 'faulted',
+    csv: 'deployFailed',
+    compared: true,
+    read: (c) => c.deploy?.outcomes.failed ?? null,
+  }),
+  define({
+    name: 'deploy.stuck',
+    unit: 'count',
+    better: 'lower',
+    description:
+      'runs in flight at a deploy with no outcome by the end (e.g. waiting for code that can replay them)',
+    label: 'deploy: stuck',
+    scope: 'faulted',
+    csv: 'deployStuck',
+    compared: true,
+    read: (c) => c.deploy?.outcomes.stuck ?? null,
+  }),
+  define({
+    name: 'deploy.duplicates',
+    unit: 'count',
+    better: 'lower',
+    description:
+      'runs in flight at a deploy that applied an effect twice (a renamed step’s under both names too)',
+    label: 'deploy: effects applied twice',
+    scope: 'faulted',
+    csv: 'deployDuplicateEffects',
+    compared: true,
+    read: (c) => c.deploy?.outcomes['duplicate-effects'] ?? null,
+  }),
+  define({
+    name: 'deploy.versionConflicts',
+    unit: 'count',
+    better: 'neither',
+    description:
+      'runs in flight at a deploy whose worker said its code could not continue them (Temporal: non-determinism errors)',
+    label: 'deploy: version conflicts',
+    scope: 'faulted',
+    csv: 'deployVersionConflicts',
+    compared: false,
+    read: (c) => c.deploy?.versionConflicts ?? null,
   }),
 ];
 

@@ -84,10 +84,6 @@ export function runLatencyHistogram(runs: Iterable<RunState>): Histogram {
   return histogram;
 }
 
-export function runLatencySummary(runs: Iterable<RunState>): LatencySummary {
-  return summarizeHistogram(runLatencyHistogram(runs));
-}
-
 /**
  * The whole latency distribution, compact: HdrHistogram's compressed base64 encoding (µs
  * values). Results carry it so intervals, pooled repeats and aggregated runs are computed
@@ -139,7 +135,7 @@ export interface StepTimings {
 }
 
 /** A streaming fold for per-step latency and queue wait of non-warm-up runs. */
-export function createStepTimingFold(plan: RunPlan): {
+function createStepTimingFold(plan: RunPlan): {
   add(event: HistoryEvent): void;
   result(): StepTimings;
 } {

@@ -13,9 +13,9 @@ import { runLatencyMs, toThreeDigits } from './latency.js';
  */
 
 /** The pre-fault rate is measured over at most this much time before the fault. */
-export const PRE_FAULT_WINDOW_MS = 5000;
-export const RECOVERY_WINDOW_MS = 1000;
-export const RECOVERED_FRACTION = 0.9;
+const PRE_FAULT_WINDOW_MS = 5000;
+const RECOVERY_WINDOW_MS = 1000;
+const RECOVERED_FRACTION = 0.9;
 
 interface FaultTracker {
   start: FaultStartEvent;
@@ -216,7 +216,7 @@ export function timeToThroughputRecoveryMs(
  * the unaffected ones (non-warm-up runs only, as for latency). Null when either
  * side has no sample.
  */
-export function maxExtraDelayMs(runs: RunTable, affected: ReadonlySet<string>): number | null {
+function maxExtraDelayMs(runs: RunTable, affected: ReadonlySet<string>): number | null {
   const unaffected: number[] = [];
   let maxAffected = Number.NEGATIVE_INFINITY;
   for (const run of runs.runs.values()) {

@@ -7,7 +7,7 @@ import type { Observability } from '../../core/results.js';
  * and deduplicated alike — both were sent by someone.
  */
 
-export const MAX_TRACE_EXAMPLES = 3;
+const MAX_TRACE_EXAMPLES = 3;
 
 export interface TraceabilityFold {
   add(event: HistoryEvent): void;

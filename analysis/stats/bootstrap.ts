@@ -9,7 +9,7 @@ import { CONFIDENCE, type Interval } from './interval.js';
  * from a cumulative scan, not a sort. Seeded: the same data give the same interval, so a
  * rebuilt report is byte for byte the same.
  */
-export const REPLICATES = 1000;
+const REPLICATES = 1000;
 
 /** Distinct values (ascending) and how often each was seen. */
 export interface Weighted {
@@ -26,7 +26,7 @@ export function weighted(pairs: readonly (readonly [number, number])[]): Weighte
 }
 
 /** A Poisson(mean) draw: inversion for small means, the normal approximation beyond (error < 1e-3 in coverage). */
-export function poisson(rng: Rng, mean: number): number {
+function poisson(rng: Rng, mean: number): number {
   if (mean <= 0) return 0;
   if (mean < 30) {
     const limit = Math.exp(-mean);
@@ -77,7 +77,7 @@ function replicate(
 }
 
 /** The percentile interval of replicate values. */
-export function percentileInterval(
+function percentileInterval(
   values: number[],
   level = CONFIDENCE,
   method = 'Poisson bootstrap',

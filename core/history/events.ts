@@ -16,20 +16,20 @@ interface EventBase {
 export const RUN_LEVEL = '';
 
 /** The first line the harness writes: which vocabulary the history speaks. */
-export interface HistoryStartEvent extends EventBase {
+interface HistoryStartEvent extends EventBase {
   type: 'history-start';
   schemaVersion: number;
   tool: { name: string; version: string };
 }
 
 /** The harness was stopped (a signal) before the run ended: runs still open were not lost, just cut. */
-export interface RunInterruptedEvent extends EventBase {
+interface RunInterruptedEvent extends EventBase {
   type: 'run-interrupted';
   signal: string;
 }
 
 /** A cell begins: the drain it will wait (raised where faults kill mid-step) and its worker processes. */
-export interface CellStartEvent extends EventBase {
+interface CellStartEvent extends EventBase {
   type: 'cell-start';
   drainTimeoutMs: number;
   workers: string[];
@@ -42,20 +42,20 @@ export interface CellStartEvent extends EventBase {
 }
 
 /** A cell's drain is over: the runs it still waited for (the checker calls them lost). */
-export interface CellEndEvent extends EventBase {
+interface CellEndEvent extends EventBase {
   type: 'cell-end';
   undone: number;
 }
 
 /** The orchestrator refused a submission: not acknowledged, so not its to lose. */
-export interface SubmitRefusedEvent extends EventBase {
+interface SubmitRefusedEvent extends EventBase {
   type: 'submit-refused';
   runId: string;
   intendedAt: number;
   reason: string;
 }
 
-export interface SubmitEvent extends EventBase {
+interface SubmitEvent extends EventBase {
   type: 'submit';
   runId: string;
   /** When the arrival schedule wanted the run submitted; latency is measured from here. */
@@ -76,7 +76,7 @@ export interface AttemptEvent extends EventBase {
    */
   resumedFromMs?: number;
   /**
-   * The work (ms) the step runtime drew for this attempt (absent for approval steps).
+   * The work (ms) the step runtime drew for this attempt (absent for approval and timer steps).
    * For checkpointed steps the step's whole work, the same for every attempt.
    */
   workMs?: number;
@@ -86,9 +86,30 @@ export interface AttemptEvent extends EventBase {
    * Additive in schema 2; absent from workers without pool children.
    */
   pid?: number;
+  /**
+   * Cells with a deploy only: the scenario version whose step definition this attempt
+   * executed (1 before the deploy). What tells an in-flight run's old path from its new one.
+   */
+  version?: number;
 }
 
-export interface EffectEvent extends EventBase {
+/**
+ * A timer step fired: the orchestrator handed the step to a worker once its wait was over.
+ * Written by the step runtime between the timer's `attempt` and its `step-done`; a timer
+ * fired twice (a redelivered countdown) writes it twice. `intendedAt` is the moment the
+ * orchestrator was asked to fire it (when it set the timer, plus the delay), by its own
+ * clock; drift is measured from the history instead (analysis/metrics/timers.ts).
+ */
+interface TimerFiredEvent extends EventBase {
+  type: 'timer-fired';
+  runId: string;
+  stepId: string;
+  worker: string;
+  attempt: number;
+  intendedAt: number;
+}
+
+interface EffectEvent extends EventBase {
   type: 'effect';
   runId: string;
   stepId: string;
@@ -145,7 +166,7 @@ export interface FaultStartEvent extends EventBase {
   pids?: number[];
 }
 
-export interface FaultEndEvent extends EventBase {
+interface FaultEndEvent extends EventBase {
   type: 'fault-end';
   faultId: string;
   fault: string;
@@ -153,13 +174,13 @@ export interface FaultEndEvent extends EventBase {
 }
 
 /** Written by the worker itself once it takes work: the supervisor waits for this line. */
-export interface WorkerStartEvent extends EventBase {
+interface WorkerStartEvent extends EventBase {
   type: 'worker-start';
   worker: string;
   pid: number;
 }
 
-export interface WorkerExitEvent extends EventBase {
+interface WorkerExitEvent extends EventBase {
   type: 'worker-exit';
   worker: string;
   pid: number;
@@ -174,7 +195,7 @@ export interface WorkerExitEvent extends EventBase {
  * right before the supervisor signals it, so they miss at most a second of a process that
  * died by its own hand (a failpoint). Additive in schema 2.
  */
-export interface WorkerUsageEvent extends EventBase {
+interface WorkerUsageEvent extends EventBase {
   type: 'worker-usage';
   worker: string;
   pid: number;
@@ -195,7 +216,7 @@ export interface WorkerUsageEvent extends EventBase {
  * The harness's reading of the world (the simulated APIs) over one cell: when the
  * world was near a full core, the cell measured the harness, not the system under test.
  */
-export interface WorldStatsEvent extends EventBase {
+interface WorldStatsEvent extends EventBase {
   type: 'world-stats';
   requests: number;
   /** Share of one core the world process used during the cell, 0..1 (null: not measurable). */
@@ -219,6 +240,75 @@ export interface FaultUnfiredEvent extends EventBase {
   workers?: string[];
 }
 
+/** One process tree as the footprint sampler read it from /proc (harness/footprint). */
+export interface ProcessUsage {
+  /**
+   * What it is: a service (`redis`), a worker id (`bullmq-w1`), `world`, `harness`, or an
+   * adapter's harness-side helper (`helper:celery-submitter`).
+   */
+  name: string;
+  /**
+   * `helper`: a process an adapter's driver starts to do the harness's side of its work
+   * out of process (Celery's submitter publishes each run's canvas, which the BullMQ and
+   * Temporal drivers do inside the harness). Like the harness, never charged to the adapter.
+   */
+  role: 'service' | 'worker' | 'world' | 'harness' | 'helper';
+  /** The main process; its descendants (a prefork pool) are summed into it. */
+  pid: number;
+  /** When the main process started (epoch ms, 10 ms steps): a restarted one is a new series. */
+  startedAt: number;
+  /**
+   * CPU time, user + system, of the process and its live descendants since each started,
+   * children already reaped included (a counter: it only grows while the pid lives), ms.
+   */
+  cpuMs: number;
+  /** Resident memory of the process and its live descendants now, bytes. */
+  rssBytes: number;
+  /** Live descendants summed in. */
+  children: number;
+}
+
+/**
+ * The harness sampled the CPU time and memory of the cell's processes (about once a
+ * second, and once at each end of the cell): the backend servers, the workers with their
+ * pool children, and what measures them (the world, the links, the harness itself).
+ */
+export interface ProcessUsageEvent extends EventBase {
+  type: 'process-usage';
+  processes: ProcessUsage[];
+  /**
+   * The whole machine since boot (/proc/stat), whatever runs on it: CPU busy and idle ms
+   * over all cores. Tells a cell whose machine was saturated (by anything) apart.
+   */
+  machine?: { busyMs: number; idleMs: number; cores: number };
+}
+
+/**
+ * How long the cell's stack took to come up, in parts the harness timed: each service
+ * from spawn to answering (services the provider started itself; none for external ones),
+ * the driver's setup, and the workers from spawn until every one announced worker-start.
+ * The first accepted run (its submit) completes the picture in the analysis.
+ */
+export interface StackStartEvent extends EventBase {
+  type: 'stack-start';
+  servicesMs: Record<string, number>;
+  setupMs: number;
+  workersMs: number;
+}
+
+/**
+ * A worker found that its code cannot continue a run (Temporal: a non-determinism error
+ * while replaying the run's history with code deployed since). The run waits for code that
+ * can; the analysis counts the runs this happened to.
+ */
+interface VersionConflictEvent extends EventBase {
+  type: 'version-conflict';
+  runId: string;
+  worker: string;
+  /** The orchestrator's own words. */
+  detail: string;
+}
+
 export type HistoryEvent =
   | HistoryStartEvent
   | RunInterruptedEvent
@@ -237,7 +327,11 @@ export type HistoryEvent =
   | WorkerExitEvent
   | WorkerUsageEvent
   | WorldStatsEvent
-  | FaultUnfiredEvent;
+  | FaultUnfiredEvent
+  | TimerFiredEvent
+  | ProcessUsageEvent
+  | StackStartEvent
+  | VersionConflictEvent;
 
 export type EventType = HistoryEvent['type'];
 

@@ -12,13 +12,25 @@ import { eventProblem } from './validate.js';
  * that is not JSON at all: a writer SIGKILLed in the middle of its write leaves exactly
  * that (a writer that opens the file again cuts it off first, see HistoryWriter).
  */
-export async function* readEvents(path: string): AsyncGenerator<HistoryEvent> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+export function readEvents(path: string): AsyncGenerator<HistoryEvent> {
+  return readEventsFrom(path, 0);
+}
+
+/**
+ * The events of one JSONL file from byte `start` (a line's start: the file's size at some
+ * moment), read as readEvents does; line numbers in errors count from `start`.
+ */
+export async function* readEventsFrom(path: string, start: number): AsyncGenerator<HistoryEvent> {
+  const lines = createInterface({
+    input: createReadStream(path, { start }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  const where = start === 0 ? path : `${path} (from byte ${start})`;
   let lineNo = 0;
   let torn: number | undefined;
   for await (const line of lines) {
     lineNo++;
-    if (torn !== undefined) throw new InputError(`${path}:${torn}: not JSON, and not the last line`);
+    if (torn !== undefined) throw new InputError(`${where}:${torn}: not JSON, and not the last line`);
     if (line.length === 0) continue;
     let value: unknown;
     try {
@@ -28,7 +40,7 @@ export async function* readEvents(path: string): AsyncGenerator<HistoryEvent> {
       continue;
     }
     const problem = eventProblem(value);
-    if (problem !== undefined) throw new InputError(`${path}:${lineNo}: ${problem}`);
+    if (problem !== undefined) throw new InputError(`${where}:${lineNo}: ${problem}`);
     yield value as HistoryEvent;
   }
 }

@@ -27,6 +27,16 @@ const REQUIRED: Record<EventType, Record<string, FieldType>> = {
   'world-stats': { requests: 'number' },
   'fault-unfired': { faultId: 'string', fault: 'string', reason: 'string' },
   'worker-usage': { worker: 'string', pid: 'number', cpuMs: 'number' },
+  'timer-fired': {
+    runId: 'string',
+    stepId: 'string',
+    worker: 'string',
+    attempt: 'number',
+    intendedAt: 'number',
+  },
+  'process-usage': {},
+  'stack-start': { setupMs: 'number', workersMs: 'number' },
+  'version-conflict': { runId: 'string', worker: 'string' },
 };
 
 const ENUMS: Partial<Record<EventType, Record<string, readonly string[]>>> = {

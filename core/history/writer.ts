@@ -101,7 +101,7 @@ export function completeLength(path: string): number {
 }
 
 /** Truncates a partial last line (no newline at the end), which only a killed writer leaves. */
-export function cutTornTail(path: string): void {
+function cutTornTail(path: string): void {
   if (!existsSync(path)) return;
   const fd = openSync(path, 'r+');
   try {

@@ -5,8 +5,11 @@ import { InputError } from '../../core/errors.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parseFlags<T extends Options>(argv: string[], options: T, command: string) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+  >;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true } as const);
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true } as const);
   } catch (error) {
     const valid = Object.keys(options)
       .map((o) => `--${o}`)
@@ -14,6 +17,28 @@ export function parseFlags<T extends Options>(argv: string[], options: T, comman
     throw new InputError(
       `faultline ${command}: ${(error as Error).message}; valid flags: ${valid || 'none'}`,
     );
+  }
+  refuseRepeats(argv, options, command);
+  return parsed;
+}
+
+/**
+ * A flag that takes one value, given twice: parseArgs keeps the last silently, so
+ * `--adapter celery --adapter temporal` would run Temporal alone. Refused instead.
+ */
+function refuseRepeats(argv: string[], options: Options, command: string): void {
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) {
+      const hint =
+        options[token.name]?.type === 'string' ? ` (a list is comma-separated: --${token.name} a,b)` : '';
+      throw new InputError(
+        `faultline ${command}: --${token.name} is given more than once; give it once${hint}`,
+      );
+    }
+    seen.add(token.name);
   }
 }
 

@@ -35,7 +35,7 @@ export function reapLeftovers(say: (line: string) => void, runDir?: string): num
 }
 
 /** Faultline's containers left by crashed runs, removed; says so when no Docker engine answers. */
-export async function cleanContainers(log: (line: string) => void): Promise<void> {
+async function cleanContainers(log: (line: string) => void): Promise<void> {
   const unavailable = await dockerUnavailableReason();
   if (unavailable !== undefined) {
     log('containers: no Docker engine answers, so none to remove');

@@ -3,6 +3,7 @@ import { TOOL_VERSION } from '../../core/version.js';
 import { installCleanupHandlers } from '../processes.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
 import { BENCH_USAGE, benchCommand } from './bench.js';
+import { CAPACITY_USAGE, capacityCommand } from './capacity.js';
 import { cleanCommand, reapLeftovers } from './clean.js';
 import { listCommand } from './list.js';
 import { ciCommand, compareCommand, reportCommand, runAndReport } from './reports.js';
@@ -12,7 +13,7 @@ import { RUN_USAGE } from './run.js';
  * Exit codes (DESIGN.md): 0 ok, 1 gates or verdict failed, 2 bad input, 3 infrastructure;
  * 4 a bug in faultline itself, so a crash is never read as a failed verdict.
  */
-export const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
+const EXIT = { ok: 0, failed: 1, input: 2, infrastructure: 3, internal: 4 } as const;
 
 const USAGE = `faultline ${TOOL_VERSION} — chaos benchmarks for orchestration strategies
 
@@ -24,6 +25,7 @@ usage:
   faultline compare BASELINE CURRENT [--tolerance 0.1]   metric deltas; exit 1 on a regression
   faultline ci [EXPERIMENT_FILE] [run flags] [--baseline RESULTS] [--tolerance 0.1]
                                   run, evaluate the gates, write junit.xml; exit 1 on a failed gate
+  ${CAPACITY_USAGE.split('\n').join('\n  ')}
   faultline list                  scenarios, adapters and faults
   faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers, containers)
   ${BENCH_USAGE}
@@ -46,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
         return await aggregateCommand(rest, log);
       case 'compare':
         return await compareCommand(rest);
+      case 'capacity':
+        return await capacityCommand(rest, log);
       case 'ci':
         return await ciCommand(rest, log);
       case 'bench':
@@ -66,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.input : EXIT.ok;
       default:
         throw new InputError(
-          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, list, clean, bench, version, help`,
+          `unknown command "${command}"; valid commands: run, report, aggregate, compare, ci, capacity, list, clean, bench, version, help`,
         );
     }
   } catch (error) {

@@ -51,14 +51,17 @@ export const RUN_USAGE = `faultline run [EXPERIMENT_FILE] [flags]
   --metrics-port P        serve Prometheus metrics on 127.0.0.1:P/metrics during the run`;
 
 type Values = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
+/** The run flags an experiment is built from (`faultline capacity` passes a subset). */
+export type RunValues = Partial<Values>;
 
 /** Flags over the file's values: the file is the experiment, flags adjust it. */
-export function experimentFromArgs(file: string | undefined, values: Values): Experiment {
+export function experimentFromArgs(file: string | undefined, values: RunValues): Experiment {
   const base: ExperimentInput = file ? readExperimentFile(file) : { scenarios: [], adapters: [] };
   const scenarios = list(values.scenario) ?? base.scenarios;
   const adapterList = list(values.adapter);
+  // A name from the file's list (its `as`, or the adapter's) keeps that entry; any other is a new one.
   let adapters = adapterList
-    ? adapterList.map((name) => ({ name, knobs: base.adapters?.find((a) => a.name === name)?.knobs ?? {} }))
+    ? adapterList.map((name) => base.adapters?.find((a) => (a.as ?? a.name) === name) ?? { name, knobs: {} })
     : base.adapters;
   adapters = applyKnobs(adapters ?? [], values.knob ?? []);
   if (!file && (!scenarios || scenarios.length === 0))
@@ -110,7 +113,7 @@ function applyKnobs(adapters: NonNullable<ExperimentInput['adapters']>, knobs: s
     if (!match)
       throw new InputError(`--knob ${knob}: expected ADAPTER.NAME=VALUE, e.g. bullmq.lockDuration=5000`);
     const [, adapter, name, raw] = match as unknown as [string, string, string, string];
-    const target = result.find((a) => a.name === adapter);
+    const target = result.find((a) => (a.as ?? a.name) === adapter);
     if (!target) throw new InputError(`--knob ${knob}: adapter "${adapter}" is not part of this run`);
     target.knobs[name] = parseValue(raw);
   }

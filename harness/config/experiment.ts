@@ -9,13 +9,14 @@ import {
   MIN_RATE_PER_SEC,
 } from '../../core/limits.js';
 import { PROVIDER_KINDS } from '../services/index.js';
+import { CapacitySchema } from './capacity.js';
 
 /**
  * An experiment: which scenarios, through which adapters (with their knobs), under
  * which faults, with what load, judged by which thresholds. Load lives here and
  * never in a scenario, so one scenario serves every profile.
  */
-export const LoadSchema = z
+const LoadSchema = z
   .object({
     /** Runs per cell, warm-up included. */
     runs: z.number().int().min(1).max(MAX_RUNS).default(200),
@@ -68,10 +69,18 @@ function noDuplicates<T>(key: (item: T) => string, what: string) {
   };
 }
 
-export const AdapterEntrySchema = z
+const AdapterEntrySchema = z
   .object({
     /** Built-in adapter name, or a module path exporting an AdapterDefinition as default. */
     name: z.string().min(1),
+    /**
+     * The name its cells and reports use instead of the adapter's, so one adapter can run
+     * side by side with two knob sets (e.g. `temporal-patched`, with versioning: patched).
+     */
+    as: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter')
+      .optional(),
     knobs: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -89,7 +98,8 @@ export const ExperimentSchema = z
     adapters: z
       .array(AdapterEntrySchema)
       .min(1)
-      .superRefine(noDuplicates((a: { name: string }) => a.name, 'adapter')),
+      // By the name its cells go by: one adapter may run twice under two names (`as`).
+      .superRefine(noDuplicates((a: { name: string; as?: string | undefined }) => a.as ?? a.name, 'adapter')),
     /** Named faults (faultline list); "schedule" runs `faultSchedule`. Default: ["schedule"] with one, else ["none"]. */
     faults: z
       .array(z.string().min(1))
@@ -137,6 +147,8 @@ export const ExperimentSchema = z
      * OTEL_EXPORTER_OTLP_ENDPOINT is set. Off only to measure the harness (faultline bench).
      */
     traces: z.boolean().default(true),
+    /** `faultline capacity` with this file: the SLO, the ramp and the worker counts (harness/config/capacity.ts). */
+    capacity: CapacitySchema.optional(),
   })
   .strict()
   .superRefine((e, ctx) => {

@@ -1,6 +1,6 @@
 import type { AnyAdapter } from '../../adapters/index.js';
 import type { AdapterDriver } from '../../adapters/types.js';
-import type { CellFaults, ChaosCell } from '../../chaos/index.js';
+import { type CellFaults, type ChaosCell, workerSettingsFor } from '../../chaos/index.js';
 import { now } from '../../core/clock.js';
 import type { HistoryWriter } from '../../core/history/writer.js';
 import type { AdapterTopology } from '../../core/topology.js';
@@ -8,6 +8,7 @@ import type { Scenario } from '../../scenarios/model.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import { WORLD_LINK } from '../../scenarios/worker-protocol.js';
 import type { Experiment } from '../config/experiment.js';
+import { FootprintSampler, type SampleTarget } from '../footprint/sampler.js';
 import { LINK_SERVICE } from '../services/kinds/index.js';
 import { startHelper } from '../supervisor/helper.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -22,6 +23,8 @@ export interface CellSpec {
   scenario: Scenario;
   plan: RunPlan;
   adapter: AnyAdapter;
+  /** The name the cell's adapter goes by (the experiment entry's `as`, else the adapter's own). */
+  adapterName: string;
   knobs: Record<string, unknown>;
   topology: AdapterTopology;
   prepared: unknown;
@@ -51,6 +54,8 @@ export interface CellRunSummary {
  */
 export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
   const { experiment, env, history, runDir, arrivals, log } = options;
+  // The adapter's harness-side helpers (Celery's submitter), sampled with the harness's side.
+  const helpers = new Map<string, number>();
   const adapterDriver = cell.adapter.createDriver({
     cell: cell.id,
     scenario: cell.scenario,
@@ -59,7 +64,11 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     services: env.services,
     runDir,
     prepared: cell.prepared,
-    startHelper: (name, command) => startHelper(runDir, name, command),
+    startHelper: (name, command) => {
+      const helper = startHelper(runDir, name, command);
+      helpers.set(`helper:${name}`, helper.pid);
+      return helper;
+    },
     workers: cell.topology.workers,
     traces: experiment.traces,
   });
@@ -75,7 +84,7 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     roles: cell.topology.workers,
     config: {
       cell: cell.id,
-      adapter: cell.adapter.name,
+      adapter: cell.adapterName,
       scenario: cell.scenario,
       knobs: cell.knobs,
       endpoints: workerEndpoints(env, cell.topology),
@@ -84,15 +93,28 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       prepared: cell.prepared,
       failpoints: cell.faults.failpoints(chaosDir),
       runDir,
+      ...workerSettingsFor(cell.faults.planned, cell.scenario),
     },
     runDir,
     history,
     restartDelayMs: experiment.workerRestartDelayMs,
     traces: experiment.traces,
   });
+  const footprint = new FootprintSampler({
+    history,
+    cell: cell.id,
+    targets: () => sampleTargets(env, supervisor, helpers),
+    // One reading per process and tick: the workers' also feed their worker-usage.
+    onReading: (target, reading) => {
+      if (target.role === 'worker') supervisor.recordUsage(target.name, target.pid, reading);
+    },
+  });
   try {
+    const setupBegan = now();
     await driver.setup();
+    const workersBegan = now();
     await supervisor.start();
+    const workersReady = now();
     await env.world.stats(); // starts the world's utilisation window at this cell
     history.append({
       type: 'cell-start',
@@ -101,8 +123,16 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       workers: supervisor.ids(),
       roles: supervisor.roles(),
     });
+    history.append({
+      type: 'stack-start',
+      cell: cell.id,
+      servicesMs: { ...env.servicesStartMs },
+      setupMs: Math.round(workersBegan - setupBegan),
+      workersMs: Math.round(workersReady - workersBegan),
+    });
+    footprint.start();
     const startedAt = now() + 20;
-    cell.faults.start(chaosCell(cell, env, supervisor, chaosDir), startedAt);
+    cell.faults.start(chaosCell(cell, env, supervisor, driver, chaosDir), startedAt);
     const refused = await submitArrivals({
       cell: cell.id,
       arrivals,
@@ -117,14 +147,40 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     const undone = await tracker.drain(cell.drainTimeoutMs);
     runSpans?.endOpen();
     if (undone > 0) log(`  ${undone} runs still not done after the ${cell.drainTimeoutMs} ms drain`);
+    footprint.stop();
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
     history.append({ type: 'cell-end', cell: cell.id, undone });
     return { refused, undone };
   } finally {
+    footprint.stop();
     await cell.faults.healAll().catch(() => {});
     await supervisor.stop();
     await driver.teardown();
   }
+}
+
+/**
+ * What the footprint samples: the services the provider runs here, the world, the harness,
+ * the adapter's harness-side helpers, the workers.
+ */
+function sampleTargets(
+  env: Environment,
+  supervisor: Supervisor,
+  helpers: ReadonlyMap<string, number>,
+): SampleTarget[] {
+  const targets: SampleTarget[] = Object.entries(env.provider.processes?.() ?? {}).map(([name, pid]) => ({
+    name,
+    role: 'service',
+    pid,
+  }));
+  targets.push({ name: 'world', role: 'world', pid: env.world.pid });
+  targets.push({ name: 'harness', role: 'harness', pid: process.pid });
+  for (const [name, pid] of helpers) targets.push({ name, role: 'helper', pid });
+  for (const id of supervisor.ids()) {
+    const pid = supervisor.pidOf(id);
+    if (pid !== undefined) targets.push({ name: id, role: 'worker', pid });
+  }
+  return targets;
 }
 
 /** The world's human decided: the decision reaches the run through the adapter (a signal). */
@@ -149,11 +205,30 @@ function workerEndpoints(env: Environment, topology: AdapterTopology): Environme
 }
 
 /** What chaos may do to this live cell. */
-function chaosCell(cell: CellSpec, env: Environment, supervisor: Supervisor, chaosDir: string): ChaosCell {
+function chaosCell(
+  cell: CellSpec,
+  env: Environment,
+  supervisor: Supervisor,
+  driver: AdapterDriver,
+  chaosDir: string,
+): ChaosCell {
   return {
     cell: cell.id,
     topology: cell.topology,
-    workers: supervisor,
+    scenario: cell.scenario,
+    workers: {
+      ids: (role) => supervisor.ids(role),
+      signal: (ids, signal) => supervisor.signal(ids, signal),
+      inFlight: () => supervisor.inFlight(),
+      poolChildren: (id) => supervisor.poolChildren(id),
+      signalPoolChild: (id, pid, signal) => supervisor.signalPoolChild(id, pid, signal),
+      // The workers one by one, then the driver's own side where it builds runs (Celery's submitter).
+      async redeploy(update) {
+        await supervisor.redeploy(update);
+        const current = update.scenarioVersions.find((v) => v.version === update.scenarioVersion)!;
+        await driver.deployed?.({ version: update.scenarioVersion, scenario: current.scenario });
+      },
+    },
     services: { restart: (name, options) => env.provider.restart(name, options) },
     world: { setFaults: (faults) => env.world.setFaults(faults) },
     toxiproxy: env.services[LINK_SERVICE],

@@ -26,6 +26,8 @@ export interface Environment {
   /** Where workers connect, by link name (every adapter's links, and `world`). */
   links: Readonly<Record<string, ServiceEndpoint>>;
   world: WorldProcess;
+  /** Milliseconds from spawn to answering of each service the provider started, at the run's start. */
+  servicesStartMs: Readonly<Record<ServiceName, number>>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export interface EnvironmentOptions {
 }
 
 /** Links of one name must front one service, whichever adapters declare them. */
-export function distinctLinks(links: readonly LinkDeclaration[]): LinkDeclaration[] {
+function distinctLinks(links: readonly LinkDeclaration[]): LinkDeclaration[] {
   const byName = new Map<string, LinkDeclaration>();
   for (const link of links) {
     const known = byName.get(link.name);
@@ -102,6 +104,9 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       services,
       links,
       world,
+      servicesStartMs: Object.fromEntries(
+        Object.entries(provider.startupMs ?? {}).filter((e): e is [string, number] => e[1] !== undefined),
+      ),
       async stop() {
         await removeLinks(api);
         await Promise.allSettled([world.stop(), provider.stop()]);

@@ -1,23 +1,15 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type CellFaults, Nemesis } from '../../chaos/index.js';
-import { HISTORY_SCHEMA_VERSION, RUN_LEVEL } from '../../core/history/events.js';
-import { HistoryWriter } from '../../core/history/writer.js';
+import type { HistoryWriter } from '../../core/history/writer.js';
 import type { Results } from '../../core/results.js';
 import { governedByText } from '../../core/topology.js';
-import { TRACES_DIR } from '../../core/traces.js';
-import { TOOL_VERSION } from '../../core/version.js';
-import { traceTo } from '../../scenarios/tracing/setup.js';
 import type { Experiment } from '../config/experiment.js';
-import { type ProgressMode, startLiveMonitor } from '../live/monitor.js';
-import { alsoRecordIn } from '../process-registry.js';
-import { onInterrupt } from '../processes.js';
+import type { ProgressMode } from '../live/monitor.js';
 import { runCell } from './cell.js';
-import { type Environment, startEnvironment } from './environment.js';
 import { computeResults, writeResults } from './recompute.js';
 import type { RecordedConfig } from './recorded-config.js';
 import { type ResolvedCell, type ResolvedExperiment, recordedConfig, resolveExperiment } from './resolve.js';
 import { createRunFolder } from './run-folder.js';
+import { startSession, writeConfigFile } from './session.js';
 
 export interface RunOptions {
   /** Serve Prometheus metrics on 127.0.0.1:port/metrics while the run lasts (0: a free port). */
@@ -37,68 +29,22 @@ export async function runExperiment(
   options: RunOptions = {},
 ): Promise<Results> {
   const { resolved, config } = await prepareRun(experiment, outDir);
-  alsoRecordIn(join(outDir, 'processes.jsonl'));
-
-  const history = new HistoryWriter(join(outDir, 'history.d', 'harness.jsonl'));
-  history.append({
-    type: 'history-start',
-    cell: RUN_LEVEL,
-    schemaVersion: HISTORY_SCHEMA_VERSION,
-    tool: { name: 'faultline', version: TOOL_VERSION },
-  });
-  // Said before anything is killed: the runs in flight were cut, not lost (the checker reads this).
-  const forgetInterrupt = onInterrupt((signal) =>
-    history.append({ type: 'run-interrupted', cell: RUN_LEVEL, signal }),
-  );
-  // The live view (progress, /metrics) follows the history files on a timer of its own.
-  const monitor = await startLiveMonitor({
-    runDir: outDir,
+  const session = await startSession(outDir, {
+    experiment,
+    adapters: resolved.adapters,
     cells: resolved.cells.map((cell) => ({
       id: cell.id,
       scenario: cell.scenario.name,
-      adapter: cell.adapter.adapter.name,
+      adapter: cell.adapter.name,
       fault: cell.fault,
       runs: experiment.load.runs,
     })),
     ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
-    progress: options.progress ?? 'off',
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
     log: baseLog,
   });
-  const log = monitor.log;
-  const services = new Set(resolved.adapters.flatMap(({ topology }) => topology.services));
-  log(`starting services (${[...services].join(', ')}: ${experiment.services}), the links and the world…`);
-  let env: Environment;
+  const { log } = session;
   try {
-    env = await startEnvironment({
-      runDir: outDir,
-      services,
-      links: resolved.adapters.flatMap(({ topology }) => topology.links),
-      persistence: experiment.backendPersistence,
-      proxyWorkers: experiment.proxyWorkers,
-      provider: experiment.services,
-      containerImages: experiment.containerImages,
-      log,
-    });
-  } catch (error) {
-    forgetInterrupt();
-    alsoRecordIn(undefined);
-    history.close();
-    await monitor.stop();
-    throw error;
-  }
-  // Traced: the harness's own spans (each run's root) go to traces/harness.jsonl.
-  const traces = experiment.traces
-    ? traceTo({
-        serviceName: 'faultline-harness',
-        instanceId: 'harness',
-        file: join(outDir, TRACES_DIR, 'harness.jsonl'),
-      })
-    : null;
-  try {
-    if (experiment.approver) env.world.setApprover(experiment.approver);
-    const prepared = new Map<string, unknown>();
-    for (const { adapter } of resolved.adapters)
-      prepared.set(adapter.name, await adapter.prepare?.(outDir, { traced: experiment.traces }));
     for (const cell of resolved.cells) {
       log(`cell ${cell.id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
       if (cell.drainTimeoutMs > experiment.load.drainTimeoutMs) {
@@ -113,23 +59,26 @@ export async function runExperiment(
           scenario: cell.scenario,
           plan: cell.plan,
           adapter: cell.adapter.adapter,
+          adapterName: cell.adapter.name,
           knobs: cell.adapter.knobs,
           topology: cell.adapter.topology,
-          prepared: prepared.get(cell.adapter.adapter.name),
-          faults: cellFaults(cell, history, log),
+          prepared: session.prepared.get(cell.adapter.adapter.name),
+          faults: cellFaults(cell, session.history, log),
           drainTimeoutMs: cell.drainTimeoutMs,
         },
-        { experiment, arrivals: cell.arrivals, env, history, runDir: outDir, log },
+        {
+          experiment,
+          arrivals: cell.arrivals,
+          env: session.env,
+          history: session.history,
+          runDir: outDir,
+          log,
+        },
       );
       if (summary.refused > 0) log(`  ${summary.refused} submissions were refused`);
     }
   } finally {
-    forgetInterrupt();
-    history.close();
-    await traces?.close();
-    await env.stop();
-    await monitor.stop();
-    alsoRecordIn(undefined);
+    await session.close();
   }
   // The same path as `faultline report`: results from the merged history and config alone.
   const results = await computeResults(outDir, config);
@@ -142,14 +91,14 @@ export async function runExperiment(
  * checked (bad input throws InputError here, at no cost), the run folder made, config.json
  * written.
  */
-export async function prepareRun(
+async function prepareRun(
   experiment: Experiment,
   outDir: string,
 ): Promise<{ resolved: ResolvedExperiment; config: RecordedConfig }> {
   const resolved = await resolveExperiment(experiment);
   createRunFolder(outDir);
   const config = recordedConfig(resolved);
-  writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  writeConfigFile(outDir, config);
   return { resolved, config };
 }
 

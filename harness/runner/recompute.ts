@@ -31,11 +31,22 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
       adapter: cell.adapter,
       fault: cell.fault,
       ...(cell.repeat === undefined ? {} : { repeat: cell.repeat }),
+      ...(cell.load === undefined ? {} : { load: cell.load }),
       knobs: adapter.knobs,
       plan,
       // The saga rule is the plan's (RunPlan.rollsBackOnFailure): a run and its report judge alike.
       requireCompensationOnFailure: plan.rollsBackOnFailure,
       governedBy: adapter.topology.recovery.governedBy,
+      services: adapter.topology.services,
+      ...(cell.scenarioVersions
+        ? {
+            versions: cell.scenarioVersions.map(({ version, scenario, change }) => ({
+              version,
+              plan: planRun(scenario),
+              ...(change ? { change } : {}),
+            })),
+          }
+        : {}),
       plannedRuns: config.load.runs,
     };
   });
@@ -91,7 +102,7 @@ function readJsonFile(path: string): unknown {
 }
 
 /** A run folder's config.json, validated: a broken one is named, not a stack trace. */
-export function readRecordedConfig(runDir: string): RecordedConfig {
+function readRecordedConfig(runDir: string): RecordedConfig {
   if (!existsSync(runDir) || !statSync(runDir).isDirectory())
     throw new InputError(`${runDir} is not a run folder (a folder with config.json and the history)`);
   const configPath = join(runDir, 'config.json');

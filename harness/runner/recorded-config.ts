@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { RecordedVersion } from '../../chaos/index.js';
 import { MAX_RUNS } from '../../core/limits.js';
 import type { AdapterTopology } from '../../core/topology.js';
 import { type Scenario, ScenarioSchema } from '../../scenarios/model.js';
+import { DEPLOY_CHANGES } from '../../scenarios/versions.js';
 
 /**
  * config.json: the resolved experiment, written before anything starts and embedded in
@@ -15,7 +17,14 @@ export interface RecordedConfig {
   load: { runs: number; ratePerSec: number; workers: number; drainTimeoutMs: number; warmupRuns: number };
   thresholds: string[];
   /** Every adapter with the knob values used and its declared topology (recovery facts included). */
-  adapters: { name: string; knobs: Record<string, unknown>; topology: AdapterTopology }[];
+  adapters: {
+    /** The name its cells use (an experiment entry's `as`, else the adapter's). */
+    name: string;
+    /** The adapter, when `name` is another name for it. */
+    adapter?: string;
+    knobs: Record<string, unknown>;
+    topology: AdapterTopology;
+  }[];
   /** The scenarios as data, as they were when the run started. */
   scenarioDefinitions: Scenario[];
   /** The matrix, each cell with the drain it waited. */
@@ -32,6 +41,10 @@ export interface RecordedCell {
   repeat?: number;
   seed?: number;
   drainTimeoutMs: number;
+  /** Cells whose faults change the scenario (a deploy): every version it ran, the change that made each. */
+  scenarioVersions?: RecordedVersion[];
+  /** Capacity steps: the cell's own load. */
+  load?: { ratePerSec: number; workers: number };
 }
 
 const KnobValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -78,6 +91,24 @@ export const RecordedConfigSchema = z
         repeat: z.number().optional(),
         seed: z.number().optional(),
         drainTimeoutMs: z.number(),
+        load: z.object({ ratePerSec: z.number().positive(), workers: z.number().int().min(1) }).optional(),
+        scenarioVersions: z
+          .array(
+            z
+              .object({
+                version: z.number().int().min(1),
+                scenario: ScenarioSchema,
+                change: z
+                  .object({
+                    change: z.enum(DEPLOY_CHANGES),
+                    step: z.string(),
+                    newStep: z.string().optional(),
+                  })
+                  .optional(),
+              })
+              .loose(),
+          )
+          .optional(),
       }),
     ),
   })

@@ -6,6 +6,7 @@ import {
   drainTimeoutFor,
   type PlannedFault,
   planCellFaults,
+  scenarioVersionsFor,
 } from '../../chaos/index.js';
 import { describeZodError, InputError, REPORT_INPUT } from '../../core/errors.js';
 import { MAX_TIMER_MS } from '../../core/limits.js';
@@ -18,7 +19,7 @@ import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { type Experiment, warmupRunsOf } from '../config/experiment.js';
 import { providerCanRestart } from '../services/index.js';
 import { type Arrival, poissonArrivals } from './arrivals.js';
-import type { RecordedConfig } from './recorded-config.js';
+import type { RecordedCell, RecordedConfig } from './recorded-config.js';
 
 /**
  * An experiment with every name resolved and every number computed that can be before
@@ -27,6 +28,8 @@ import type { RecordedConfig } from './recorded-config.js';
  * fails here, so it costs no server start.
  */
 export interface ResolvedAdapter {
+  /** The name its cells use: the experiment entry's `as`, else the adapter's own. */
+  name: string;
   adapter: AnyAdapter;
   knobs: Record<string, unknown>;
   topology: AdapterTopology;
@@ -84,16 +87,15 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
           describeZodError(parsed.error, `adapters[${i}].knobs (${entry.name})`, adapter.knobs, 'knob'),
         );
       const knobs = parsed.data as Record<string, unknown>;
-      return { adapter, knobs, topology: topologyOf(adapter, knobs) };
+      return { name: entry.as ?? adapter.name, adapter, knobs, topology: topologyOf(adapter, knobs) };
     }),
   );
-  distinctNames(
-    'adapters',
-    adapters.map((a) => a.adapter.name),
-  );
+  // By the name cells go by: one adapter may run twice under two names.
+  const names = adapters.map((a) => a.name);
+  distinctNames('adapters', names, '; to run one adapter twice, give one entry another name with "as"');
   checkGateSelectors(gates, {
     scenario: scenarios.map((s) => s.name),
-    adapter: adapters.map((a) => a.adapter.name),
+    adapter: names,
     fault: experiment.faults,
   });
   const settings = chaosSettings(experiment);
@@ -116,9 +118,9 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
     for (const scenario of scenarios) {
       const plan = planRun(scenario);
       for (const fault of experiment.faults) {
-        const planned = planCellFaults(fault, { ...settings, seed }, plan, windowMs);
+        const planned = planCellFaults(fault, { ...settings, seed }, plan, windowMs, scenario);
         for (const adapter of adapters) {
-          const id = cellId(scenario.name, adapter.adapter.name, fault);
+          const id = cellId(scenario.name, adapter.name, fault);
           cells.push({
             id: experiment.repeat === 1 ? id : `${id}@${repeat}`,
             repeat,
@@ -144,7 +146,7 @@ export async function resolveExperiment(experiment: Experiment): Promise<Resolve
 }
 
 /** The seed of a repeat: the experiment's own for the first, derived from it for the others. */
-export function repeatSeed(seed: number, repeat: number): number {
+function repeatSeed(seed: number, repeat: number): number {
   return repeat === 1 ? seed : deriveSeed(seed, 'repeat', repeat);
 }
 
@@ -152,12 +154,12 @@ export function repeatSeed(seed: number, repeat: number): number {
  * Two entries that resolve to one name (`rag-ingest` and `./scenarios/rag-ingest.json`, an
  * adapter by name and by path) would run two cells under one id and mix their histories.
  */
-function distinctNames(field: string, names: readonly string[]): void {
+function distinctNames(field: string, names: readonly string[], hint = ''): void {
   names.forEach((name, i) => {
     const first = names.indexOf(name);
     if (first !== i)
       throw new InputError(
-        `${field}[${i}]: "${name}" is the same as ${field}[${first}]; each may appear once`,
+        `${field}[${i}]: "${name}" is the same as ${field}[${first}]; each may appear once${hint}`,
       );
   });
 }
@@ -223,8 +225,9 @@ export function recordedConfig(resolved: ResolvedExperiment): RecordedConfig {
   return {
     ...experiment,
     load: { ...experiment.load, warmupRuns: warmupRunsOf(experiment.load) },
-    adapters: resolved.adapters.map(({ adapter, knobs, topology }) => ({
-      name: adapter.name,
+    adapters: resolved.adapters.map(({ name, adapter, knobs, topology }) => ({
+      name,
+      ...(name === adapter.name ? {} : { adapter: adapter.name }),
       knobs,
       topology,
     })),
@@ -232,10 +235,17 @@ export function recordedConfig(resolved: ResolvedExperiment): RecordedConfig {
     cells: resolved.cells.map((cell) => ({
       id: cell.id,
       scenario: cell.scenario.name,
-      adapter: cell.adapter.adapter.name,
+      adapter: cell.adapter.name,
       fault: cell.fault,
       ...(resolved.experiment.repeat === 1 ? {} : { repeat: cell.repeat, seed: cell.seed }),
       drainTimeoutMs: cell.drainTimeoutMs,
+      ...versionsOf(cell),
     })),
   };
+}
+
+/** A cell whose faults change its scenario records every version, so reports rebuild without the fault code. */
+function versionsOf(cell: ResolvedCell): Pick<RecordedCell, 'scenarioVersions'> {
+  const versions = scenarioVersionsFor(cell.planned, cell.scenario);
+  return versions ? { scenarioVersions: versions } : {};
 }

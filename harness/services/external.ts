@@ -107,8 +107,3 @@ function tlsOf(
   }
   return protocol === 'rediss:' || protocol === 'https:' ? 'on' : undefined;
 }
-
-/** The environment variable each service's URL is read from (docker-compose.yml documents them). */
-export function externalVariables(names: readonly ServiceName[]): Record<ServiceName, string> {
-  return Object.fromEntries(names.map((name) => [name, serviceDefinition(name).external.variable]));
-}

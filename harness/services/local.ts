@@ -73,6 +73,10 @@ export class LocalServicesProvider implements ServicesProvider {
     return endpoints;
   }
 
+  processes(): Record<ServiceName, number> {
+    return Object.fromEntries([...this.#running].map(([name, { proc }]) => [name, proc.pid]));
+  }
+
   canRestart(name: ServiceName): boolean {
     return this.#running.has(name);
   }

@@ -1,5 +1,5 @@
 /** Free loopback ports, and waiting until something answers. */
-import { createServer, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError } from '../../core/errors.js';
 
@@ -52,21 +52,4 @@ export async function waitUntil(check: () => Promise<boolean>, options: WaitOpti
     }
     await sleep(intervalMs);
   }
-}
-
-/** Resolves once a TCP connection to host:port succeeds. */
-export function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
-  return waitUntil(() => canConnect(host, port, 1000), { timeoutMs, what: `${host}:${port}` });
-}
-
-function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`connect timed out after ${timeoutMs} ms`)));
-    socket.once('error', reject);
-    socket.connect(port, host, () => {
-      socket.destroy();
-      resolve(true);
-    });
-  });
 }

@@ -15,7 +15,7 @@ const TSX_LOADER = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
  * scripts) writes a V8 CPU profile into DIR when it exits normally (SIGTERM included; a
  * SIGKILL writes none). Node refuses --cpu-prof in NODE_OPTIONS, hence this variable.
  */
-export const CPU_PROFILE_ENV = 'FAULTLINE_CPU_PROF';
+const CPU_PROFILE_ENV = 'FAULTLINE_CPU_PROF';
 
 export function nodeArgsFor(entry: string, env: NodeJS.ProcessEnv = process.env): string[] {
   if (!existsSync(TSX_LOADER)) throw new Error(`tsx loader missing at ${TSX_LOADER}: run npm run setup`);

@@ -6,16 +6,18 @@ import { completeLength, type HistoryWriter } from '../../core/history/writer.js
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
 import { TRACES_DIR } from '../../core/traces.js';
 import {
+  type ScenarioVersion,
   WORKER_CONFIG_ENV,
   WORKER_PROTOCOL_VERSION,
   type WorkerConfig,
 } from '../../scenarios/worker-protocol.js';
+import type { TreeReading } from '../footprint/proc.js';
 import { type ManagedProcess, signalProcess, spawnManaged } from '../processes.js';
 import { commandLine } from './command.js';
 import { InFlightTracker } from './in-flight.js';
 import { childPids } from './pool-children.js';
 import { awaitWorkerStart } from './readiness.js';
-import { UsageSampler } from './usage.js';
+import { WorkerUsageLedger } from './usage.js';
 
 const READY_TIMEOUT_MS = 60_000;
 /** SIGTERM lets in-flight steps finish this long before the SIGKILL. */
@@ -44,6 +46,8 @@ interface Slot {
   historyPath: string;
   process: ManagedProcess | null;
   inFlight: InFlightTracker;
+  /** Being replaced by a deploy: its exit is not a death to restart after the delay. */
+  replacing: boolean;
 }
 
 /**
@@ -57,10 +61,13 @@ export class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly restarts = new Set<NodeJS.Timeout>();
-  /** What each worker process uses (CPU, peak memory), written as worker-usage when it exits. */
-  private readonly usage = new UsageSampler();
+  /**
+   * What each worker process uses (CPU, peak memory), written as worker-usage when it
+   * exits; the cell's sampler feeds it every second (recordUsage), and it reads on demand.
+   */
+  private readonly usage = new WorkerUsageLedger();
 
-  constructor(private readonly options: SupervisorOptions) {
+  constructor(private options: SupervisorOptions) {
     const { adapter, cell, scenario } = options.config;
     const approvals = new Set(scenario.steps.filter((s) => s.kind === 'approval').map((s) => s.id));
     const isApproval = (stepId: string) => approvals.has(stepId.split('#')[0]!);
@@ -77,6 +84,7 @@ export class Supervisor {
           historyPath,
           process: null,
           inFlight: new InFlightTracker(historyPath, isApproval),
+          replacing: false,
         };
       }),
     );
@@ -141,17 +149,47 @@ export class Supervisor {
     return this.slots.find((s) => s.id === id)?.process?.pid;
   }
 
+  /**
+   * A rolling deploy (chaos's deploy fault): one worker at a time is stopped with SIGTERM
+   * (its steps in flight finish; SIGKILL after the grace), started again from a config that
+   * carries the new scenario version, and waited for until it announced itself, before the
+   * next one. A worker that was dead at its turn is simply started with the new version.
+   */
+  async redeploy(update: { scenarioVersion: number; scenarioVersions: ScenarioVersion[] }): Promise<void> {
+    const current = update.scenarioVersions.find((v) => v.version === update.scenarioVersion);
+    if (!current)
+      throw new Error(`redeploy: version ${update.scenarioVersion} is not among the versions given`);
+    this.options.config = { ...this.options.config, ...update, scenario: current.scenario };
+    for (const slot of this.slots) {
+      if (this.stopping) return;
+      slot.replacing = true;
+      try {
+        if (slot.process) await this.stopWorker(slot);
+        this.writeConfig(slot);
+        if (!this.stopping) await this.launch(slot);
+      } finally {
+        slot.replacing = false;
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     for (const timer of this.restarts) clearTimeout(timer);
     await Promise.all(this.slots.map((s) => (s.process ? this.stopWorker(s) : undefined)));
-    this.usage.stop();
+  }
+
+  /** A reading of a worker's process by the cell's sampler (harness/footprint/sampler.ts). */
+  recordUsage(id: string, pid: number, reading: TreeReading): void {
+    this.usage.record(id, pid, reading);
   }
 
   /** SIGTERM to the main process (see `signal`), SIGKILL to what the role's killScope covers after the grace. */
   private async stopWorker(slot: Slot): Promise<void> {
     const proc = slot.process!;
     const group = slot.role.killScope === 'group';
+    // Its usage up to the stop: the last reading its worker-usage will carry.
+    this.usage.sample([slot.id]);
     signalProcess(proc.pid, false, 'SIGTERM');
     const timer = setTimeout(() => signalProcess(proc.pid, group, 'SIGKILL'), STOP_GRACE_MS);
     try {
@@ -244,7 +282,7 @@ export class Supervisor {
 
   private scheduleRestart(slot: Slot): void {
     const delay = this.options.restartDelayMs;
-    if (this.stopping || delay === null) return;
+    if (this.stopping || delay === null || slot.replacing) return;
     const timer = setTimeout(() => {
       this.restarts.delete(timer);
       if (!this.stopping) this.launch(slot).catch(() => this.scheduleRestart(slot));

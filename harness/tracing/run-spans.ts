@@ -27,6 +27,7 @@ export class RunSpans {
       submit: (runId) => this.#submit(runId, () => driver.submit(runId)),
       signal: (runId, stepId, decision) => driver.signal(runId, stepId, decision),
       teardown: () => driver.teardown(),
+      ...(driver.deployed ? { deployed: (update) => driver.deployed!(update) } : {}),
     };
   }
 

@@ -39,6 +39,11 @@ export class WorldProcess {
     return new WorldProcess(proc, ready.port);
   }
 
+  /** The world's process id (the footprint samples it as part of the harness). */
+  get pid(): number {
+    return this.proc.pid;
+  }
+
   /** Where approval decisions go: the runner relays them to the cell's adapter. */
   onApprovalDecision(listener: (message: ApprovalMessage) => void): void {
     this.onApproval = listener;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/history/events.js';
@@ -72,9 +72,11 @@ function referenceWorkMs(plan: RunPlan, runId: string, stepId: string, attempt: 
 /**
  * Lost runs that Celery's two known ways of losing a run under acks_late do not explain
  * (adapters/celery/README.md, "What governs recovery"):
- * - in flight: Redis popped the run's next message for a worker (BRPOP) that died before
- *   recording it as unacknowledged. The run's last event is a step finished ok, and a worker
- *   was SIGKILLed within a second after it.
+ * - in flight: Redis popped one of the run's messages for a worker (BRPOP) that died before
+ *   recording it as unacknowledged. A step instance whose dependencies all finished ok (so
+ *   its task was published) never had an attempt, and a worker was SIGKILLed after the last
+ *   of them finished. Its siblings in a chord may run on: the run's last event need not be
+ *   the step before it.
  * - a chord's callback: a header task finished, its worker died while dispatching the
  *   callback, and the redelivered header task found the dead worker's dispatch claim still
  *   held (a lease of 6 to 21 s, longer than these tests' visibility timeout): nobody
@@ -91,9 +93,26 @@ function unexplainedLost(events: HistoryEvent[], cell: CellResult, plan: RunPlan
     .map((e) => e.t);
   return lost.filter((runId) => {
     const ofRun = events.filter((e) => e.cell === cell.id && 'runId' in e && e.runId === runId);
+    const attempted = new Set(
+      ofType(events, 'attempt', cell.id)
+        .filter((e) => e.runId === runId)
+        .map((e) => e.stepId),
+    );
+    const doneOkAt = new Map(
+      ofType(events, 'step-done', cell.id)
+        .filter((e) => e.runId === runId && e.outcome === 'ok')
+        .map((e) => [e.stepId, e.t]),
+    );
+    const poppedByTheDead = plan.instances.some((step) => {
+      if (attempted.has(step.id) || step.dependsOn.length === 0) return false;
+      const ready = step.dependsOn.map((dep) => doneOkAt.get(dep));
+      if (ready.some((t) => t === undefined)) return false;
+      const publishedAt = Math.max(...(ready as number[]));
+      return deaths.some((t) => t >= publishedAt);
+    });
+    if (poppedByTheDead) return false; // in flight
     const last = ofRun.at(-1);
     if (last?.type !== 'step-done' || last.outcome !== 'ok') return true;
-    if (deaths.some((t) => t >= last.t && t - last.t <= 1000)) return false; // in flight
     const tries = ofRun.filter((e) => e.type === 'attempt' && e.stepId === last.stepId).map((e) => e.t);
     const dependents = plan.dependents.get(last.stepId) ?? [];
     const chordStuck =
@@ -104,11 +123,26 @@ function unexplainedLost(events: HistoryEvent[], cell: CellResult, plan: RunPlan
   });
 }
 
+/**
+ * Celery processes (workers, pool children, submitters) started from this checkout: another
+ * checkout's runs on the same machine (a bench, a second suite) are not this suite's leftovers.
+ */
+function celeryProcessesOfThisCheckout(): string[] {
+  const pids = spawnSync('pgrep', ['-f', 'faultline_celery'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  return pids.filter((pid) => {
+    if (pid === '') return false;
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === process.cwd();
+    } catch {
+      return false; // gone since pgrep listed it
+    }
+  });
+}
+
 afterEach(() => {
   // Every server, worker, pool child and submitter of the run is gone.
   expect(managedProcesses()).toEqual([]);
-  const celery = spawnSync('pgrep', ['-f', 'faultline_celery'], { encoding: 'utf8' }).stdout.trim();
-  expect(celery).toBe('');
+  expect(celeryProcessesOfThisCheckout()).toEqual([]);
 });
 
 describe('Celery adapter: real Redis, real Celery workers', () => {

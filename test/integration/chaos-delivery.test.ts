@@ -112,14 +112,19 @@ describe.each(measured)('chaos on %s, real services', (adapter) => {
     const { cell, events } = await runChaos(adapter, { faults: ['kill-after-effect'] });
     const fired = ofType(events, 'fault-start').filter((e) => e.fault === 'failpoint');
     expect(fired.length).toBeGreaterThanOrEqual(1);
+    let extraApplications = 0;
     for (const start of fired) {
       // Written by the worker itself right before it died: the run and step it died in.
       expect(start.params).toMatchObject({ point: 'after-effect', step: 'persist' });
-      expect(appliedTimes(events, String(start.params!.runId), 'persist')).toBe(2);
+      // Once before the kill and once by the retry; a retry that outlived its own timeout
+      // on a loaded machine is retried again and may apply it a third time (at least once).
+      const applied = appliedTimes(events, String(start.params!.runId), 'persist');
+      expect(applied).toBeGreaterThanOrEqual(2);
+      extraApplications += applied - 1;
       const exit = ofType(events, 'worker-exit').find((e) => e.worker === start.target && e.t >= start.t);
       expect(exit?.signal).toBe('SIGKILL');
     }
-    expect(cell.effects.duplicates).toBeGreaterThanOrEqual(fired.length);
+    expect(cell.effects.duplicates).toBeGreaterThanOrEqual(extraApplications);
     expect(cell.runs.lost).toBe(0);
     expect(cell.faults).toHaveLength(fired.length);
     for (const fault of cell.faults) {
@@ -166,6 +171,9 @@ describe.each(measured)('chaos on %s, real services', (adapter) => {
         { kind: 'backend-restart', at: '40%', target: 'backend', params: { downMs: 1000 } },
       ],
       backendPersistence: persistence,
+      // Without persistence the runs in flight are gone for good: a short drain, not a wait
+      // for runs that cannot come back (the others finish within seconds of the restart).
+      ...(persistence ? {} : { load: { drainTimeoutMs: 10_000 } }),
     });
     const start = ofType(events, 'fault-start').find((e) => e.fault === 'backend-restart')!;
     const end = ofType(events, 'fault-end').find((e) => e.faultId === start.faultId)!;

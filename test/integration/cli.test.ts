@@ -66,6 +66,10 @@ describe('faultline CLI', () => {
       /lockDuration: -5 is out of range; valid: an integer from 1 to 86400000/,
     ],
     [['run', '--nope'], /Unknown option '--nope'/],
+    [
+      ['run', '--scenario', 'rag-ingest', '--adapter', 'celery', '--adapter', 'temporal'],
+      /--adapter is given more than once; give it once \(a list is comma-separated: --adapter a,b\)/,
+    ],
     [['frobnicate'], /unknown command "frobnicate"; valid commands/],
   ])('rejects bad input %j with exit 2, a clear message and no stack trace', (args, message) => {
     const result = faultline(args);

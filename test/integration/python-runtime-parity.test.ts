@@ -2,7 +2,7 @@
  * The Python step runtime (scenarios/python) against the TypeScript reference, on the real
  * world process: the same step calls (every step of every scenario, several runs, attempts
  * 1–3, with and without idempotent effects, a checkpointed step resuming) go through both
- * runtimes, each writing its own history; the attempt, effect, compensate and step-done
+ * runtimes, each writing its own history; the attempt, timer-fired, effect, compensate and step-done
  * events must match one for one, and so must what each call returned.
  *
  * Each side has its own cell, so the world's idempotency keys (scoped per cell, as for
@@ -43,12 +43,14 @@ const RESUME_AT = [2300, 2800, 1e9];
 const REL_TOLERANCE = 1e-9;
 
 interface Call {
-  op: 'execute' | 'requestApproval' | 'completeApproval' | 'compensate';
+  op: 'execute' | 'requestApproval' | 'completeApproval' | 'compensate' | 'fireTimer';
   runId: string;
   stepId: string;
   attempt: number;
   resumeFromMs?: number;
   approved?: boolean;
+  intendedAt?: number;
+  inputVersion?: number;
 }
 
 interface CallResult {
@@ -68,11 +70,19 @@ function laneFor(plan: RunPlan, runId: string): Call[] {
       if (inst.spec.kind === 'approval') {
         calls.push({ op: 'requestApproval', ...base });
         calls.push({ op: 'completeApproval', ...base, approved: attempt !== 2 });
+      } else if (inst.spec.kind === 'timer') {
+        calls.push({ op: 'fireTimer', ...base, intendedAt: 1_700_000_000_000.25 + attempt });
       } else if (inst.spec.checkpoint) {
         calls.push({ op: 'execute', ...base, resumeFromMs: RESUME_AT[attempt - 1]! });
       } else {
-        // A resume point handed to a step without checkpoints must be ignored.
-        calls.push({ op: 'execute', ...base, ...(attempt > 1 ? { resumeFromMs: 100 } : {}) });
+        // A resume point handed to a step without checkpoints must be ignored; an input
+        // version older than the step's (there is none older than 1) fails the call.
+        calls.push({
+          op: 'execute',
+          ...base,
+          ...(attempt > 1 ? { resumeFromMs: 100 } : {}),
+          ...(attempt === 3 ? { inputVersion: 1 } : {}),
+        });
       }
     }
   }
@@ -96,6 +106,7 @@ async function runCall(runtime: StepRuntime, call: Call): Promise<CallResult> {
       checkpoints.push(ms);
     },
     ...(call.resumeFromMs === undefined ? {} : { resumeFromMs: call.resumeFromMs }),
+    ...(call.inputVersion === undefined ? {} : { inputVersion: call.inputVersion }),
   };
   let result: Omit<CallResult, 'checkpoints' | 'heartbeats'> = { ok: true };
   try {
@@ -113,6 +124,9 @@ async function runCall(runtime: StepRuntime, call: Call): Promise<CallResult> {
         break;
       case 'compensate':
         await runtime.compensate(call.runId, call.stepId);
+        break;
+      case 'fireTimer':
+        await runtime.fireTimer(stepCall, call.intendedAt!);
         break;
     }
   } catch (error) {
@@ -255,7 +269,7 @@ function expectSameWorkerEvents(ts: Map<string, Fields[]>, py: Map<string, Field
 }
 
 describe('Python step runtime parity with the TypeScript reference', () => {
-  it('writes the same attempt, effect, compensate and step-done events and returns the same results', async () => {
+  it('writes the same attempt, timer-fired, effect, compensate and step-done events and returns the same results', async () => {
     const configs = scenarioNames().flatMap((name) =>
       [false, true].map((idempotentEffects) => {
         const scenario = loadScenario(name);
@@ -303,6 +317,7 @@ describe('Python step runtime parity with the TypeScript reference', () => {
       deduplicated: new Set<unknown>(),
       compensations: 0,
       resumed: 0,
+      timers: 0,
     };
     for (const { config, ts, py, tsHistoryPath, pyHistoryPath } of outcomes) {
       const label = config.tag;
@@ -318,7 +333,7 @@ describe('Python step runtime parity with the TypeScript reference', () => {
         worker: 'py-w1',
       });
       expect(new Set(tsWorker.map((e) => e.cell))).toEqual(new Set([`ts/${config.tag}`]));
-      const types = ['attempt', 'step-done'];
+      const types = ['attempt', 'timer-fired', 'step-done'];
       expectSameWorkerEvents(
         byRun(tsWorker, types, ['worker', 'cell']),
         byRun(pyWorker, types, ['worker', 'cell']),
@@ -337,6 +352,7 @@ describe('Python step runtime parity with the TypeScript reference', () => {
       for (const event of tsWorker) if (event.type === 'step-done') seen.outcomes.add(event.outcome);
       for (const event of tsWorker)
         if (event.type === 'attempt' && (event.resumedFromMs ?? 0) > 0) seen.resumed++;
+      for (const event of tsWorker) if (event.type === 'timer-fired') seen.timers++;
       for (const events of tsWorld.values()) {
         for (const event of events) {
           if (event.type === 'effect') seen.deduplicated.add(event.deduplicated);
@@ -350,6 +366,7 @@ describe('Python step runtime parity with the TypeScript reference', () => {
     expect(seen.deduplicated).toEqual(new Set([true, false]));
     expect(seen.compensations).toBeGreaterThan(0);
     expect(seen.resumed).toBeGreaterThan(0);
+    expect(seen.timers).toBeGreaterThan(0);
     console.log(
       `parity: ${configs.length} configurations, both runtimes side by side in ${Math.round(elapsedMs)} ms`,
     );

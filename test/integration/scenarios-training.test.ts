@@ -109,7 +109,7 @@ describe('training-orchestration: checkpoints and redone work on both adapters',
     }
   });
 
-  it('worker-kill: nothing lost, the interrupted trainings resume from a checkpoint, less redone than from scratch', () => {
+  it('worker-kill: nothing lost, the interrupted trainings resume from a checkpoint, each redoing at most a checkpoint interval (and a heartbeat throttle)', () => {
     for (const adapter of ['bullmq', 'temporal']) {
       const resumed = cellOf(withResume.results, adapter, 'schedule');
       const scratch = cellOf(withoutResume.results, adapter, 'schedule');
@@ -138,7 +138,10 @@ describe('training-orchestration: checkpoints and redone work on both adapters',
           `${Math.round(redoneFromScratch)} ms from scratch (bound ${retried.length} × ${LOST_PER_KILLED_ATTEMPT_MS[adapter]} ms)`,
       );
       expect(redone).toBeGreaterThan(0);
-      expect(redone).toBeLessThan(redoneFromScratch);
+      expect(redoneFromScratch).toBeGreaterThan(0);
+      // Not compared with the run from scratch: that is another run, whose trainings a loaded
+      // machine may have started later, so had done less by the kill. What resuming promises
+      // is a bound per interrupted attempt; from scratch there is none.
       expect(redone).toBeLessThanOrEqual(retried.length * LOST_PER_KILLED_ATTEMPT_MS[adapter]!);
     }
   });

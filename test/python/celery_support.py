@@ -30,6 +30,7 @@ CELERY_DEFAULTS: dict[str, Any] = {
     "idempotencyKeys": False,
     "resumeFromCheckpoint": True,
     "approvalRecheckMs": 200,
+    "versioning": "none",
     "settings": {},
     "broker_transport_options": {},
 }

@@ -137,3 +137,44 @@ def test_a_run_ending_in_parallel_branches_ends_with_a_join() -> None:
     root = compile_plan(plan)
     assert root == Chain((Task("split"), Group((Task("work#0"), Task("work#1"))), Task("_join", "join")))
     assert final_task(plan) == Task("_join", "join")
+
+
+def test_a_timer_is_a_task_with_its_delay_in_the_chain_after_the_steps_it_waits_for() -> None:
+    plan = scenario_plan("scheduled-followup")
+    root = compile_plan(plan)
+    assert_faithful(plan, root)
+    assert isinstance(root, Chain)
+    delay = plan.by_id["wait-follow-up"].spec.delay_ms
+    assert root.parts == (
+        Task("triage"),
+        Task("notify-requester"),
+        Task("wait-follow-up", "timer", delay_ms=delay),
+        Task("check-status"),
+        Task("remind-approver"),
+    )
+
+
+def test_signatures_send_a_timer_with_its_countdown_and_carry_versions_in_the_payload() -> None:
+    from celery import Celery
+
+    from faultline_celery.keys import STEP_TASK, TIMER_TASK
+    from faultline_celery.signatures import RunCanvas
+
+    app = Celery("canvas-test", set_as_current=False)
+    plan = plan_of(
+        [
+            {"id": "a", "kind": "tool", "inputVersion": 2},
+            {"id": "wait", "kind": "timer", "dependsOn": ["a"], "delayMs": 1500},
+        ]
+    )
+    chain = RunCanvas(app, "r1", version=3).signature(compile_plan(plan))
+    first, timer = chain.tasks
+    assert first.task == STEP_TASK
+    assert first.kwargs == {"input_version": 2, "version": 3}
+    assert "countdown" not in first.options
+    assert timer.task == TIMER_TASK
+    assert timer.options["countdown"] == 1.5
+    assert timer.kwargs == {"version": 3}
+    # Without versioning the payload names no version.
+    plain = RunCanvas(app, "r1").signature(compile_plan(plan))
+    assert plain.tasks[1].kwargs == {}

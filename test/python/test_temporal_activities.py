@@ -88,7 +88,7 @@ class Harness:
             # The work is simulated: no need to wait it out here.
             sleep=sleep or (lambda seconds: None),
         )
-        self.activities = StepActivities(runtime, resume_from_checkpoint=resume)
+        self.activities = StepActivities(lambda _version: runtime, resume_from_checkpoint=resume)
         self.env = ActivityEnvironment()
         self.beats: list[tuple[Any, ...]] = []
         self.env.on_heartbeat = lambda *details: self.beats.append(details)

@@ -104,3 +104,29 @@ def test_derives_the_cells_task_queues_as_the_typescript_side_does() -> None:
     )
     assert task_queue_name("q", "a:b c/d") == "q.a_b_c_d"
     assert activity_task_queue_name("q", "a:b c/d") == "q.a_b_c_d.activities"
+
+
+def test_reads_a_timer_steps_delay_and_a_steps_input_version_when_the_driver_sends_them() -> None:
+    data = driver_input()
+    steps: list[dict[str, Any]] = data["steps"]
+    steps.append(
+        {
+            "id": "wait",
+            "kind": "timer",
+            "dependsOn": ["persist"],
+            "heartbeat": False,
+            "compensable": False,
+            "delayMs": 3000,
+        }
+    )
+    steps[0]["inputVersion"] = 2
+    parsed = parse_pipeline_input(data)
+    assert parsed.steps[2].delay_ms == 3000
+    assert parsed.steps[0].input_version == 2
+    assert parsed.steps[1].delay_ms is None
+    assert parsed.steps[1].input_version is None
+    steps[0]["inputVersion"] = 0
+    with pytest.raises(
+        InputShapeError, match=r"input\.steps\[0\]\.inputVersion: expected a whole number >= 1"
+    ):
+        parse_pipeline_input(data)

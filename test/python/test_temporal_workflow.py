@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from faultline_temporal.protocol import PIPELINE_WORKFLOW
+from faultline_temporal import code as worker_code
+from faultline_temporal.protocol import PIPELINE_WORKFLOW, CodePlan, Patch, PipelineStep, WorkflowCode
 from faultline_temporal.workflow import Pipeline
 from support import REPO_ROOT
 
@@ -36,6 +38,12 @@ class Recorder:
         self.log: list[str] = []
         self.queues: dict[str, str] = {}
         """The task queue each step's activity ran on."""
+        self.ended: dict[str, float] = {}
+        """When each step's activity ended (epoch ms)."""
+        self.fired: dict[str, tuple[float, float]] = {}
+        """Each timer's firing: when (epoch ms), and the intended time the workflow gave it."""
+        self.versions: dict[str, object] = {}
+        """The version each step's activity was asked to run (knob versioning `patched`)."""
         self.fail = fail
 
     def activities(self) -> list[Any]:
@@ -51,6 +59,8 @@ class Recorder:
                     f"{step} failed for good", type="PermanentStepError", non_retryable=True
                 )
             self.log.append(f"end {step}")
+            self.ended[step] = time.time() * 1000
+            self.versions[step] = args.get("version")
 
         @activity.defn(name="compensateStep")
         async def compensate_step(args: dict[str, Any]) -> None:
@@ -65,7 +75,12 @@ class Recorder:
         async def complete_approval(args: dict[str, Any]) -> None:
             self.log.append(f"decided {args['stepId']} {args['approved']} attempt {args['attempt']}")
 
-        return [execute_step, compensate_step, request_approval, complete_approval]
+        @activity.defn(name="fireTimer")
+        async def fire_timer(args: dict[str, Any]) -> None:
+            self.log.append(f"fire {args['stepId']}")
+            self.fired[args["stepId"]] = (time.time() * 1000, float(args["intendedAt"]))
+
+        return [execute_step, compensate_step, request_approval, complete_approval, fire_timer]
 
 
 def step(id: str, *deps: str, kind: str = "compute", compensable: bool = False) -> dict[str, Any]:
@@ -249,3 +264,44 @@ def test_an_approval_waits_for_its_signal_even_one_sent_early_and_a_rejection_ro
     assert "decided review False attempt 1" in rejected.log
     assert rejected.log[-1] == "compensate persist"
     assert "start notify" not in rejected.log
+
+
+def test_a_timer_step_sleeps_its_delay_after_its_dependencies_then_fires_once_before_its_dependents(
+    loop_and_env: tuple[asyncio.AbstractEventLoop, WorkflowEnvironment],
+) -> None:
+    loop, env = loop_and_env
+    recorder = Recorder()
+    wait = {**step("wait", "a", kind="timer"), "delayMs": 300}
+    steps = [step("a"), wait, step("b", "wait")]
+    loop.run_until_complete(run_pipeline(env, recorder, pipeline_input(steps, saga=False)))
+    log = recorder.log
+    assert log.count("fire wait") == 1
+    assert log.index("end a") < log.index("fire wait") < log.index("start b")
+    fired_at, intended_at = recorder.fired["wait"]
+    # A durable timer fires no earlier than its delay after the step before it ended.
+    assert fired_at >= recorder.ended["a"] + 300
+    assert intended_at >= recorder.ended["a"] + 300 - 50  # workflow time: its task's start
+
+
+def test_the_workers_code_decides_the_steps_and_a_new_run_takes_the_patched_path(
+    loop_and_env: tuple[asyncio.AbstractEventLoop, WorkflowEnvironment],
+) -> None:
+    loop, env = loop_and_env
+    recorder = Recorder()
+
+    def plan(version: int, *ids: str) -> CodePlan:
+        chained = [
+            PipelineStep(i, "compute", (ids[n - 1],) if n else (), False, False) for n, i in enumerate(ids)
+        ]
+        return CodePlan(version, tuple(chained), False)
+
+    # Version 2 renamed b; the input (the driver's plan) still says version 1.
+    worker_code.deploy(WorkflowCode(plan(2, "a", "b-v2"), True, Patch("faultline-v2", plan(1, "a", "b"))))
+    try:
+        data = pipeline_input([step("a"), step("b", "a")], saga=False)
+        loop.run_until_complete(run_pipeline(env, recorder, data))
+    finally:
+        worker_code.deploy(None)
+    # A run started on this code has it patched in: the new path, activities naming version 2.
+    assert sorted(recorder.ended) == ["a", "b-v2"]
+    assert recorder.versions == {"a": 2, "b-v2": 2}

@@ -104,6 +104,16 @@ export class HistoryBuilder {
     return this.push(event, this.tick(opts.at));
   }
 
+  /** A timer's firing as the step runtime writes it: attempt, timer-fired, step-done ok. */
+  timerFired(runId: string, stepId: string, opts: At & { intendedAt?: number; attempt?: number } = {}): this {
+    const { attempt = 1, worker = 'w1' } = { ...opts, worker: 'w1' };
+    const t = this.tick(opts.at);
+    const base = { cell: this.cell, runId, stepId, worker, attempt };
+    this.push({ type: 'attempt', ...base }, t);
+    this.push({ type: 'timer-fired', ...base, intendedAt: opts.intendedAt ?? t }, t);
+    return this.push({ type: 'step-done', ...base, outcome: 'ok' }, t);
+  }
+
   runDone(runId: string, status: 'completed' | 'failed' = 'completed', opts: At = {}): this {
     return this.push({ type: 'run-done', cell: this.cell, runId, status }, this.tick(opts.at));
   }

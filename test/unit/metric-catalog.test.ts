@@ -169,6 +169,14 @@ describe('direction and unit drive compare and formatting', () => {
         'throughput lower',
         'recovery.p95 higher',
         'throughputRecovery.p95 higher',
+        // Added with timer steps (#15).
+        'timers.lost higher',
+        'timers.firedTwice higher',
+        'timers.drift.p99 higher',
+        // Added with deploys (#15).
+        'deploy.failed higher',
+        'deploy.stuck higher',
+        'deploy.duplicates higher',
       ].sort(),
     );
   });
@@ -288,7 +296,7 @@ describe('a new metric is one declaration', () => {
 });
 
 describe('summary.csv keeps its columns', () => {
-  it('has the names and order it had before the catalog', () => {
+  it('has the names and order it had before the catalog, new columns after them', () => {
     expect(SUMMARY_COLUMNS).toEqual([
       'cell',
       'scenario',
@@ -325,6 +333,29 @@ describe('summary.csv keeps its columns', () => {
       'recoveryThroughputMaxMs',
       'affectedRuns',
       'affectedRunsMaxDelayMs',
+      // Added since, at the end of the metric columns (#15): timer steps.
+      'timersDue',
+      'timersLost',
+      'timersFiredTwice',
+      'timerDriftP50Ms',
+      'timerDriftP99Ms',
+      'timerDriftMaxMs',
+      // The operational footprint (#15).
+      'cpuMsPer1000Runs',
+      'backendCpuMs',
+      'workersCpuMs',
+      'backendPeakRssMB',
+      'workersPeakRssMB',
+      'stackStartMs',
+      // Version drift (#15).
+      'deployInFlight',
+      'deployOldPath',
+      'deployNewPath',
+      'deployMixed',
+      'deployFailed',
+      'deployStuck',
+      'deployDuplicateEffects',
+      'deployVersionConflicts',
       'governedBy',
       'anomalies',
       'knobs',

@@ -23,12 +23,14 @@ describe('the glance table', () => {
       'Durability',
       'State',
       'Long-running work',
+      'Version drift',
       'Observability',
       'Observability',
       'Retry and error handling',
       'Retry and error handling',
       'Latency without faults',
       'Scheduling',
+      'Scaling',
       'Language and ecosystem',
       'Operational footprint',
     ]);
@@ -51,7 +53,16 @@ describe('the glance table', () => {
   });
 
   it('says "not measured" for what the run did not exercise, never a blank or a pass', () => {
-    for (const row of ['state', 'long-running', 'compensation', 'scheduling', 'language', 'footprint']) {
+    for (const row of [
+      'state',
+      'long-running',
+      'version-drift',
+      'compensation',
+      'scheduling',
+      'capacity',
+      'language',
+      'footprint',
+    ]) {
       for (const adapter of glance.adapters) {
         const e = entry(glance, row, adapter);
         expect(e.status, `${row} ${adapter}`).toBe('not-measured');

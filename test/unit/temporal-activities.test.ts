@@ -46,7 +46,7 @@ function activitiesFor(plan: RunPlan, resumeFromCheckpoint = true) {
     history,
     idempotentEffects: false,
   });
-  return createActivities(runtime, { resumeFromCheckpoint });
+  return createActivities(() => runtime, { resumeFromCheckpoint });
 }
 
 const events = <T extends HistoryEvent['type']>(type: T) =>

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { analyzeHistory } from '../../analysis/analyze.js';
-import { readUsage, statCpuTicks, statusPeakRssKb, UsageSampler } from '../../harness/supervisor/usage.js';
+import { parseStat, statusPeakRssKb } from '../../harness/footprint/proc.js';
+import { readUsage, WorkerUsageLedger } from '../../harness/supervisor/usage.js';
 import { HistoryBuilder } from './history-builder.js';
 
 /** A child that burns `cpuMs` of CPU, then idles until killed. */
@@ -30,7 +31,8 @@ describe('reading a process’s usage from /proc', () => {
   it('sums utime, stime, cutime and cstime, counting fields after the command name (which may hold spaces and parentheses)', () => {
     // Fields 14–17 are 7, 3, 20 and 10 ticks; the name "(a) b" must not shift them.
     const stat = '4242 ((a) b) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 20 10 20 0 1 0 5 1000 200';
-    expect(statCpuTicks(stat)).toBe(7 + 3 + 20 + 10);
+    expect(parseStat(stat)!.cpuTicks).toBe(7 + 3 + 20 + 10);
+    expect(parseStat(stat)!.ownTicks).toBe(7 + 3);
     expect(statusPeakRssKb('Name:\tnode\nVmHWM:\t  123456 kB\nVmRSS:\t  100 kB\n')).toBe(123456);
     expect(statusPeakRssKb('Name:\tzombie\n')).toBe(0);
   });
@@ -53,7 +55,7 @@ describe('reading a process’s usage from /proc', () => {
   });
 
   it('keeps a worker’s last reading past its death, with what it used by the time it was ready', async () => {
-    const sampler = new UsageSampler();
+    const sampler = new WorkerUsageLedger();
     const child = burner(200);
     sampler.track('w1', child.pid!);
     await until(
@@ -70,7 +72,21 @@ describe('reading a process’s usage from /proc', () => {
     expect(used!.atReady!.cpuMs).toBeLessThanOrEqual(used!.usage.cpuMs);
     // Another incarnation's pid is not this one's.
     expect(sampler.finish('w1', child.pid!)).toBeNull();
-    sampler.stop();
+  });
+
+  it('keeps the larger of its own reads and the readings the cell’s sampler hands it, for the same incarnation only', () => {
+    const ledger = new WorkerUsageLedger();
+    ledger.track('w1', process.pid);
+    const own = readUsage(process.pid)!;
+    const reading = { startedAt: 0, cpuMs: own.cpuMs + 1e9, rssBytes: 0, peakRssKb: 7, children: 0 };
+    ledger.record('w1', process.pid + 1, reading); // another incarnation's pid: ignored
+    expect(ledger.finish('w1', process.pid)!.usage.cpuMs).toBeLessThan(own.cpuMs + 1e9);
+    ledger.track('w1', process.pid);
+    ledger.record('w1', process.pid, reading);
+    const used = ledger.finish('w1', process.pid)!.usage;
+    expect(used.cpuMs).toBe(own.cpuMs + 1e9);
+    // The memory is the larger of the two: this process's own peak, not the reading's 7 KiB.
+    expect(used.peakRssKb).toBeGreaterThanOrEqual(own.peakRssKb);
   });
 });
 

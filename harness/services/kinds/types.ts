@@ -26,7 +26,7 @@ export interface ServiceDefinition {
   container: ContainerSpec;
 }
 
-export interface ExternalSpec {
+interface ExternalSpec {
   /** The environment variable with the server's address (docker-compose.yml sets the same names). */
   variable: string;
   defaultPort: number;
@@ -42,7 +42,7 @@ export interface ExternalSpec {
   tlsVariable?: string;
 }
 
-export interface ContainerSpec {
+interface ContainerSpec {
   /** The port it listens on inside its container (published on a free 127.0.0.1 port). */
   port: number;
   /**
@@ -61,7 +61,7 @@ export interface ContainerSpec {
   publicImage: { name: string; command: readonly string[] };
 }
 
-export interface LaunchOptions {
+interface LaunchOptions {
   dataDir: string;
   persistence: boolean;
   /** The address to bind: 127.0.0.1 for a local binary, 0.0.0.0 inside a container. */

@@ -56,6 +56,11 @@ class WorkerConfig:
     """Where this worker writes the spans it ends (OpenTelemetry, core/traces.ts); None when
     the run is not traced."""
     protocol: int = PROTOCOL
+    scenario_version: int | None = None
+    """Cells with a deploy: the version of `scenario` this worker runs (1 before the deploy)."""
+    scenario_versions: tuple[tuple[int, Scenario], ...] = ()
+    """Cells with a deploy: every version of the scenario up to this worker's, oldest first,
+    so a versioning remedy can keep running the steps of runs started on an older version."""
 
     @property
     def world(self) -> Endpoint:
@@ -74,7 +79,7 @@ _REQUIRED = {
     "idempotentEffects",
     "runDir",
 }
-_OPTIONAL = {"knobs", "prepared", "failpoints", "traces"}
+_OPTIONAL = {"knobs", "prepared", "failpoints", "traces", "scenarioVersion", "scenarioVersions"}
 
 
 def _text(data: Mapping[str, object], key: str, where: str) -> str:
@@ -130,6 +135,7 @@ def parse_worker_config(data: object, source: str = "worker config") -> WorkerCo
         raise ConfigError(f"{source}.failpoints: expected an array")
     try:
         scenario = parse_scenario(data["scenario"], f"{source}.scenario")
+        scenario_version, scenario_versions = _versions(data, source)
         failpoints = tuple(
             parse_failpoint_spec(spec, f"{source}.failpoints[{i}]") for i, spec in enumerate(failpoints_data)
         )
@@ -152,8 +158,32 @@ def parse_worker_config(data: object, source: str = "worker config") -> WorkerCo
         knobs=dict(knobs),
         prepared=data.get("prepared"),
         failpoints=failpoints,
+        scenario_version=scenario_version,
+        scenario_versions=scenario_versions,
         traces_path=None if traces is None else str(traces["path"]),
     )
+
+
+def _versions(data: Mapping[str, object], source: str) -> tuple[int | None, tuple[tuple[int, Scenario], ...]]:
+    """`scenarioVersion` and `scenarioVersions`, present together in cells with a deploy."""
+    version = data.get("scenarioVersion")
+    if version is None:
+        return None, ()
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError(f"{source}.scenarioVersion: expected a positive integer, got {version!r}")
+    entries = data.get("scenarioVersions", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}.scenarioVersions: expected an array")
+    versions: list[tuple[int, Scenario]] = []
+    for i, entry in enumerate(entries):
+        where = f"{source}.scenarioVersions[{i}]"
+        if not isinstance(entry, Mapping) or set(entry) != {"version", "scenario"}:
+            raise ConfigError(f"{where}: expected an object with version and scenario")
+        number = entry["version"]
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= version:
+            raise ConfigError(f"{where}.version: expected an integer from 1 to {version}, got {number!r}")
+        versions.append((number, parse_scenario(entry["scenario"], f"{where}.scenario")))
+    return version, tuple(versions)
 
 
 def load_worker_config(path: str | None = None) -> WorkerConfig:

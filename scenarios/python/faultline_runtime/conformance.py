@@ -5,10 +5,10 @@ worker would, so a test can compare its history with the TypeScript reference's.
 
 CALLS.json is `{"lanes": [[call, ...], ...]}`. Lanes run concurrently, one thread each
 (as a thread pool would run steps); the calls of a lane run in order. A call is
-`{"op": "execute" | "requestApproval" | "completeApproval" | "compensate", "runId",
-"stepId", "attempt"?, "resumeFromMs"?, "approved"?}`. Prints `{"lanes": [[result, ...]]}`
-with, per call, `ok`, `error` (the step error's class), `items`, and the checkpoints
-saved and heartbeats sent.
+`{"op": "execute" | "requestApproval" | "completeApproval" | "compensate" | "fireTimer",
+"runId", "stepId", "attempt"?, "resumeFromMs"?, "inputVersion"?, "approved"?,
+"intendedAt"?}`. Prints `{"lanes": [[result, ...]]}` with, per call, `ok`, `error` (the
+step error's class), `items`, and the checkpoints saved and heartbeats sent.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def _run_call(runtime: StepRuntime, call: Mapping[str, object]) -> dict[str, obj
         nonlocal heartbeats
         heartbeats += 1
 
+    input_version = call.get("inputVersion")
+    if input_version is not None and not isinstance(input_version, int):
+        raise ValueError(f"inputVersion must be an integer: {call}")
     step_call = StepCall(
         run_id=run_id,
         step_id=step_id,
@@ -43,6 +46,7 @@ def _run_call(runtime: StepRuntime, call: Mapping[str, object]) -> dict[str, obj
         heartbeat=beat,
         checkpoint=checkpoints.append,
         resume_from_ms=call.get("resumeFromMs"),
+        input_version=input_version,
     )
     result: dict[str, object] = {"ok": True}
     try:
@@ -56,6 +60,11 @@ def _run_call(runtime: StepRuntime, call: Mapping[str, object]) -> dict[str, obj
             runtime.complete_approval(step_call, call.get("approved") is True)
         elif op == "compensate":
             runtime.compensate(run_id, step_id)
+        elif op == "fireTimer":
+            intended_at = call.get("intendedAt")
+            if isinstance(intended_at, bool) or not isinstance(intended_at, int | float):
+                raise ValueError(f"intendedAt must be a number: {call}")
+            runtime.fire_timer(step_call, intended_at)
         else:
             raise ValueError(f"unknown op {op!r}")
     except (TransientStepError, PermanentStepError) as error:

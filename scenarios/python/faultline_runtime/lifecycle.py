@@ -19,8 +19,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,17 @@ class Worker:
     tracing: Tracing | None = None
     """The run is traced: the adapter turns its orchestrator's own OpenTelemetry
     instrumentation on (its spans join the runtime's in the run's trace)."""
+
+    versions: Mapping[int, StepRuntime] = field(default_factory=dict)
+    """Cells with a deploy: a runtime per scenario version this worker knows (its own
+    included), for a versioning remedy that runs old runs' steps with the old definitions.
+    Empty elsewhere."""
+
+    def runtime_for(self, version: int | None) -> StepRuntime:
+        """The runtime of a version this worker knows; its own for None or an unknown one."""
+        if version is None:
+            return self.runtime
+        return self.versions.get(version, self.runtime)
 
 
 def _exit(code: int) -> None:
@@ -98,18 +109,36 @@ def build_worker(
         worker_pid=worker_pid,
     )
     tracing = _start_tracing(config)
-    runtime = StepRuntime(
-        cell=config.cell,
-        worker_id=config.worker_id,
+
+    def runtime_of(version_plan: RunPlan, version: int | None) -> StepRuntime:
+        return StepRuntime(
+            cell=config.cell,
+            worker_id=config.worker_id,
+            plan=version_plan,
+            world=world,
+            history=history,
+            idempotent_effects=config.idempotent_effects,
+            failpoint=failpoint,
+            attempt_pid=attempt_pid,
+            tracer=None if tracing is None else tracing.attempts,
+            version=version,
+        )
+
+    runtime = runtime_of(plan, config.scenario_version)
+    versions = {
+        number: runtime_of(plan_run(scenario), number) for number, scenario in config.scenario_versions
+    }
+    if config.scenario_version is not None:
+        versions[config.scenario_version] = runtime
+    return Worker(
+        config=config,
         plan=plan,
-        world=world,
         history=history,
-        idempotent_effects=config.idempotent_effects,
-        failpoint=failpoint,
-        attempt_pid=attempt_pid,
-        tracer=None if tracing is None else tracing.attempts,
+        world=world,
+        runtime=runtime,
+        tracing=tracing,
+        versions=versions,
     )
-    return Worker(config=config, plan=plan, history=history, world=world, runtime=runtime, tracing=tracing)
 
 
 def _start_tracing(config: WorkerConfig) -> Tracing | None:

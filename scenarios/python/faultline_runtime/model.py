@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias, cast
 
-StepKind = Literal["llm", "tool", "compute", "approval", "persist", "fan-out"]
-STEP_KINDS: tuple[StepKind, ...] = ("llm", "tool", "compute", "approval", "persist", "fan-out")
+StepKind = Literal["llm", "tool", "compute", "approval", "persist", "fan-out", "timer"]
+STEP_KINDS: tuple[StepKind, ...] = ("llm", "tool", "compute", "approval", "persist", "fan-out", "timer")
 
 
 class ScenarioShapeError(ValueError):
@@ -85,6 +85,10 @@ class StepSpec:
     compensation: Named | None = None
     heartbeat: Every | None = None
     checkpoint: Every | None = None
+    delay_ms: int | None = None
+    """Timer steps: the wait from the moment the dependencies are done until the timer fires."""
+    input_version: int | None = None
+    """The input version the step's code reads (None: 1); an older payload fails the call."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,8 @@ _STEP_KEYS = {
     "compensation",
     "heartbeat",
     "checkpoint",
+    "delayMs",
+    "inputVersion",
 }
 
 
@@ -204,6 +210,7 @@ def _step(data: object, path: str) -> StepSpec:
     description, fan_out, for_each = opt("description"), opt("fanOut"), opt("forEach")
     failure, effect, compensation = opt("failure"), opt("effect"), opt("compensation")
     heartbeat, checkpoint = opt("heartbeat"), opt("checkpoint")
+    delay_ms, input_version = opt("delayMs"), opt("inputVersion")
     return StepSpec(
         id=_string(d["id"], f"{path}.id"),
         kind=kind,
@@ -217,6 +224,8 @@ def _step(data: object, path: str) -> StepSpec:
         compensation=None if compensation is None else _named(compensation, f"{path}.compensation"),
         heartbeat=None if heartbeat is None else _every(heartbeat, f"{path}.heartbeat"),
         checkpoint=None if checkpoint is None else _every(checkpoint, f"{path}.checkpoint"),
+        delay_ms=None if delay_ms is None else _integer(delay_ms, f"{path}.delayMs"),
+        input_version=None if input_version is None else _integer(input_version, f"{path}.inputVersion"),
     )
 
 
@@ -266,6 +275,10 @@ def step_to_json(step: StepSpec) -> dict[str, object]:
     for key, every in (("heartbeat", step.heartbeat), ("checkpoint", step.checkpoint)):
         if every is not None:
             out[key] = {"everyMs": every.every_ms}
+    if step.delay_ms is not None:
+        out["delayMs"] = step.delay_ms
+    if step.input_version is not None:
+        out["inputVersion"] = step.input_version
     return out
 
 

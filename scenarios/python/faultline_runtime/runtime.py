@@ -55,6 +55,9 @@ class StepCall:
     resume_from_ms: object = None
     """Progress an earlier attempt checkpointed, as the orchestrator handed it back
     (whatever it stored: only a sane number is used). None where it cannot resume."""
+    input_version: int | None = None
+    """The input version the step's payload was built for (the enqueuer's plan's
+    `inputVersion` of the step); None means 1. Older than the step's own: the call fails."""
 
 
 @dataclass(frozen=True)
@@ -153,13 +156,16 @@ class StepRuntime:
         sleep: Sleep = time.sleep,
         attempt_pid: bool = False,
         tracer: AttemptTracer | None = None,
+        version: int | None = None,
     ) -> None:
         """`idempotent_effects`: effects carry the key `{run_id}:{step_id}`, so the world
         applies each at most once. `failpoint` is called at each named point; chaos arms
         it to SIGKILL the process there. `attempt_pid`: `attempt` events name the process
         that runs the step (`pid`), for workers whose steps run in pool children, so a
         fault can tell which child has a step in flight. `tracer` puts each attempt in a
-        span of the run's trace (faultline_runtime.tracing). `sleep` is replaced by tests only."""
+        span of the run's trace (faultline_runtime.tracing). `version`: in cells with a
+        deploy, the scenario version of `plan`, written on every attempt. `sleep` is
+        replaced by tests only."""
         self.cell = cell
         self.worker_id = worker_id
         self.plan = plan
@@ -168,6 +174,7 @@ class StepRuntime:
         self._idempotent_effects = idempotent_effects
         self._failpoint = failpoint
         self._sleep = sleep
+        self._versioned: dict[str, object] = {} if version is None else {"version": version}
         self._attempt_pid = attempt_pid
         self._tracer: AttemptTracer = tracer if tracer is not None else _NoTracer()
         self._in_flight = 0
@@ -190,6 +197,7 @@ class StepRuntime:
                     "worker": self.worker_id,
                     **_pick(call),
                     **self._pid(),
+                    **self._versioned,
                 }
             )
             self._world.request_approval({"cell": self.cell, "runId": call.run_id, "stepId": call.step_id})
@@ -197,6 +205,49 @@ class StepRuntime:
     def complete_approval(self, call: StepCall, approved: bool) -> None:
         """Approval steps, second half: the decision arrived; a rejection fails the step for good."""
         self._finish(call, "ok" if approved else "permanent-error")
+
+    def fire_timer(self, call: StepCall, intended_at: float) -> None:
+        """Timer steps: the orchestrator fired the timer (its wait is over). Records the
+        firing (`attempt`, `timer-fired` with the moment the orchestrator was asked to fire
+        it, by its clock, and `step-done`); the dependents may run."""
+        self._instance(call.step_id)
+        # A firing is an attempt of the timer step, with its span like any other.
+        with self._tracked(), self._tracer.span("attempt", call.run_id, call.step_id, call.attempt) as span:
+            self._history.append(
+                {
+                    "type": "attempt",
+                    "cell": self.cell,
+                    "worker": self.worker_id,
+                    **_pick(call),
+                    **self._versioned,
+                    **self._pid(),
+                }
+            )
+            self._history.append(
+                {
+                    "type": "timer-fired",
+                    "cell": self.cell,
+                    "worker": self.worker_id,
+                    **_pick(call),
+                    "intendedAt": intended_at,
+                }
+            )
+            self._finish(call, "ok", span)
+        self._failpoint("after-step", call)
+
+    def version_conflict(self, run_id: str, detail: str) -> None:
+        """The worker's code cannot continue this run (Temporal: a non-determinism error
+        replaying its history after a deploy): records `version-conflict` with the
+        orchestrator's words."""
+        self._history.append(
+            {
+                "type": "version-conflict",
+                "cell": self.cell,
+                "runId": run_id,
+                "worker": self.worker_id,
+                "detail": detail,
+            }
+        )
 
     def compensate(self, run_id: str, step_id: str) -> None:
         """Undo a step's effect (saga); nothing for a step without a compensation."""
@@ -237,9 +288,11 @@ class StepRuntime:
                 **_pick(call),
                 **extra,
                 **self._pid(),
+                **self._versioned,
             }
         )
         try:
+            _check_input(step.spec, call)
             self._do_work(step, call, work_ms, from_ms)
             # The failure was drawn first but strikes after the work, as in the reference.
             if draws.failure == "permanent-error":
@@ -338,6 +391,18 @@ class StepRuntime:
             with self._idle:
                 self._in_flight -= 1
                 self._idle.notify_all()
+
+
+def _check_input(spec: StepSpec, call: StepCall) -> None:
+    """New code given an old payload: a step whose input changed (a deploy's `change-input`)
+    cannot read a payload built for an older input version. It fails like any unexpected
+    error (transient: the orchestrator's retry policy decides), after the attempt."""
+    expected = spec.input_version or 1
+    given = call.input_version or 1
+    if given < expected:
+        raise TransientStepError(
+            f"{call.step_id} reads input version {expected}; the payload was built for version {given}"
+        )
 
 
 def _pick(call: StepCall) -> dict[str, object]:

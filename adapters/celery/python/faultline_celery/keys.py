@@ -10,6 +10,7 @@ from faultline_celery.canvas import Task
 
 STEP_TASK = "faultline.step"
 APPROVAL_TASK = "faultline.approval"
+TIMER_TASK = "faultline.timer"
 JOIN_TASK = "faultline.join"
 RUN_FAILED_TASK = "faultline.run.failed"
 

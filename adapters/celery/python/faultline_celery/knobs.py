@@ -56,6 +56,8 @@ class CeleryKnobs:
     resume_from_checkpoint: bool
     approval_recheck_ms: float
     """How often a waiting approval task re-checks for the decision (a countdown retry)."""
+    versioning: str
+    """`versioned-tasks`: every task carries the version of the code that built its canvas."""
     settings: Mapping[str, object]
     broker_transport_options: Mapping[str, object]
 
@@ -79,6 +81,7 @@ _FIELDS = {
     "idempotencyKeys": "idempotency_keys",
     "resumeFromCheckpoint": "resume_from_checkpoint",
     "approvalRecheckMs": "approval_recheck_ms",
+    "versioning": "versioning",
     "settings": "settings",
     "broker_transport_options": "broker_transport_options",
 }
@@ -118,6 +121,15 @@ def _names_in(value: object, name: str, valid: list[str], wired: Mapping[str, st
         if key not in valid:
             raise KnobError(f"knobs.{name}.{key}: unknown name; valid names: {', '.join(valid)}")
     return dict(value)
+
+
+VERSIONING = ("none", "versioned-tasks")
+
+
+def _versioning(value: object) -> str:
+    if value not in VERSIONING:
+        raise KnobError(f"knobs.versioning: expected one of {', '.join(VERSIONING)}, got {value!r}")
+    return str(value)
 
 
 def parse_knobs(data: Mapping[str, object]) -> CeleryKnobs:
@@ -163,6 +175,7 @@ def parse_knobs(data: Mapping[str, object]) -> CeleryKnobs:
         idempotency_keys=_boolean(data["idempotencyKeys"], "idempotencyKeys"),
         resume_from_checkpoint=_boolean(data["resumeFromCheckpoint"], "resumeFromCheckpoint"),
         approval_recheck_ms=_number(data["approvalRecheckMs"], "approvalRecheckMs", 1),
+        versioning=_versioning(data["versioning"]),
         settings=_names_in(data["settings"], "settings", setting_names(), settings_wired),
         broker_transport_options=_names_in(
             data["broker_transport_options"],

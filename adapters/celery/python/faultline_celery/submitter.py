@@ -6,8 +6,11 @@ directly (as the harness does), and chaos never targets it.
 
     python -m faultline_celery.submitter CONFIG.json
 
-CONFIG.json: `{"cell", "scenario", "knobs", "redis": {"host", "port"}}`. Lines in (stdin):
-`{"op": "submit", "id", "runId"}`, `{"op": "signal", "id", "runId", "stepId", "approved"}`.
+CONFIG.json: `{"cell", "scenario", "knobs", "redis": {"host", "port"}, "traces": {"path"} | null}`.
+Lines in (stdin): `{"op": "submit", "id", "runId", "traceparent"?}`,
+`{"op": "signal", "id", "runId", "stepId", "approved"}`,
+`{"op": "deploy", "id", "version", "scenario"}` (a rolling deploy finished: canvases from
+now on are the new version's, as the application publishing them was deployed too).
 Lines out (stdout): `{"op": "ready"}` once it can publish; `{"op": "ack", "id"}` once a
 submission or a signal was published, `{"op": "error", "id", "reason"}` when it could not
 be; `{"op": "done", "runId", "status": "completed" | "failed", "output"}` once the result
@@ -18,6 +21,12 @@ and the failure its errback records (keys.failure_id: failed, after the saga). B
 by pub/sub (the backend publishes every state it stores on the key's own channel), with a
 read of every open run's keys each FALLBACK_READ_S as a fallback, for what a dropped
 subscription missed (a Redis restart).
+
+Traced (`traces` in the config), it is a traced Celery producer: Celery's own
+instrumentation (faultline_celery.tracing) on a tracer provider writing to `traces.path`,
+and each run published inside its root span, whose W3C `traceparent` comes with the
+submission: the publish span, and through the message's headers every task of the run,
+are in the run's trace.
 """
 
 from __future__ import annotations
@@ -29,9 +38,10 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from celery import Celery, states
 
@@ -39,9 +49,12 @@ from faultline_celery.app import make_app
 from faultline_celery.canvas import Node, Task, compile_plan, final_task
 from faultline_celery.keys import decisions_key, failure_id, key_prefix, queue_name, task_id
 from faultline_celery.knobs import KnobError, parse_knobs
-from faultline_celery.signatures import RunCanvas
+from faultline_celery.signatures import RunCanvas, declare_tasks
 from faultline_runtime.model import parse_scenario
-from faultline_runtime.plan import plan_run
+from faultline_runtime.plan import RunPlan, plan_run
+
+if TYPE_CHECKING:
+    from faultline_runtime.tracing import Tracing
 
 FALLBACK_READ_S = 1.0
 RECONNECT_PAUSE_S = 0.2
@@ -71,19 +84,19 @@ class Output:
 class Observer:
     """Waits for the runs' outcomes in the result backend: pub/sub, plus a fallback read."""
 
-    def __init__(self, app: Celery, final: Task, output: Output) -> None:
+    def __init__(self, app: Celery, output: Output) -> None:
         self._backend: Any = app.backend
-        self._final = final
         self._output = output
         self._lock = threading.Lock()
         self._watched: dict[bytes, Watched] = {}
         self._new: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._done: set[str] = set()
 
-    def watch(self, run_id: str) -> None:
-        """Before the run is published, so no outcome can come first."""
+    def watch(self, run_id: str, final: Task) -> None:
+        """Before the run is published, so no outcome can come first. `final`: the task of
+        the run's canvas whose success means the run completed."""
         for outcome_task, status in (
-            (task_id(run_id, self._final), "completed"),
+            (task_id(run_id, final), "completed"),
             (failure_id(run_id), "failed"),
         ):
             key = self._key(outcome_task)
@@ -166,21 +179,50 @@ class Observer:
         )
 
 
+PublishedIn = Callable[[object], AbstractContextManager[None]]
+"""The context a run is published in, from the submission's `traceparent`."""
+
+
+def untraced(traceparent: object) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
 class Submitter:
-    def __init__(self, app: Celery, cell: str, root: Node, observer: Observer, output: Output) -> None:
+    def __init__(
+        self,
+        app: Celery,
+        cell: str,
+        plan: RunPlan,
+        observer: Observer,
+        output: Output,
+        *,
+        versioned: bool,
+        published_in: PublishedIn = untraced,
+    ) -> None:
         self._app = app
         self._cell = cell
-        self._root = root
         self._observer = observer
         self._output = output
+        self._published_in = published_in
+        self._versioned = versioned
+        self._use(plan, 1)
+
+    def _use(self, plan: RunPlan, version: int) -> None:
+        self._root: Node = compile_plan(plan)
+        self._final = final_task(plan)
+        self._version = version
 
     def handle(self, message: Mapping[str, Any]) -> None:
         request = message.get("id")
         try:
             if message.get("op") == "submit":
                 run_id = str(message["runId"])
-                self._observer.watch(run_id)
-                RunCanvas(self._app, run_id).signature(self._root).apply_async()
+                self._observer.watch(run_id, self._final)
+                version = self._version if self._versioned else None
+                with self._published_in(message.get("traceparent")):
+                    RunCanvas(self._app, run_id, version).signature(self._root).apply_async()
+            elif message.get("op") == "deploy":
+                self._use(plan_run(parse_scenario(message["scenario"])), int(message["version"]))
             elif message.get("op") == "signal":
                 self._signal(str(message["runId"]), str(message["stepId"]), message.get("approved") is True)
             else:
@@ -213,11 +255,22 @@ def main(argv: list[str]) -> int:
     plan = plan_run(parse_scenario(config["scenario"]))
     cell = str(config["cell"])
     app = make_app(cell, str(config["redis"]["host"]), int(config["redis"]["port"]), knobs)
+    declare_tasks(app)
+    tracing = _start_tracing(config, cell)
     output = Output(sys.stdout)
-    observer = Observer(app, final_task(plan), output)
+    observer = Observer(app, output)
     app.backend.client.ping()
     threading.Thread(target=observer.run, name="faultline-outcomes", daemon=True).start()
-    submitter = Submitter(app, cell, compile_plan(plan), observer, output)
+    traced = untraced if tracing is None else _published_in
+    submitter = Submitter(
+        app,
+        cell,
+        plan,
+        observer,
+        output,
+        versioned=knobs.versioning == "versioned-tasks",
+        published_in=traced,
+    )
     output.send({"op": "ready"})
     for line in sys.stdin:
         if line.strip():
@@ -225,8 +278,38 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(Exception):
         held = broker_state(app, cell)
         print(f"submitter: at the end the broker holds {held}", file=sys.stderr)
+    if tracing is not None:
+        tracing.shutdown()  # the publish spans still buffered (os._exit runs no atexit hook)
     sys.stdout.flush()
     os._exit(0)
+
+
+def _published_in(traceparent: object) -> AbstractContextManager[None]:
+    """faultline_celery.tracing.published_in, imported only when the run is traced."""
+    from faultline_celery.tracing import published_in
+
+    return published_in(traceparent)
+
+
+def _start_tracing(config: Mapping[str, Any], cell: str) -> Tracing | None:
+    """Traced: this process's provider, writing to the span file the harness named, and
+    Celery's instrumentation on it. Imported only then."""
+    traces = config.get("traces")
+    if not isinstance(traces, Mapping) or not isinstance(traces.get("path"), str):
+        return None
+    from faultline_celery.tracing import instrument
+    from faultline_runtime.tracing import start_tracing
+
+    name = f"celery-submitter-{cell}"
+    tracing = start_tracing(
+        service_name="faultline-celery-submitter",
+        instance_id=name,
+        path=str(traces["path"]),
+        cell=cell,
+        worker_id=name,
+    )
+    instrument(tracing.provider)
+    return tracing
 
 
 def broker_state(app: Celery, cell: str) -> dict[str, object]:

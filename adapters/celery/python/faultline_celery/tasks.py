@@ -14,6 +14,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from celery import Celery, states
@@ -23,6 +24,7 @@ from faultline_celery.keys import (
     JOIN_TASK,
     RUN_FAILED_TASK,
     STEP_TASK,
+    TIMER_TASK,
     decisions_key,
     failure_id,
     requested_key,
@@ -35,7 +37,7 @@ from faultline_celery.knobs import CeleryKnobs
 from faultline_runtime.config import WorkerConfig
 from faultline_runtime.lifecycle import Worker, build_worker
 from faultline_runtime.plan import compensation_order
-from faultline_runtime.runtime import PermanentStepError, StepCall, TransientStepError
+from faultline_runtime.runtime import PermanentStepError, StepCall, StepRuntime, TransientStepError
 
 ERRORS: dict[str, type[Exception]] = {
     "TransientStepError": TransientStepError,
@@ -100,6 +102,19 @@ def saved_progress(task: Any) -> object:
     return None
 
 
+def intended_at(eta: object, now_ms: float) -> float:
+    """When the timer was due, epoch ms: the eta Celery computed when it sent the task
+    (sent-at plus the countdown, by the sender's clock; ISO 8601 in the message), else now."""
+    if isinstance(eta, datetime):
+        return eta.timestamp() * 1000
+    if isinstance(eta, str):
+        try:
+            return datetime.fromisoformat(eta).timestamp() * 1000
+        except ValueError:
+            return now_ms
+    return now_ms
+
+
 def describe(error: object) -> str:
     return f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
 
@@ -112,9 +127,16 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
     def saga_client() -> Any:
         return app.backend.client
 
-    def step(self: Any, run_id: str, step_id: str) -> dict[str, object]:
-        worker = ctx.worker()
-        instance = worker.plan.by_id.get(step_id)
+    def runtime_of(version: int | None) -> StepRuntime:
+        """The code a task runs with: its payload's version (knob versioning
+        `versioned-tasks`) if this worker knows it, else the worker's own."""
+        return ctx.worker().runtime_for(version)
+
+    def step(
+        self: Any, run_id: str, step_id: str, input_version: int | None = None, version: int | None = None
+    ) -> dict[str, object]:
+        runtime = runtime_of(version)
+        instance = runtime.plan.by_id.get(step_id)
         checkpointed = instance is not None and instance.spec.checkpoint is not None
         resume = saved_progress(self) if checkpointed and knobs.resume_from_checkpoint else None
         # Celery has no task heartbeat: liveness is the visibility timeout alone.
@@ -129,15 +151,28 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
                 else None
             ),
             resume_from_ms=resume,
+            input_version=input_version,
         )
-        result = worker.runtime.execute(call)
-        if worker.plan.rolls_back_on_failure and step_id in worker.plan.compensable_steps:
+        result = runtime.execute(call)
+        if runtime.plan.rolls_back_on_failure and step_id in runtime.plan.compensable_steps:
             # The saga record, before the chain moves on: whichever later step fails, this
             # effect is in it. NX: a redelivered step keeps its first completion time.
             saga_client().zadd(saga_applied_key(cell, run_id), {step_id: time.time()}, nx=True)
         return {"step": step_id} if result.items is None else {"step": step_id, "items": result.items}
 
-    def approval(self: Any, run_id: str, step_id: str) -> dict[str, object]:
+    def timer(
+        self: Any, run_id: str, step_id: str, input_version: int | None = None, version: int | None = None
+    ) -> dict[str, object]:
+        """A timer step: the task was sent with a countdown (its eta) when the steps before it
+        were done, and a worker runs it once the eta passed. Its running is the firing;
+        a message redelivered after the broker's visibility timeout fires it again."""
+        call = StepCall(run_id, step_id, int(self.request.retries) + 1)
+        runtime_of(version).fire_timer(call, intended_at(self.request.eta, time.time() * 1000))
+        return {"step": step_id}
+
+    def approval(
+        self: Any, run_id: str, step_id: str, input_version: int | None = None, version: int | None = None
+    ) -> dict[str, object]:
         """A human decides: ask once (the attempt, and the world's approver), then re-check
         for the decision the submitter writes when the driver signals it, every
         approvalRecheckMs with a countdown retry. Between checks the task is a countdown
@@ -148,7 +183,7 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
         if asked is None:
             attempt = int(self.request.retries) + 1
             try:
-                ctx.worker().runtime.request_approval(StepCall(run_id, step_id, attempt))
+                runtime_of(version).request_approval(StepCall(run_id, step_id, attempt))
             except Exception as error:
                 raise self.retry(exc=error, countdown=knobs.approval_recheck_ms / 1000) from error
             # After the request: a worker dying in between asks again, never not at all.
@@ -159,7 +194,7 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
             raise self.retry(countdown=knobs.approval_recheck_ms / 1000)
         approved = (decision.decode() if isinstance(decision, bytes) else str(decision)) == "approved"
         call = StepCall(run_id, step_id, int(asked))
-        ctx.worker().runtime.complete_approval(call, approved)
+        runtime_of(version).complete_approval(call, approved)
         if not approved:
             raise PermanentStepError(f"{step_id} rejected by the approver")
         return {"step": step_id, "approved": True}
@@ -218,4 +253,6 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
     # Re-checks until the human decides: no retry limit, and a rejection is not retried.
     app.task(name=APPROVAL_TASK, bind=True, max_retries=None)(approval)
     app.task(name=JOIN_TASK, bind=True)(join)
+    # A firing records and returns: nothing to retry.
+    app.task(name=TIMER_TASK, bind=True)(timer)
     app.task(name=RUN_FAILED_TASK, bind=True, **retrying)(run_failed)

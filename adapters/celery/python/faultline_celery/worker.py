@@ -13,11 +13,16 @@ tasks run each step through the shared step runtime.
 - End of file on stdin (the harness is gone): SIGKILL to the worker's whole process group,
   pool children included; and each pool child dies with the main process (pdeathsig).
 - A failpoint SIGKILLs the whole group too, after its fault-start: the worker dies there.
+- Traced (the config's `traces`): every process that runs tasks (each prefork pool child,
+  or the one process of a thread pool) starts its tracer provider, then Celery's own
+  instrumentation on it (faultline_celery.tracing), and flushes its spans when Celery
+  stops it. The main process of a prefork pool runs no task and traces nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import signal
 import sys
@@ -33,6 +38,7 @@ from faultline_celery.tasks import WorkerContext, kill_worker_group, register_ta
 from faultline_runtime.config import WorkerConfig
 from faultline_runtime.lifecycle import (
     EXIT_BAD_CONFIG,
+    Worker,
     announce_ready,
     build_worker,
     exit_when_stdin_closes,
@@ -58,6 +64,24 @@ def die_with_main_process(**_: Any) -> None:
         os._exit(1)
 
 
+def trace_tasks(worker: Worker) -> None:
+    """In a process that runs tasks, once its provider started (build_worker): Celery's
+    instrumentation on it, so each task's span (from the message's trace context) is the
+    current span the step runtime's attempt span is a child of."""
+    if worker.tracing is None:
+        return
+    from faultline_celery.tracing import instrument
+
+    instrument(worker.tracing.provider)
+
+
+def flush_spans(worker: Worker) -> None:
+    """What the process's batch processor still holds, when Celery stops a pool child (a
+    pool child leaves with os._exit: no atexit hook would export it). A SIGKILL loses it."""
+    if worker.tracing is not None:
+        worker.tracing.shutdown()
+
+
 def knobs_or_exit(config: WorkerConfig) -> CeleryKnobs:
     try:
         return parse_knobs(config.knobs)
@@ -80,13 +104,31 @@ def main() -> int:
     context = WorkerContext(config, knobs, crash=kill_worker_group)
     register_tasks(app, context)
     exit_when_stdin_closes(on_eof=kill_worker_group)
-    announcer = build_worker(config)
+    if knobs.pool == "prefork":
+        # The main process only writes worker-start: it runs no task, so it traces nothing
+        # (a provider started before the fork would be every child's global one).
+        announcer = build_worker(dataclasses.replace(config, traces_path=None))
+
+        def init_pool_child(**_: Any) -> None:
+            # After the fork (threads, such as the batch span processor's, do not survive one):
+            # the child's step runtime and provider, then the instrumentation on it.
+            die_with_main_process()
+            trace_tasks(context.worker())
+
+        def stop_pool_child(**_: Any) -> None:
+            flush_spans(context.worker())
+
+        signals.worker_process_init.connect(init_pool_child, weak=False)
+        signals.worker_process_shutdown.connect(stop_pool_child, weak=False)
+    else:
+        # One process runs every task: one step runtime for its threads and the announcement.
+        announcer = context.worker()
+        trace_tasks(announcer)
 
     def ready(**_: Any) -> None:
         announce_ready(announcer)
 
     signals.worker_ready.connect(ready, weak=False)
-    signals.worker_process_init.connect(die_with_main_process, weak=False)
     worker = app.Worker(
         hostname=f"{config.worker_id}@faultline",
         pool=knobs.pool,

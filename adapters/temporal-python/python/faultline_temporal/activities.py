@@ -30,9 +30,13 @@ from faultline_temporal.protocol import (
     COMPENSATE_STEP,
     COMPLETE_APPROVAL,
     EXECUTE_STEP,
+    FIRE_TIMER,
     PERMANENT_FAILURE,
     REQUEST_APPROVAL,
 )
+
+RuntimeFor = Callable[[int | None], StepRuntime]
+"""The runtime of a scenario version the worker knows; its own for None (or one it lacks)."""
 
 
 def _arg(args: Mapping[str, Any], key: str) -> str:
@@ -43,6 +47,26 @@ def _arg(args: Mapping[str, Any], key: str) -> str:
             f"activity argument {key}: expected a string", type="BadInput", non_retryable=True
         )
     return value
+
+
+def _optional_whole(args: Mapping[str, Any], key: str) -> int | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApplicationError(
+            f"activity argument {key}: expected a whole number", type="BadInput", non_retryable=True
+        )
+    return value
+
+
+def _number(args: Mapping[str, Any], key: str) -> float:
+    value = args.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApplicationError(
+            f"activity argument {key}: expected a number", type="BadInput", non_retryable=True
+        )
+    return float(value)
 
 
 def saved_progress(details: object) -> float | None:
@@ -56,14 +80,33 @@ def saved_progress(details: object) -> float | None:
 
 
 class StepActivities:
-    """The four activities, bound to this worker's step runtime."""
+    """The activities, bound to this worker's step runtimes (one per scenario version it
+    knows: with knob versioning `patched`, the workflow names the version whose step
+    definitions an activity runs)."""
 
-    def __init__(self, runtime: StepRuntime, *, resume_from_checkpoint: bool) -> None:
-        self._runtime = runtime
+    def __init__(self, runtime_for: RuntimeFor, *, resume_from_checkpoint: bool) -> None:
+        self._runtime_for = runtime_for
         self._resume = resume_from_checkpoint
 
+    def _runtime(self, args: Mapping[str, Any]) -> StepRuntime:
+        return self._runtime_for(_optional_whole(args, "version"))
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.execute_step, self.request_approval, self.complete_approval, self.compensate_step]
+        return [
+            self.execute_step,
+            self.request_approval,
+            self.complete_approval,
+            self.compensate_step,
+            self.fire_timer,
+        ]
+
+    @activity.defn(name=FIRE_TIMER, no_thread_cancel_exception=True)
+    def fire_timer(self, args: dict[str, Any]) -> None:
+        """A timer step's firing (a local activity right after the workflow's timer fired)."""
+        self._runtime(args).fire_timer(
+            StepCall(_arg(args, "runId"), _arg(args, "stepId"), activity.info().attempt),
+            _number(args, "intendedAt"),
+        )
 
     @activity.defn(name=EXECUTE_STEP, no_thread_cancel_exception=True)
     def execute_step(self, args: dict[str, Any]) -> None:
@@ -85,7 +128,7 @@ class StepActivities:
             activity.heartbeat(progress_ms)
 
         try:
-            self._runtime.execute(
+            self._runtime(args).execute(
                 StepCall(
                     _arg(args, "runId"),
                     _arg(args, "stepId"),
@@ -95,6 +138,7 @@ class StepActivities:
                     # Only steps that declare `checkpoint` call it.
                     checkpoint=checkpoint,
                     resume_from_ms=progress if self._resume else None,
+                    input_version=_optional_whole(args, "inputVersion"),
                 )
             )
         except PermanentStepError as error:
@@ -105,13 +149,13 @@ class StepActivities:
     def request_approval(self, args: dict[str, Any]) -> int:
         """First half of an approval step: ask the world's human. Returns the attempt, for the second half."""
         attempt = activity.info().attempt
-        self._runtime.request_approval(StepCall(_arg(args, "runId"), _arg(args, "stepId"), attempt))
+        self._runtime(args).request_approval(StepCall(_arg(args, "runId"), _arg(args, "stepId"), attempt))
         return attempt
 
     @activity.defn(name=COMPENSATE_STEP, no_thread_cancel_exception=True)
     def compensate_step(self, args: dict[str, Any]) -> None:
         """Saga: undoes a completed step's effect (the workflow calls it in reverse completion order)."""
-        self._runtime.compensate(_arg(args, "runId"), _arg(args, "stepId"))
+        self._runtime(args).compensate(_arg(args, "runId"), _arg(args, "stepId"))
 
     @activity.defn(name=COMPLETE_APPROVAL, no_thread_cancel_exception=True)
     def complete_approval(self, args: dict[str, Any]) -> None:
@@ -121,6 +165,6 @@ class StepActivities:
             raise ApplicationError(
                 "activity argument attempt: expected a number", type="BadInput", non_retryable=True
             )
-        self._runtime.complete_approval(
+        self._runtime(args).complete_approval(
             StepCall(_arg(args, "runId"), _arg(args, "stepId"), attempt), args.get("approved") is True
         )

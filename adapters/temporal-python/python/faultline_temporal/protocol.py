@@ -25,6 +25,8 @@ EXECUTE_STEP = "executeStep"
 REQUEST_APPROVAL = "requestApproval"
 COMPLETE_APPROVAL = "completeApproval"
 COMPENSATE_STEP = "compensateStep"
+FIRE_TIMER = "fireTimer"
+"""A timer step's firing: a local activity right after the workflow's durable timer fired."""
 
 WORKER_ROLE = "worker"
 """Runs workflows and activities, on the cell's task queue."""
@@ -49,6 +51,42 @@ class PipelineStep:
     """The step heartbeats, so its activity gets the heartbeat timeout."""
     compensable: bool
     """The step declares a compensation: a failed run undoes it (saga) once it completed."""
+    delay_ms: float | None = None
+    """Timer steps: the workflow sleeps this long (a durable timer) before the step fires."""
+    input_version: int | None = None
+    """The step's input version, sent with its activity (None: 1)."""
+
+
+@dataclass(frozen=True)
+class CodePlan:
+    """One scenario version's plan as workflow code carries it (CodePlan in protocol.ts)."""
+
+    version: int
+    steps: tuple[PipelineStep, ...]
+    rolls_back_on_failure: bool
+
+
+@dataclass(frozen=True)
+class Patch:
+    patch_id: str
+    """What `workflow.patched()` asks: was this run's history made with the code after the change?"""
+    previous: CodePlan
+    """The plan a run takes when its history was made without this code."""
+
+
+@dataclass(frozen=True)
+class WorkflowCode:
+    """The pipeline as the worker's workflow code knows it (WorkflowCode in protocol.ts): a
+    workflow is code, and the code a worker runs is the scenario version it was deployed
+    with, so a deploy that changes the scenario changes the workflow code of runs already
+    in flight, as editing a workflow function would. The input's steps are the fallback
+    for a worker given no code."""
+
+    plan: CodePlan
+    versioned_activities: bool
+    """Knob versioning `patched`: activities carry the plan's version (old step definitions stay runnable)."""
+    patch: Patch | None = None
+    """Knob versioning `patched`, on a version after the first."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +163,17 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
 
 def _step(value: object, where: str) -> PipelineStep:
     data = _object(value, where)
+    version = data.get("inputVersion")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+        raise InputShapeError(f"{where}.inputVersion: expected a whole number >= 1, got {version!r}")
     return PipelineStep(
         id=_text(data, "id", where),
         kind=_text(data, "kind", where),
         depends_on=_strings(_field(data, "dependsOn", where), f"{where}.dependsOn"),
         heartbeat=_flag(data, "heartbeat", where),
         compensable=_flag(data, "compensable", where),
+        delay_ms=_number(data, "delayMs", where) if "delayMs" in data else None,
+        input_version=version,
     )
 
 

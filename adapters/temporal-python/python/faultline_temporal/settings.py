@@ -21,6 +21,8 @@ class WorkerSettings:
     sticky_queue_schedule_to_start_timeout: timedelta
     max_heartbeat_throttle_interval: timedelta
     resume_from_checkpoint: bool
+    versioning: str = "none"
+    """`patched`: the workflow code keeps the previous version's path for runs that started on it."""
 
 
 def _whole(knobs: Mapping[str, object], key: str, minimum: int) -> int:
@@ -49,4 +51,12 @@ def worker_settings(knobs: Mapping[str, object]) -> WorkerSettings:
             milliseconds=_whole(knobs, "maxHeartbeatThrottleInterval", 1)
         ),
         resume_from_checkpoint=resume,
+        versioning=_versioning(knobs),
     )
+
+
+def _versioning(knobs: Mapping[str, object]) -> str:
+    value = knobs.get("versioning", "none")
+    if value not in ("none", "patched"):
+        raise ConfigError(f"knobs.versioning: expected none or patched, got {value!r}")
+    return str(value)

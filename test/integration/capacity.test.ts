@@ -1,0 +1,88 @@
+/**
+ * `faultline capacity` on the noop scenario, for real (#15): the sweep finds a knee — a
+ * rate that held the SLO and a higher one that broke it — and stops by itself within its
+ * time bound, as the history's own timestamps show; each step's verdict agrees with the
+ * SLO evaluated again on the rebuilt results.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateGates } from '../../analysis/gates/index.js';
+import type { HistoryEvent } from '../../core/history/events.js';
+import type { Results } from '../../core/results.js';
+import { CapacitySchema } from '../../harness/config/capacity.js';
+import { parseExperiment } from '../../harness/config/load-experiment.js';
+import { type CapacityReport, runCapacity } from '../../harness/runner/capacity.js';
+import { buildGlance } from '../../reports/glance.js';
+
+const SETTINGS = CapacitySchema.parse({
+  slo: ['latency.p99 < 1s', 'lost == 0'],
+  workers: [1],
+  fromRate: 5,
+  factor: 4,
+  stepSeconds: 2,
+  refine: 1,
+  timeBoundMs: 120_000,
+  drainTimeoutMs: 5_000,
+});
+
+let report: CapacityReport;
+let results: Results;
+let events: HistoryEvent[];
+
+beforeAll(async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'faultline-capacity-'));
+  const lines: string[] = [];
+  try {
+    ({ report, results } = await runCapacity(
+      parseExperiment({ seed: 2, scenarios: ['noop'], adapters: [{ name: 'temporal' }] }, 'test'),
+      SETTINGS,
+      outDir,
+      (line) => lines.push(line),
+    ));
+  } catch (error) {
+    console.error(lines.join('\n'));
+    throw error;
+  }
+  events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as HistoryEvent);
+});
+
+describe('a capacity sweep on noop', () => {
+  it('finds a knee: the highest rate that held lies below the lowest that broke above it', () => {
+    const [sweep] = report.sweeps;
+    expect(sweep).toMatchObject({ scenario: 'noop', adapter: 'temporal', workers: 1 });
+    expect(sweep!.maxSustainableRate).not.toBeNull();
+    expect(sweep!.firstBreakingRate).not.toBeNull();
+    expect(sweep!.maxSustainableRate!).toBeLessThan(sweep!.firstBreakingRate!);
+    expect(['knee', 'time-bound']).toContain(sweep!.stop);
+    expect(['system', 'harness', 'world', 'machine']).toContain(sweep!.limit);
+    expect(sweep!.note).toContain('temporal with 1 worker');
+    // Each step's verdict is the SLO's, evaluated again on the results rebuilt from the run folder.
+    for (const step of sweep!.steps) {
+      const cell = results.cells.find((c) => c.id === step.cell)!;
+      expect(cell.load).toEqual({ ratePerSec: step.rate, workers: 1 });
+      const gates = evaluateGates(SETTINGS.slo, { ...results, cells: [cell] });
+      expect(
+        gates.every((g) => g.status === 'PASS'),
+        step.cell,
+      ).toBe(step.held);
+    }
+  });
+
+  it('stops by itself within its time bound, as the history’s timestamps say', () => {
+    const cells = new Set(report.sweeps.flatMap((s) => s.steps.map((step) => step.cell)));
+    const times = events.filter((e) => cells.has(e.cell)).map((e) => e.t);
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThanOrEqual(SETTINGS.timeBoundMs);
+  });
+
+  it('fills the glance’s scaling row', () => {
+    const row = buildGlance(results).rows.find((r) => r.id === 'capacity')!;
+    const entry = row.entries.temporal!;
+    expect(entry.status).not.toBe('not-measured');
+    expect(entry.value?.x).toBe(report.sweeps[0]!.maxSustainableRate);
+  });
+});
