@@ -113,9 +113,34 @@ export interface AdapterDefinition<Knobs = Record<string, unknown>> {
   knobs: z.ZodType<Knobs>;
   /** How long work held by a dead worker stays unclaimed at most, and the knobs that decide it. */
   recovery(knobs: Knobs): RecoveryFacts;
-  /** Once per experiment, before any cell (e.g. bundle workflow code once). */
-  prepare?(runDir: string): Promise<unknown>;
+  /**
+   * Once per experiment, before any cell (e.g. bundle workflow code once). `traced`: the
+   * experiment records traces (an untraced one need not carry the instrumentation).
+   */
+  prepare?(runDir: string, options: { traced: boolean }): Promise<unknown>;
   createDriver(ctx: DriverContext<Knobs>): AdapterDriver;
+  /**
+   * Its yardstick for `faultline bench`: a bare script of the same library, which the
+   * harness's throughput on the no-op scenario is compared with. Absent: the bench skips it.
+   */
+  bench?: AdapterBench;
+}
+
+/**
+ * How `faultline bench` measures an adapter against its library used bare
+ * (scenarios/bare-protocol.ts): the two processes of the bare script, the knobs that give
+ * the Faultline cell the same concurrency, and how many runs make a steady figure.
+ */
+export interface AdapterBench {
+  /** The bare script's processes, started like workers (node, python or exec). */
+  bare: { producer: WorkerCommand; worker: WorkerCommand };
+  /**
+   * The knobs (as given in an experiment; defaults fill the rest) that make one worker
+   * process run `concurrency` no-op runs at once: the bare worker gets the same, parsed.
+   */
+  knobs(concurrency: number): Record<string, unknown>;
+  /** Runs a measurement takes unless `--runs` says otherwise: enough for seconds of steady load. */
+  defaultRuns: number;
 }
 
 export type {

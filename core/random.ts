@@ -21,9 +21,13 @@ export function seededRng(seed: number): Rng {
  */
 export function deriveSeed(...parts: (string | number)[]): number {
   let h = 0x811c9dc5;
-  for (const ch of parts.join('\u0000')) {
-    h ^= ch.codePointAt(0)!;
+  const text = parts.join('\u0000');
+  // Code point by code point (a surrogate pair is one), without an iterator: this runs per attempt.
+  for (let i = 0; i < text.length; ) {
+    const point = text.codePointAt(i)!;
+    h ^= point;
     h = Math.imul(h, 0x01000193);
+    i += point > 0xffff ? 2 : 1;
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -27,7 +27,7 @@ export type StepKind = (typeof STEP_KINDS)[number];
  * Kinds whose work runs in the worker itself (llm and tool steps wait on the world; approval
  * on a human; a timer on the orchestrator's clock).
  */
-const LOCAL_WORK_KINDS: ReadonlySet<StepKind> = new Set(['compute', 'persist', 'fan-out']);
+export const LOCAL_WORK_KINDS: ReadonlySet<StepKind> = new Set(['compute', 'persist', 'fan-out']);
 
 const StepSpecSchema = z
   .object({

@@ -44,6 +44,7 @@ export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Pro
       history,
       idempotentEffects: config.idempotentEffects,
       failpoint,
+      traced: traces !== null,
       ...(version === undefined ? {} : { version }),
     });
   const runtime = runtimeOf(plan, config.scenarioVersion);

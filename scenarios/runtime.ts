@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistoryWriter } from '../core/history/writer.js';
 import { deriveSeed, seededRng } from '../core/random.js';
-import type { StepSpec } from './model.js';
+import { LOCAL_WORK_KINDS, type StepSpec } from './model.js';
 import type { RunPlan, StepInstance } from './plan.js';
 import { sampleDuration } from './sampling.js';
 import { type AttemptSpan, withStepSpan } from './tracing/attempt-span.js';
@@ -62,7 +62,10 @@ export interface StepRuntime {
   execute(call: StepCall): Promise<StepResult>;
   /** Approval steps, first half: ask the world's human; the decision arrives as a signal. */
   requestApproval(call: StepCall): Promise<void>;
-  /** Approval steps, second half: the decision arrived; a rejection fails the step for good. */
+  /**
+   * Approval steps, second half: the decision arrived; a rejection fails the step for good.
+   * Its step-done line is written by the end of the tick: tell the orchestrator after an await.
+   */
   completeApproval(call: StepCall, approved: boolean): void;
   /**
    * Timer steps: the orchestrator fired the timer (its wait is over). Records the firing
@@ -89,9 +92,17 @@ export interface StepRuntimeOptions {
   idempotentEffects: boolean;
   /** Called at each named point; chaos arms it to SIGKILL the process there. */
   failpoint?: (name: FailpointName, call: StepCall) => void;
+  /**
+   * Each attempt is a span of the run's trace (the default). False when the process has no
+   * tracer provider: the span machinery is skipped, not run for nothing on every step.
+   */
+  traced?: boolean;
   /** Cells with a deploy: the scenario version of `plan`, written on every attempt. */
   version?: number;
 }
+
+/** What an untraced attempt tells its span: nothing. */
+const NO_SPAN: AttemptSpan = { outcome() {} };
 
 export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
   const { cell, workerId, plan, world, history, idempotentEffects } = options;
@@ -104,19 +115,24 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     return found;
   };
 
+  // The orchestrator learns an attempt's end only after the promise it awaits settles, a
+  // microtask queued after the line's flush (core/history/writer.ts): the step-done lines
+  // of the attempts ending in one tick (a batch of jobs, of activity tasks) share a write.
   const finish = (call: StepCall, outcome: StepOutcome, span?: AttemptSpan) => {
-    history.append({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
+    history.appendInTick({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
     span?.outcome(outcome);
   };
   const versioned = options.version === undefined ? {} : { version: options.version };
   const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
+  const traced = options.traced !== false;
+  const withSpan: typeof withStepSpan = traced ? withStepSpan : (_role, _ids, fn) => fn(NO_SPAN);
 
   return {
     // Each attempt is a span of the run's trace (scenarios/tracing), ended with its outcome.
-    execute: (call) => withStepSpan('attempt', ids(call), (span) => execute(call, span)),
+    execute: (call) => withSpan('attempt', ids(call), (span) => execute(call, span)),
 
     requestApproval: (call) =>
-      withStepSpan('approval', ids(call), async () => {
+      withSpan('approval', ids(call), async () => {
         history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
         await world.requestApproval({ cell, runId: call.runId, stepId: call.stepId });
       }),
@@ -127,7 +143,7 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
 
     // A firing is an attempt of the timer step, with its span like any other.
     fireTimer: (call, intendedAt) =>
-      withStepSpan('attempt', ids(call), async (span) => {
+      withSpan('attempt', ids(call), async (span) => {
         instance(call.stepId);
         history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
         history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
@@ -140,7 +156,7 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     },
 
     compensate: (runId, stepId) =>
-      withStepSpan('compensation', { cell, workerId, runId, stepId }, async () => {
+      withSpan('compensation', { cell, workerId, runId, stepId }, async () => {
         const step = instance(stepId);
         if (!step.spec.compensation) return;
         await world.compensate({
@@ -159,17 +175,23 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     const { workMs, failure } = attemptDraws(step.spec, call.runId, call.stepId, call.attempt);
     const checkpointed = step.spec.checkpoint !== undefined;
     const fromMs = checkpointed ? resumePoint(call.resumeFromMs, workMs) : 0;
-    history.append({
+    // Nothing leaves the process between this attempt's start and its end (no work to wait
+    // for, no world to call): its line waits for the step-done's, and they share a write.
+    // Otherwise the line is written before the world or the work clock hear of the attempt.
+    const instantaneous = isInstantaneous(step.spec, workMs - fromMs);
+    const attempt = {
       type: 'attempt',
       cell,
       worker: workerId,
       ...pick(call),
       ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
       ...versioned,
-    });
+    } as const;
+    if (instantaneous) history.appendInTick(attempt);
+    else history.append(attempt);
     try {
       checkInput(step.spec, call);
-      await doWork(step, call, workMs, fromMs, options);
+      if (!instantaneous) await doWork(step, call, workMs, fromMs, options);
       if (failure === 'permanent-error') throw new PermanentStepError(`${call.stepId} failed for good`);
       if (failure === 'transient-error') throw new TransientStepError(`${call.stepId} failed transiently`);
       if (step.spec.effect) {
@@ -202,6 +224,14 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
 export type StepOutcome = 'ok' | 'transient-error' | 'permanent-error';
 
 /**
+ * A step whose attempt does nothing outside the process: local work of no time (a
+ * remote call, even of 0 ms, goes to the world) and no effect to apply.
+ */
+function isInstantaneous(spec: StepSpec, remainingMs: number): boolean {
+  return remainingMs <= 0 && LOCAL_WORK_KINDS.has(spec.kind) && spec.effect === undefined;
+}
+
+/**
  * The numbers every worker runtime draws for one attempt of an executed step, in any
  * language (the worker protocol's parity rule, adapters/README.md): one random stream per
  * (run, step, attempt), so every adapter draws the same work times and failures whatever
@@ -215,13 +245,17 @@ export function attemptDraws(
   stepId: string,
   attempt: number,
 ): { workMs: number; failure: StepOutcome } {
+  const { permanent = 0, transient = 0 } = spec.failure ?? {};
+  // Nothing to draw (no failure rates, a constant work time): the stream's numbers would
+  // decide nothing, so hashing the seed is skipped; every attempt gets the same numbers.
+  if (permanent === 0 && transient === 0 && spec.work.dist === 'constant')
+    return { workMs: spec.work.ms, failure: 'ok' };
   const rng = seededRng(deriveSeed(runId, stepId, attempt));
   const failureDraw = rng();
   const workMs =
     spec.checkpoint !== undefined
       ? sampleDuration(spec.work, seededRng(deriveSeed(runId, stepId, 'work')))
       : sampleDuration(spec.work, rng);
-  const { permanent = 0, transient = 0 } = spec.failure ?? {};
   const failure: StepOutcome =
     failureDraw < permanent
       ? 'permanent-error'

@@ -16,16 +16,17 @@ export function fanInBookkeeping(plan: RunPlan): { sinks: string[]; recorded: Se
 
 /**
  * After a step finished: its place in the saga log (when the scenario rolls back), the
- * fan-in bookkeeping a join needs, the run's completion when it was a sink, and the jobs
- * of every dependent now ready. A worker killed before it enqueues the next steps leaves
- * its job unfinished; the job re-runs and does it then (ZADD NX, SADD and job ids make
- * that idempotent), and the driver keeps the first announcement of a run.
+ * fan-in bookkeeping a join needs, whether the run is complete when it was a sink, and the
+ * jobs of every dependent now ready. A worker killed before it enqueues the next steps
+ * leaves its job unfinished; the job re-runs and does it then (ZADD NX, SADD and job ids
+ * make that idempotent), and the driver keeps the first announcement of a run.
  */
 export function createAdvance({ cell, plan, knobs, connection, queue, version }: WorkerParts) {
   const bookkeeping = fanInBookkeeping(plan);
   const sagas = plan.rollsBackOnFailure;
   const compensable = new Set(plan.compensableSteps);
-  return async (runId: string, stepId: string): Promise<void> => {
+  /** Resolves true when this step completes the run: its job's return value announces it (keys.ts). */
+  return async (runId: string, stepId: string): Promise<boolean> => {
     const done = keys.done(cell, runId);
     // Before its dependents exist: whichever of them fails, this effect is in the log.
     if (sagas && compensable.has(stepId)) {
@@ -33,10 +34,11 @@ export function createAdvance({ cell, plan, knobs, connection, queue, version }:
     }
     if (bookkeeping.recorded.has(stepId)) await connection.sadd(done, stepId);
     if (bookkeeping.sinks.includes(stepId)) {
-      const allSinks =
+      // A sink has no dependents: the run is complete once every sink is.
+      return (
         bookkeeping.sinks.length === 1 ||
-        (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1);
-      if (allSinks) await connection.rpush(keys.completions(cell), runId);
+        (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1)
+      );
     }
     const ready: string[] = [];
     for (const next of plan.dependents.get(stepId) ?? []) {
@@ -46,5 +48,6 @@ export function createAdvance({ cell, plan, knobs, connection, queue, version }:
     }
     if (ready.length > 0)
       await queue.addBulk(ready.map((next) => stepJob(plan, runId, next, knobs, version)));
+    return false;
   };
 }

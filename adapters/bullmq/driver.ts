@@ -9,9 +9,11 @@ import {
   jobId,
   keys,
   PREFIX,
+  QUEUE_STREAMS,
   queueName,
   type RunFailure,
   type StepJobData,
+  type StepJobResult,
   stepJob,
 } from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
@@ -19,9 +21,11 @@ import type { BullmqKnobs } from './knobs.js';
 const FAILED_POLL_MS = 500;
 
 /**
- * The harness side of BullMQ. Completions arrive on a list the workers push to
- * (exact and cheap, unlike tailing the whole events stream), and so do failed runs
- * that were rolled back (saga), once their compensation job is done. Other final
+ * The harness side of BullMQ. Completions are read from the queue's own events stream, as
+ * a BullMQ application's QueueEvents reads them: the `completed` event of a run's last sink
+ * carries the run in its return value (keys.ts, StepJobResult), written by the script that
+ * completes the job, so a worker spends no command of its own on it. Failed runs that were
+ * rolled back (saga) arrive on a list, once their compensation job is done. Other final
  * failures are read from the queue's failed set, because a job failed by the stall
  * checker fires no worker event: those runs get no compensation (the processor never
  * learnt they failed).
@@ -29,6 +33,7 @@ const FAILED_POLL_MS = 500;
 export class BullmqDriver implements AdapterDriver {
   private connection!: Redis;
   private blocking!: Redis;
+  private events!: Redis;
   private queue!: Queue<StepJobData>;
   private onRunDone: (outcome: RunOutcome) => void = () => {};
   private readonly reported = new Set<string>();
@@ -46,18 +51,29 @@ export class BullmqDriver implements AdapterDriver {
     const client = redisClientOptions(endpoint);
     this.connection = new Redis({ ...client, maxRetriesPerRequest: null });
     this.blocking = new Redis({ ...client, maxRetriesPerRequest: null });
+    this.events = new Redis({ ...client, maxRetriesPerRequest: null });
     this.queue = new Queue(queueName(this.ctx.cell), {
       connection: this.connection,
       prefix: PREFIX,
+      streams: QUEUE_STREAMS,
       // BullMQ's own OpenTelemetry: each add is a producer span in the run's trace, and
       // carries its context to the worker that processes the job.
       ...(this.ctx.traces ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {}),
     });
     // A backend restart refuses connections for a while; ioredis reconnects by itself,
     // and without listeners it would print every refused attempt as unhandled.
-    for (const emitter of [this.connection, this.blocking, this.queue]) emitter.on('error', () => {});
+    for (const emitter of [this.connection, this.blocking, this.events, this.queue])
+      emitter.on('error', () => {});
     await this.queue.waitUntilReady();
-    this.loops = [this.popCompletions(), this.pollFailures()];
+    // From the stream's end as it is now: a queue of the same cell on an external Redis may
+    // hold an earlier run's events, whose run ids this run reuses.
+    const stream = this.queue.keys.events!;
+    const [latest] = await this.connection.xrevrange(stream, '+', '-', 'COUNT', 1);
+    this.loops = [
+      this.readCompletions(stream, latest?.[0] ?? '0-0'),
+      this.popFailures(),
+      this.pollFailures(),
+    ];
   }
 
   observe(onRunDone: (outcome: RunOutcome) => void): void {
@@ -91,6 +107,7 @@ export class BullmqDriver implements AdapterDriver {
     await this.queue?.close();
     this.connection?.disconnect();
     this.blocking?.disconnect();
+    this.events?.disconnect();
   }
 
   private report(outcome: RunOutcome): void {
@@ -99,21 +116,37 @@ export class BullmqDriver implements AdapterDriver {
     this.onRunDone(outcome);
   }
 
-  private async popCompletions(): Promise<void> {
-    const completions = keys.completions(this.ctx.cell);
+  /** The events stream from `after` on: each run announced by its last sink's `completed` event. */
+  private async readCompletions(stream: string, after: string): Promise<void> {
+    let last = after;
+    while (!this.stopping) {
+      // Up to 1000 events per round trip; waits at most 1 s for the first.
+      const read = await this.events
+        .xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', stream, last)
+        .catch(() => null);
+      if (read === null) continue;
+      for (const [, entries] of read) {
+        for (const [id, fields] of entries) {
+          last = id;
+          const runId = completedRun(fields);
+          if (runId !== undefined) this.report({ runId, status: 'completed' });
+        }
+      }
+      // Read: nobody else needs them, and the stream stays short however long the cell.
+      void this.connection.xtrim(stream, 'MINID', last).catch(() => {});
+    }
+  }
+
+  /** Rolled-back runs, pushed by their compensation job. */
+  private async popFailures(): Promise<void> {
     const failures = keys.failures(this.ctx.cell);
     while (!this.stopping) {
-      // BLMPOP takes up to 1000 entries of the first non-empty list per round trip and waits at most 1 s.
+      // BLMPOP takes up to 1000 entries per round trip and waits at most 1 s.
       const popped = (await this.blocking
-        .call('BLMPOP', '1', '2', completions, failures, 'LEFT', 'COUNT', '1000')
+        .call('BLMPOP', '1', '1', failures, 'LEFT', 'COUNT', '1000')
         .catch(() => null)) as [string, string[]] | null;
       if (popped === null) continue;
-      const [key, entries] = popped;
-      if (key === completions) {
-        for (const runId of entries) this.report({ runId, status: 'completed' });
-        continue;
-      }
-      for (const entry of entries) {
+      for (const entry of popped[1]) {
         const { runId, ...output } = JSON.parse(entry) as RunFailure;
         this.report({ runId, status: 'failed', output });
       }
@@ -158,5 +191,26 @@ export class BullmqDriver implements AdapterDriver {
         output: { step: job.data.stepId, reason: job.failedReason },
       });
     }
+  }
+}
+
+/**
+ * The run a `completed` event announces, if it does: the event's fields as Redis returns
+ * them (name, value, …), the return value as BullMQ stored it (JSON of StepJobResult).
+ */
+export function completedRun(fields: readonly string[]): string | undefined {
+  let event: string | undefined;
+  let returned: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'event') event = fields[i + 1];
+    else if (fields[i] === 'returnvalue') returned = fields[i + 1];
+  }
+  // Most completions announce nothing (their value is null): no JSON to parse for them.
+  if (event !== 'completed' || returned === undefined || !returned.startsWith('{')) return undefined;
+  try {
+    const run = (JSON.parse(returned) as StepJobResult | null)?.completedRun;
+    return typeof run === 'string' ? run : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -3,6 +3,11 @@ import type { AdapterDefinition } from '../types.js';
 import { BullmqDriver } from './driver.js';
 import { type BullmqKnobs, BullmqKnobsSchema } from './knobs.js';
 
+const entry = (path: string) => ({
+  runtime: 'node' as const,
+  entry: fileURLToPath(new URL(path, import.meta.url)),
+});
+
 const adapter: AdapterDefinition<BullmqKnobs> = {
   name: 'bullmq',
   description: 'Job queue: BullMQ on Redis, a run as a chain of step jobs with fan-in bookkeeping',
@@ -12,7 +17,7 @@ const adapter: AdapterDefinition<BullmqKnobs> = {
   workers: [
     {
       role: 'worker',
-      command: { runtime: 'node', entry: fileURLToPath(new URL('./worker-main.ts', import.meta.url)) },
+      command: entry('./worker-main.ts'),
       killScope: 'process',
       poolChildren: false,
     },
@@ -25,6 +30,12 @@ const adapter: AdapterDefinition<BullmqKnobs> = {
     governedBy: { lockDuration: k.lockDuration, stalledInterval: k.stalledInterval },
   }),
   createDriver: (ctx) => new BullmqDriver(ctx),
+  bench: {
+    // A producer adding no-op jobs and counting completions from QueueEvents, one Worker.
+    bare: { producer: entry('./bare/producer.ts'), worker: entry('./bare/worker.ts') },
+    knobs: (concurrency) => ({ concurrency }),
+    defaultRuns: 20_000,
+  },
 };
 
 export default adapter;

@@ -36,13 +36,27 @@ export const keys = {
   applied: (cell: string, runId: string) => `${PREFIX}:${queueName(cell)}:run:${runId}:applied`,
   /** The steps the run's compensation job has undone, so a retried job undoes each once. */
   compensated: (cell: string, runId: string) => `${PREFIX}:${queueName(cell)}:run:${runId}:compensated`,
-  /** List the workers push finished runs onto; the driver pops it. */
-  completions: (cell: string) => `${PREFIX}:${queueName(cell)}:completions`,
   /** List of runs failed and rolled back (JSON RunFailure), pushed by the compensation job. */
   failures: (cell: string) => `${PREFIX}:${queueName(cell)}:failures`,
   /** Approval decisions delivered by `signal`, read by the waiting approval job. */
   decisions: (cell: string) => `${PREFIX}:${queueName(cell)}:decisions`,
 };
+
+/**
+ * What a step job returns: the run, when this job's completion completes it (its last sink).
+ * BullMQ writes the return value into the job's `completed` event, in the same script that
+ * completes the job, so the driver learns a run's end from the queue's own events stream.
+ */
+export interface StepJobResult {
+  completedRun?: string;
+}
+
+/**
+ * The queue's events stream kept this long at most (BullMQ trims it as it appends; its
+ * default is 10,000): longer than any backlog the driver reads behind by, which trims it
+ * itself as it reads. Every Queue of a cell, the driver's and the workers', sets it alike.
+ */
+export const QUEUE_STREAMS = { events: { maxLen: 1_000_000 } };
 
 export interface StepJobData {
   runId: string;

@@ -7,7 +7,14 @@ import type { StartWorker } from '../types.js';
 import { createAdvance } from './advance.js';
 import { createApproval, type StepJob } from './approval.js';
 import type { WorkerParts } from './context.js';
-import { COMPENSATE_JOB, PREFIX, queueName, type StepJobData } from './keys.js';
+import {
+  COMPENSATE_JOB,
+  PREFIX,
+  QUEUE_STREAMS,
+  queueName,
+  type StepJobData,
+  type StepJobResult,
+} from './keys.js';
 import type { BullmqKnobs } from './knobs.js';
 import { createSaga } from './saga.js';
 
@@ -78,12 +85,26 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
   if (!endpoint) throw new Error('bullmq worker started without a "broker" endpoint');
   // BullMQ requires maxRetriesPerRequest: null on worker connections.
   const connection = new Redis({ ...redisClientOptions(endpoint), maxRetriesPerRequest: null });
+  // The adapter's own bookkeeping (fan-in sets, the saga log) on a connection of its own that
+  // sends the commands of one tick in one write. BullMQ's connection is left as BullMQ has
+  // it, as the bare script's is.
+  const bookkeeping = new Redis({
+    ...redisClientOptions(endpoint),
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: true,
+  });
   // BullMQ's own OpenTelemetry: a consumer span per job, a child of the span that added it,
   // active while the step runs; the next steps' jobs are added inside it.
   const telemetry = traces ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
-  const queue = new Queue<StepJobData>(queueName(cell), { connection, prefix: PREFIX, ...telemetry });
+  const queue = new Queue<StepJobData>(queueName(cell), {
+    connection,
+    prefix: PREFIX,
+    streams: QUEUE_STREAMS,
+    ...telemetry,
+  });
   // Refused connections during network and backend faults are expected; ioredis retries.
   connection.on('error', () => {});
+  bookkeeping.on('error', () => {});
   queue.on('error', () => {});
 
   const versioned = knobs.versioning === 'versioned-jobs';
@@ -99,7 +120,7 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
         plan: known.plan,
         knobs,
         runtime: known.runtime,
-        connection,
+        connection: bookkeeping,
         queue,
         ...(versioned ? { version } : {}),
       };
@@ -109,7 +130,7 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
     return found;
   };
 
-  const processor = async (job: StepJob, token?: string): Promise<void> => {
+  const processor = async (job: StepJob, token?: string): Promise<StepJobResult | undefined> => {
     // Without versioning every job runs with this worker's code; with it, with its enqueuer's.
     const version = versioned ? (job.data.v ?? own) : own;
     if (version > own) {
@@ -124,12 +145,16 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
       execute,
       saga,
     } = handlersOf(versions.has(version) ? version : own);
-    if (job.name === COMPENSATE_JOB) return saga.compensate(job);
+    if (job.name === COMPENSATE_JOB) {
+      await saga.compensate(job);
+      return undefined;
+    }
     const { runId, stepId } = job.data;
     try {
       if (versionPlan.byId.get(stepId)?.spec.kind === 'approval') await awaitApproval(job, token!);
       else await execute(job);
-      await advance(runId, stepId);
+      // The run's end rides on the job's own completion (its event): no command of its own.
+      return (await advance(runId, stepId)) ? { completedRun: runId } : undefined;
     } catch (error) {
       // The saga (RunPlan.rollsBackOnFailure): a run that fails for good gets one compensation job.
       if (versionPlan.rollsBackOnFailure && failsForGood(job, error))
@@ -156,6 +181,7 @@ export const startWorker: StartWorker<BullmqKnobs> = async ({ config, plan, runt
       await worker.close();
       await queue.close();
       connection.disconnect();
+      bookkeeping.disconnect();
     },
   };
 };

@@ -51,6 +51,17 @@ const adapter: AdapterDefinition<CeleryKnobs> = {
     };
   },
   createDriver: (ctx) => new CeleryDriver(ctx),
+  bench: {
+    // A producer sending no-op tasks with send_task and joining their results, one Celery
+    // worker with one no-op task; same knobs, so the same pool (prefork) at the same concurrency.
+    bare: {
+      producer: { runtime: 'python', module: 'faultline_celery_bare.producer', pythonPath: [PYTHON_DIR] },
+      worker: { runtime: 'python', module: 'faultline_celery_bare.worker', pythonPath: [PYTHON_DIR] },
+    },
+    knobs: (concurrency) => ({ concurrency }),
+    // Celery publishes and completes a task in Python on each side: fewer runs than BullMQ's make seconds of load.
+    defaultRuns: 5_000,
+  },
 };
 
 export default adapter;

@@ -14,11 +14,17 @@ const OTEL_WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve(
 export interface PreparedBundle {
   /** The webpack bundle of workflow.ts, loaded by workers with `workflowBundle: { codePath }`. */
   codePath: string;
+  /**
+   * It holds Temporal's OpenTelemetry workflow interceptors (a traced experiment), whose
+   * spans leave the sandbox through the `exporter` sink a worker must then register.
+   * Untraced, they are left out: they would cost every workflow activation their modules.
+   */
+  traced: boolean;
   /** How long bundling took, once for the whole experiment. */
   bundleMs: number;
 }
 
-/** Bundles made in this process, by run folder: adapters that run this workflow share one. */
+/** Bundles made in this process, by run folder and tracing: adapters that run this workflow share one. */
 const made = new Map<string, Promise<PreparedBundle>>();
 
 /**
@@ -27,29 +33,34 @@ const made = new Map<string, Promise<PreparedBundle>>();
  * measure the bundler rather than Temporal. An experiment with temporal and
  * temporal-polyglot (whose workflow workers run this same code) bundles it once.
  */
-export function prepareWorkflowBundle(runDir: string): Promise<PreparedBundle> {
-  let bundle = made.get(runDir);
+export function prepareWorkflowBundle(
+  runDir: string,
+  { traced }: { traced: boolean } = { traced: true },
+): Promise<PreparedBundle> {
+  const key = `${runDir}\u0000${traced}`;
+  let bundle = made.get(key);
   if (bundle === undefined) {
-    bundle = bundleInto(runDir);
-    made.set(runDir, bundle);
-    bundle.catch(() => made.delete(runDir));
+    bundle = bundleInto(runDir, traced);
+    made.set(key, bundle);
+    bundle.catch(() => made.delete(key));
   }
   return bundle;
 }
 
-async function bundleInto(runDir: string): Promise<PreparedBundle> {
+async function bundleInto(runDir: string, traced: boolean): Promise<PreparedBundle> {
   const began = performance.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS],
+    workflowInterceptorModules: traced ? [OTEL_WORKFLOW_INTERCEPTORS] : [],
     logger: new DefaultLogger('WARN'),
   });
-  const codePath = join(runDir, 'temporal', 'workflow-bundle.js');
+  const codePath = join(runDir, 'temporal', traced ? 'workflow-bundle.js' : 'workflow-bundle-untraced.js');
   mkdirSync(dirname(codePath), { recursive: true });
   writeFileSync(codePath, code);
-  return { codePath, bundleMs: Math.round(performance.now() - began) };
+  return { codePath, traced, bundleMs: Math.round(performance.now() - began) };
 }
 
 export function isPreparedBundle(value: unknown): value is PreparedBundle {
-  return typeof (value as PreparedBundle | null)?.codePath === 'string';
+  const bundle = value as PreparedBundle | null;
+  return typeof bundle?.codePath === 'string' && typeof bundle.traced === 'boolean';
 }

@@ -4,6 +4,11 @@ import { prepareWorkflowBundle } from './bundle.js';
 import { TemporalDriver } from './driver.js';
 import { type TemporalKnobs, TemporalKnobsSchema } from './knobs.js';
 
+const bareEntry = (path: string) => ({
+  runtime: 'node' as const,
+  entry: fileURLToPath(new URL(path, import.meta.url)),
+});
+
 const adapter: AdapterDefinition<TemporalKnobs> = {
   name: 'temporal',
   description:
@@ -38,6 +43,14 @@ const adapter: AdapterDefinition<TemporalKnobs> = {
   }),
   prepare: prepareWorkflowBundle,
   createDriver: (ctx) => new TemporalDriver(ctx),
+  bench: {
+    // A client starting no-op workflows of one no-op activity and awaiting their results, one Worker.
+    bare: { producer: bareEntry('./bare/producer.ts'), worker: bareEntry('./bare/worker.ts') },
+    // Activity slots are the concurrency; workflow-task slots stay Temporal's, in both.
+    knobs: (concurrency) => ({ maxConcurrentActivityTaskExecutions: concurrency }),
+    // A workflow costs the server several round trips: fewer runs than BullMQ's make seconds of load.
+    defaultRuns: 1_000,
+  },
 };
 
 export default adapter;

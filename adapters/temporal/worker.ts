@@ -104,7 +104,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     // Temporal's own OpenTelemetry: each activity a span, a child of the workflow's (its
     // context came in the headers); the workflow's spans leave the sandbox through this
-    // sink. The bundle always holds the workflow interceptors, so the sink always exists.
+    // sink, which a bundle with the workflow interceptors needs registered (traced or not).
     interceptors: traces
       ? {
           activity: [
@@ -115,7 +115,7 @@ export const startWorker: StartWorker<TemporalKnobs> = async (ctx) => {
           ],
         }
       : {},
-    sinks: { ...workflowSinks(traces), ...sinks },
+    sinks: { ...(prepared.traced ? workflowSinks(traces) : {}), ...sinks },
   });
 
   let closing = false;

@@ -13,12 +13,21 @@ import { now } from '../clock.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 
 /**
- * Appends one JSON line per event with a single synchronous write(2). Once write
- * returns, the line is in the kernel's page cache and survives a SIGKILL of this
- * process a moment later; no fsync per event (DESIGN.md's budget).
+ * Appends one JSON line per event with a synchronous write(2). Once write returns, the
+ * line is in the kernel's page cache and survives a SIGKILL of this process a moment
+ * later; no fsync per event (DESIGN.md's budget).
+ *
+ * Lines emitted together may share one write: `appendInTick` queues a line, written with
+ * every other line queued in the same tick by a microtask queued when the first of them
+ * was, so before this process handles its next I/O event or timer: a line is never held
+ * past an await of anything outside the process. The next `append`, `flush` or `close`
+ * writes queued lines first, in the same write, so lines keep the order they were
+ * emitted in.
  */
 export class HistoryWriter {
   private fd: number | null;
+  /** Lines queued by appendInTick, not written yet. */
+  private queued = '';
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -34,17 +43,51 @@ export class HistoryWriter {
     return stamped;
   }
 
+  /**
+   * An event written with the others of this tick in one write(2) (a batch of completions
+   * observed at once, say). For lines whose consequences leave the process only after an
+   * await: whatever awaits the caller runs in a microtask queued after the flush's. A line
+   * followed by a synchronous send (a socket write, a child's kill) must use `append`.
+   */
+  appendInTick(event: NewEvent): HistoryEvent {
+    const stamped = { ...event, t: now() } as HistoryEvent;
+    if (this.fd === null) throw new Error(`history writer for ${this.path} is closed`);
+    if (this.queued === '') queueMicrotask(this.flushQueued);
+    this.queued += line(stamped);
+    return stamped;
+  }
+
   /** Writes an event whose `t` the caller chose (used when merging and in tests). */
   write(event: HistoryEvent): void {
-    if (this.fd === null) throw new Error(`history writer for ${this.path} is closed`);
-    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+    this.writeLines(line(event));
+  }
+
+  /** Writes the lines queued by appendInTick now. */
+  flush(): void {
+    this.writeLines('');
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) {
+      this.flush();
+      closeSync(this.fd);
+    }
     this.fd = null;
   }
+
+  private readonly flushQueued = () => {
+    if (this.fd !== null) this.flush();
+  };
+
+  private writeLines(lines: string): void {
+    if (this.fd === null) throw new Error(`history writer for ${this.path} is closed`);
+    const text = this.queued + lines;
+    this.queued = '';
+    if (text !== '') writeSync(this.fd, text);
+  }
 }
+
+const line = (event: HistoryEvent) => `${JSON.stringify(event)}\n`;
 
 /** The length of `path` up to and including its last newline: the part made of whole lines. */
 export function completeLength(path: string): number {

@@ -1,10 +1,12 @@
 /**
  * Micro-benchmarks of the hot paths (`npm run bench:micro`), with tinybench: what every
  * run pays per event or per step, so a regression shows as a number before it shows as a
- * slower comparison. Prints a table and writes `bench-micro.json` (give `--baseline FILE`
- * to print the change against an earlier one). Figures, never assertions: speed is
- * measured here, not in tests.
+ * slower comparison. Then the analysis budget (analysis-budget.ts: checker and metrics
+ * over 1,000,000 events, time and peak memory, in a process of its own). Prints a table
+ * and writes `bench-micro.json` (give `--baseline FILE` to print the change against an
+ * earlier one). Figures, never assertions: speed is measured here, not in tests.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,9 @@ import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime } from '../../scenarios/runtime.js';
 import { WorldClient } from '../../scenarios/world-client.js';
+import { nodeArgsFor } from '../supervisor/node.js';
 import { WorldProcess } from '../world/process.js';
+import type { AnalysisBudget } from './analysis-budget.js';
 
 interface Figure {
   name: string;
@@ -58,6 +62,11 @@ export async function microBenchmarks(timeMs = 1000): Promise<Figure[]> {
           worker: 'w',
           attempt: 1,
         });
+      })
+      .add('history appendInTick ×10, one write (a tick of completions)', () => {
+        for (let i = 0; i < 10; i++)
+          history.appendInTick({ type: 'run-done', cell: 'bench', runId: `run-${i}`, status: 'completed' });
+        history.flush();
       })
       .add('world effect round trip (HTTP, keep-alive)', async () => {
         await client.effect({
@@ -122,6 +131,26 @@ function checkerEvents(plan: ReturnType<typeof planRun>): HistoryEvent[] {
   return events;
 }
 
+/** The analysis budget, measured in a fresh process so its peak memory is the analysis's own. */
+function analysisBudget(): AnalysisBudget {
+  const script = new URL('./analysis-budget.ts', import.meta.url).pathname;
+  return JSON.parse(
+    execFileSync(process.execPath, nodeArgsFor(script), { encoding: 'utf8' }),
+  ) as AnalysisBudget;
+}
+
+/** Issue 14's budget: under 2 s (wall; CPU shown too, since a shared machine's wall time waits). */
+export function budgetLine(b: AnalysisBudget): string {
+  const analysis = b.seconds - b.generatorSeconds;
+  return (
+    `checker + metrics over ${b.events.toLocaleString('en')} events (${b.runs.toLocaleString('en')} rag-ingest runs): ` +
+    `${b.seconds.toFixed(2)} s wall (${analysis.toFixed(2)} s without the event generator), ${b.cpuSeconds.toFixed(2)} s CPU, ` +
+    `${Math.round(b.eventsPerSec).toLocaleString('en')} events/s; peak heap ${b.peakHeapMb} MB, ` +
+    `peak RSS ${b.peakRssMb} MB (${b.baselineRssMb} MB before the first event); verdict ${b.verdict}; budget 2 s: ` +
+    (b.seconds < 2 ? 'within' : 'OVER')
+  );
+}
+
 export function microTable(figures: Figure[], baseline?: Figure[]): string {
   const width = Math.max(...figures.map((f) => f.name.length));
   const lines = [
@@ -146,7 +175,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
       : undefined;
   const figures = await microBenchmarks();
   console.log(microTable(figures, baseline));
+  const budget = analysisBudget();
+  console.log(budgetLine(budget));
   writeFileSync('bench-micro.json', `${JSON.stringify(figures, null, 2)}\n`);
-  console.log('wrote bench-micro.json');
+  writeFileSync('bench-analysis-budget.json', `${JSON.stringify(budget, null, 2)}\n`);
+  console.log('wrote bench-micro.json, bench-analysis-budget.json');
   process.exit(0);
 }

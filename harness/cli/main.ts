@@ -1,11 +1,8 @@
-import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../core/errors.js';
 import { TOOL_VERSION } from '../../core/version.js';
-import { benchOptions, benchTable, overheadBench } from '../bench/overhead.js';
 import { installCleanupHandlers } from '../processes.js';
-import { createRunFolder } from '../runner/run-folder.js';
 import { AGGREGATE_USAGE, aggregateCommand } from './aggregate.js';
-import { number, parseFlags } from './args.js';
+import { BENCH_USAGE, benchCommand } from './bench.js';
 import { CAPACITY_USAGE, capacityCommand } from './capacity.js';
 import { cleanCommand, reapLeftovers } from './clean.js';
 import { listCommand } from './list.js';
@@ -31,7 +28,7 @@ usage:
   ${CAPACITY_USAGE.split('\n').join('\n  ')}
   faultline list                  scenarios, adapters and faults
   faultline clean [RUN_DIR]       kill what a faultline run that died left running (servers, workers, containers)
-  faultline bench [--runs N] [--concurrency C]   harness overhead vs bare BullMQ (no-op jobs)
+  ${BENCH_USAGE}
   faultline --version`;
 
 const log = (line: string) => console.error(line);
@@ -55,22 +52,8 @@ export async function main(argv: string[]): Promise<number> {
         return await capacityCommand(rest, log);
       case 'ci':
         return await ciCommand(rest, log);
-      case 'bench': {
-        const { values } = parseFlags(
-          rest,
-          { runs: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' } },
-          'bench',
-        );
-        const outDir = values.out ?? join('results', 'bench');
-        const options = benchOptions({
-          runs: number('runs', values.runs) ?? 20_000,
-          concurrency: number('concurrency', values.concurrency) ?? 100,
-        });
-        createRunFolder(outDir);
-        const rows = await overheadBench({ ...options, outDir, log });
-        console.log(benchTable(rows));
-        return EXIT.ok;
-      }
+      case 'bench':
+        return await benchCommand(rest, log);
       case 'list':
         console.log(await listCommand());
         return EXIT.ok;

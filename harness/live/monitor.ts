@@ -53,6 +53,9 @@ const METRICS_TYPES: EventType[] = [...PROGRESS_TYPES, 'attempt', 'worker-start'
  * per event; without a metrics port it skips the workers' files altogether.
  */
 export async function startLiveMonitor(options: LiveOptions): Promise<LiveMonitor> {
+  // Nobody watching (no progress, no /metrics): no history to read twice during the run.
+  if ((options.progress ?? 'auto') === 'off' && options.metricsPort === undefined)
+    return { metricsPort: undefined, log: options.log, stop: async () => {} };
   const state = new LiveState(options.cells);
   const withMetrics = options.metricsPort !== undefined;
   const tail = new HistoryTail(

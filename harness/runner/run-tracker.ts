@@ -30,7 +30,8 @@ export class RunTracker {
   }
 
   readonly onRunDone = (outcome: RunOutcome): void => {
-    this.history.append({ type: 'run-done', cell: this.cell, ...outcome });
+    // A driver reports completions in batches (a BLMPOP of 1,000, say): one write for each batch.
+    this.history.appendInTick({ type: 'run-done', cell: this.cell, ...outcome });
     this.forget(outcome.runId);
   };
 

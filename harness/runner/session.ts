@@ -115,7 +115,8 @@ export async function startSession(outDir: string, options: SessionOptions): Pro
     if (experiment.approver) env.world.setApprover(experiment.approver);
     const prepared = new Map<string, unknown>();
     for (const { adapter } of options.adapters)
-      if (!prepared.has(adapter.name)) prepared.set(adapter.name, await adapter.prepare?.(outDir));
+      if (!prepared.has(adapter.name))
+        prepared.set(adapter.name, await adapter.prepare?.(outDir, { traced: experiment.traces }));
     return {
       outDir,
       env,

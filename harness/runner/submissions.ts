@@ -31,7 +31,8 @@ export async function submitArrivals(options: {
     submissions.push(
       driver.submit(arrival.runId).then(
         () => {
-          history.append({
+          // Acknowledgements arrive together (replies read at once): one write for those of a tick.
+          history.appendInTick({
             type: 'submit',
             cell,
             runId: arrival.runId,

@@ -10,7 +10,16 @@ import { REPO_ROOT } from '../tools.js';
  */
 const TSX_LOADER = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
-export function nodeArgsFor(entry: string): string[] {
+/**
+ * FAULTLINE_CPU_PROF=DIR: every Node process faultline starts (world, workers, bare bench
+ * scripts) writes a V8 CPU profile into DIR when it exits normally (SIGTERM included; a
+ * SIGKILL writes none). Node refuses --cpu-prof in NODE_OPTIONS, hence this variable.
+ */
+const CPU_PROFILE_ENV = 'FAULTLINE_CPU_PROF';
+
+export function nodeArgsFor(entry: string, env: NodeJS.ProcessEnv = process.env): string[] {
   if (!existsSync(TSX_LOADER)) throw new Error(`tsx loader missing at ${TSX_LOADER}: run npm run setup`);
-  return ['--import', pathToFileURL(TSX_LOADER).href, entry];
+  const profileDir = env[CPU_PROFILE_ENV];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return [...profile, '--import', pathToFileURL(TSX_LOADER).href, entry];
 }

@@ -13,6 +13,8 @@ if (!historyPath || !process.send) {
 }
 const send = (message: FromWorld) => process.send?.(message);
 process.on('disconnect', () => process.exit(0));
+// An orderly exit on the harness's SIGTERM (a CPU profile, when asked for, is written then).
+process.on('SIGTERM', () => process.exit(0));
 
 const world = await startWorld({ history: new HistoryWriter(historyPath), onDecision: send });
 

@@ -1,0 +1,103 @@
+/**
+ * The history writer's batching (appendInTick): lines of one tick share a write, keep the
+ * order they were emitted in, and are in the file before anything else leaves the process.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HistoryWriter } from '../../core/history/writer.js';
+import { nodeArgsFor } from '../../harness/supervisor/node.js';
+import { REPO_ROOT } from '../../harness/tools.js';
+
+const runDone = (runId: string) => ({ type: 'run-done', cell: 'c', runId, status: 'completed' }) as const;
+const runIds = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { runId: string }).runId);
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'faultline-writer-'));
+  path = join(dir, 'history.d', 'w.jsonl');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('HistoryWriter.appendInTick', () => {
+  it('queues lines until the tick ends, then writes them in the order they were emitted', async () => {
+    const writer = new HistoryWriter(path);
+    writer.appendInTick(runDone('r1'));
+    writer.appendInTick(runDone('r2'));
+    // Still this tick: nothing written yet (this is what makes them one write).
+    expect(readFileSync(path, 'utf8')).toBe('');
+    await Promise.resolve();
+    expect(runIds(path)).toEqual(['r1', 'r2']);
+    writer.close();
+  });
+
+  it('writes queued lines ahead of a following append, in one write', () => {
+    const writer = new HistoryWriter(path);
+    writer.appendInTick(runDone('r1'));
+    writer.appendInTick(runDone('r2'));
+    writer.append(runDone('r3'));
+    // Synchronously, before the tick's microtask: the append took the queued lines with it.
+    expect(runIds(path)).toEqual(['r1', 'r2', 'r3']);
+    writer.close();
+  });
+
+  it('has every queued line in the file after flush and after close', () => {
+    const writer = new HistoryWriter(path);
+    writer.appendInTick(runDone('r1'));
+    writer.flush();
+    expect(runIds(path)).toEqual(['r1']);
+    writer.appendInTick(runDone('r2'));
+    writer.close();
+    expect(runIds(path)).toEqual(['r1', 'r2']);
+    // The tick's microtask, queued before close, finds the writer closed and writes nothing twice.
+    return Promise.resolve().then(() => expect(runIds(path)).toEqual(['r1', 'r2']));
+  });
+
+  it('stamps each line when it is emitted, not when it is written', async () => {
+    const writer = new HistoryWriter(path);
+    const first = writer.appendInTick(runDone('r1'));
+    const second = writer.appendInTick(runDone('r2'));
+    await Promise.resolve();
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { t: number });
+    expect(lines.map((l) => l.t)).toEqual([first.t, second.t]);
+    writer.close();
+  });
+
+  it('refuses a line once closed', () => {
+    const writer = new HistoryWriter(path);
+    writer.close();
+    expect(() => writer.appendInTick(runDone('r1'))).toThrow(/closed/);
+  });
+});
+
+describe('HistoryWriter.appendInTick under SIGKILL (a real child process)', () => {
+  const killedAfter = async (mode: 'after-append' | 'after-io') => {
+    const script = join(REPO_ROOT, 'test', 'fixtures', 'writer-killed.ts');
+    const child = spawn(process.execPath, [...nodeArgsFor(script), path, mode], { stdio: 'inherit' });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    return { code, signal };
+  };
+
+  it('a process killed right after an append has every earlier appendInTick line in the file', async () => {
+    const { signal } = await killedAfter('after-append');
+    expect(signal).toBe('SIGKILL');
+    expect(runIds(path)).toEqual(['r1', 'r2', 'r3', 'r4']);
+  });
+
+  it('a process killed after waiting for I/O has the lines of the tick before it', async () => {
+    const { signal } = await killedAfter('after-io');
+    expect(signal).toBe('SIGKILL');
+    expect(runIds(path)).toEqual(['r1', 'r2', 'r3']);
+  });
+});
