@@ -45,6 +45,9 @@ describe('rag-ingest on BullMQ, real Redis, worker processes', () => {
         'worker-start',
         'worker-usage',
         'world-stats',
+        // The footprint: the stack's start, and each process's CPU and memory through the cell.
+        'stack-start',
+        'process-usage',
       ].sort(),
     );
     expect(managedProcesses()).toEqual([]);
