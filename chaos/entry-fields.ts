@@ -39,3 +39,16 @@ export function splitWorkerTarget(target: string): { which: string; role?: strin
   const at = target.indexOf('@');
   return at < 0 ? { which: target } : { which: target.slice(0, at), role: target.slice(at + 1) };
 }
+
+/**
+ * The parameters of a kill (of a worker or of one pool child): the signal, and whether it
+ * waits for its target to have a step in flight (`busy`, the default: a kill of an idle
+ * process measures nothing) or strikes the planned target at the planned time.
+ */
+export const KillParams = z
+  .object({
+    signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
+    busy: z.boolean().default(true),
+  })
+  .strict()
+  .default({ signal: 'SIGKILL', busy: true });

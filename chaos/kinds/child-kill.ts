@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { At } from '../entry-fields.js';
+import { At, KillParams } from '../entry-fields.js';
 import type { FaultKind, Injector } from '../kind.js';
 import type { PoolChild, WorkerControl } from '../ports.js';
 import { pickWorkers, resolveAt } from '../timing.js';
@@ -32,14 +32,7 @@ const childKill: FaultKind = {
         .string()
         .regex(/^(worker|w\d+)$/, 'expected worker (the busiest) or wN (e.g. w1)')
         .default('worker'),
-      params: z
-        .object({
-          signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
-          /** Wait for a child with a step in flight (false: the planned worker's first child, busy or not). */
-          busy: z.boolean().default(true),
-        })
-        .strict()
-        .default({ signal: 'SIGKILL', busy: true }),
+      params: KillParams,
     })
     .strict(),
   plan(entry, ctx, rng) {

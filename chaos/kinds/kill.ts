@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { runsSteps } from '../../core/topology.js';
-import { At, splitWorkerTarget, WorkerTarget } from '../entry-fields.js';
+import { At, KillParams, splitWorkerTarget, WorkerTarget } from '../entry-fields.js';
 import type { FaultKind, Injector } from '../kind.js';
 import type { ChaosCell, WorkerControl } from '../ports.js';
 import { pickWorkers, resolveAt } from '../timing.js';
@@ -37,14 +37,7 @@ const kill: FaultKind = {
       kind: z.literal('kill'),
       at: At,
       target: WorkerTarget.default('worker'),
-      params: z
-        .object({
-          signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
-          /** Wait for a target with steps in flight and hit the busiest (false: the slots drawn from the seed, busy or not). */
-          busy: z.boolean().default(true),
-        })
-        .strict()
-        .default({ signal: 'SIGKILL', busy: true }),
+      params: KillParams,
     })
     .strict(),
   plan(entry, ctx, rng) {

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 /** draft (llm) → review (approval) → publish (effect); a scenario file outside scenarios/. */
@@ -20,10 +19,7 @@ async function runApprovals(rejectRate: number) {
     approver: { delayMs: DECISION_DELAY_MS, rejectRate },
     seed: 5,
   });
-  const events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  const events = readRunHistory(outDir);
   return { results, events };
 }
 

@@ -4,7 +4,7 @@
  * time bound, as the history's own timestamps show; each step's verdict agrees with the
  * SLO evaluated again on the rebuilt results.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { CapacitySchema } from '../../harness/config/capacity.js';
 import { parseExperiment } from '../../harness/config/load-experiment.js';
 import { type CapacityReport, runCapacity } from '../../harness/runner/capacity.js';
 import { buildGlance } from '../../reports/glance.js';
+import { readRunHistory } from '../helpers/history.js';
 
 const SETTINGS = CapacitySchema.parse({
   slo: ['latency.p99 < 1s', 'lost == 0'],
@@ -45,10 +46,7 @@ beforeAll(async () => {
     console.error(lines.join('\n'));
     throw error;
   }
-  events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  events = readRunHistory(outDir);
 });
 
 describe('a capacity sweep on noop', () => {

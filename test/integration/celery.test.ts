@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/history/events.js';
@@ -10,6 +10,7 @@ import { managedProcesses } from '../../harness/processes.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { sampleDuration } from '../../scenarios/sampling.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 /**
@@ -46,12 +47,6 @@ const FAST = {
 const RAG = planRun(loadScenario('rag-ingest'));
 
 const BIN = join(import.meta.dirname, '../../bin/faultline.js');
-
-const readHistory = (outDir: string): HistoryEvent[] =>
-  readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
 
 const ofType = <T extends HistoryEvent['type']>(events: HistoryEvent[], type: T, cell?: string) =>
   events.filter(
@@ -160,7 +155,7 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       approver: { delayMs: 100, rejectRate: 0.3 },
       seed: 11,
     });
-    const events = readHistory(outDir);
+    const events = readRunHistory(outDir);
     expect(results.cells.map((c) => c.scenario)).toEqual(SCENARIOS);
     for (const cell of results.cells) {
       const plan = planRun(loadScenario(cell.scenario));
@@ -208,7 +203,7 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       load: { runs: 30, ratePerSec: 10, workers: 2, drainTimeoutMs: 15_000 },
       seed: 2,
     });
-    const events = readHistory(outDir);
+    const events = readRunHistory(outDir);
     const [workerKill, afterEffect] = results.cells as [CellResult, CellResult];
 
     // The whole worker: its process group died, the supervisor restarted it, and its
@@ -264,7 +259,7 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       load: { runs: 30, ratePerSec: 10, workers: 2, drainTimeoutMs: 15_000 },
       seed: 2,
     });
-    const events = readHistory(outDir);
+    const events = readRunHistory(outDir);
     const [cell] = results.cells as [CellResult];
     const child = ofType(events, 'fault-start', cell.id).find((e) => e.fault === 'child-kill');
     expect(child).toMatchObject({ fault: 'child-kill', killed: [child!.target] });
@@ -307,11 +302,11 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       seed: 2,
     });
     const [cell] = results.cells as [CellResult];
-    const fired = ofType(readHistory(outDir), 'fault-start').filter((e) => e.fault === 'failpoint');
+    const fired = ofType(readRunHistory(outDir), 'fault-start').filter((e) => e.fault === 'failpoint');
     expect(fired.length).toBeGreaterThanOrEqual(1);
     expect(cell.effects.duplicates).toBe(0);
     expect(cell.effects.deduplicated).toBeGreaterThanOrEqual(fired.length);
-    expect(unexplainedLost(readHistory(outDir), cell, RAG)).toEqual([]);
+    expect(unexplainedLost(readRunHistory(outDir), cell, RAG)).toEqual([]);
   });
 
   it('a bad Celery knob is exit 2 naming it, before anything starts', () => {

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtInAdapters } from '../../adapters/index.js';
 import type { HistoryEvent } from '../../core/history/events.js';
 import type { CellResult } from '../../core/results.js';
 import type { ExperimentInput } from '../../harness/config/experiment.js';
 import { managedProcesses } from '../../harness/processes.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 /**
@@ -47,10 +46,7 @@ async function runChaos(adapter: string, input: Partial<ExperimentInput>) {
     ...input,
     load: { workers: 2, ...LOAD[adapter], ...input.load },
   });
-  const events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  const events = readRunHistory(outDir);
   return { cell: results.cells[0]! as CellResult, events };
 }
 

@@ -1,25 +1,8 @@
-/**
- * A deploy with a renamed step, for real (#15): one worker, so every run in flight meets the
- * new code.
- *
- * Temporal, in either SDK: without versioning the new workflow code replays histories that
- * scheduled the old step and fails with a non-determinism error, and those runs wait for
- * code that never comes; written with patched(), the same runs finish on the old path.
- * Which runs those are is derived from the history: the ones whose old step had finished
- * before the old worker left.
- *
- * Celery: a run's canvas is built whole when it is submitted, so the tasks of a run in
- * flight name the old step. Without versioning a new worker takes such a task with code
- * that has no such step, and the run fails; with versioned tasks (the payload carries the
- * version of the code that built the canvas, and workers keep the older definitions) it
- * finishes on the old path.
- */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/history/events.js';
 import type { Results } from '../../core/results.js';
 import { loadScenario } from '../../scenarios/index.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 const RUNS = 12;
@@ -58,10 +41,7 @@ beforeAll(async () => {
     load: { runs: RUNS, ratePerSec: 3, workers: 1, warmupRuns: 0, drainTimeoutMs: 15_000 },
   });
   results = run.results;
-  events = readFileSync(join(run.outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  events = readRunHistory(run.outDir);
 });
 
 const of = <T extends HistoryEvent['type']>(cell: string, type: T) =>

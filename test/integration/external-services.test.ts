@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { REDIS_CREDENTIALS, TEMPORAL_CREDENTIALS } from '../../core/credentials.js';
-import type { HistoryEvent } from '../../core/history/events.js';
 import type { ServiceEndpoints } from '../../core/services.js';
 import { SPAN_ATTRIBUTES, SPAN_ROLES, TRACES_DIR } from '../../core/traces.js';
 import { type ExperimentRun, runExperiment } from '../../harness/api.js';
@@ -29,6 +28,7 @@ import { redisCommand } from '../../harness/services/kinds/redis.js';
 import { LocalServicesProvider } from '../../harness/services/local.js';
 import { freePort, waitUntil } from '../../harness/services/ports.js';
 import { REPO_ROOT } from '../../harness/tools.js';
+import { readRunHistory } from '../helpers/history.js';
 import { metricByCell, otlpReceiver, scrapeWhileRunning } from '../helpers/observability.js';
 
 const REDIS_PASSWORD = `redis-secret-${randomBytes(12).toString('hex')}`;
@@ -46,11 +46,7 @@ const logged: string[] = [];
 let run: ExperimentRun;
 let scrapes: string[];
 
-const history = () =>
-  readFileSync(join(run.outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+const history = () => readRunHistory(run.outDir);
 
 /** Every regular file under `root`, recursively. */
 function filesUnder(root: string): string[] {

@@ -15,6 +15,7 @@ import type { HistoryEvent } from '../../core/history/events.js';
 import type { Results } from '../../core/results.js';
 import { SPAN_ATTRIBUTES, SPAN_ROLES, type SpanRecord, TRACES_DIR } from '../../core/traces.js';
 import { managedProcesses } from '../../harness/processes.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 /** Celery recovers within seconds, retries back off briefly, workers start a second sooner. */
@@ -51,10 +52,7 @@ interface TracedRun {
 
 async function tracedRun(input: Parameters<typeof runForTest>[0]): Promise<TracedRun> {
   const { results, outDir } = await runForTest({ ...input, traces: true });
-  const events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  const events = readRunHistory(outDir);
   const spans: SpanRecord[] = [];
   for (const file of readdirSync(join(outDir, TRACES_DIR)))
     for (const line of readFileSync(join(outDir, TRACES_DIR, file), 'utf8').split('\n'))

@@ -7,6 +7,7 @@ import type { CellResult, Results } from '../../core/results.js';
 import { managedProcesses } from '../../harness/processes.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 /**
@@ -33,12 +34,6 @@ const KNOBS = {
 let results: Results;
 let events: HistoryEvent[];
 
-const readHistory = (outDir: string): HistoryEvent[] =>
-  readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
-
 beforeAll(async () => {
   const run = await runForTest({
     scenarios: ['approval-decision'],
@@ -53,7 +48,7 @@ beforeAll(async () => {
     seed: 11,
   });
   results = run.results;
-  events = readHistory(run.outDir);
+  events = readRunHistory(run.outDir);
 });
 
 afterAll(() => {
@@ -181,7 +176,7 @@ describe('approval-decision: a rejection or a failed decision rolls back (saga) 
       approver: { delayMs: 100, rejectRate: 0 },
       seed: 11,
     });
-    events = readHistory(outDir);
+    events = readRunHistory(outDir);
     const [bullmq, temporal] = failing.cells.map((cell) => {
       expect(cell.runs.submitted).toBe(runs);
       const failed = expectRolledBack(cell, 2);

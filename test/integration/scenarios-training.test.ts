@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptEvent, HistoryEvent } from '../../core/history/events.js';
 import type { CellResult, Results } from '../../core/results.js';
@@ -67,12 +65,7 @@ function experiment(resumeFromCheckpoint: boolean, faults: string[]): Experiment
   };
 }
 
-const readHistory = (outDir: string): HistoryEvent[] =>
-  readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
-
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 let withResume: { results: Results; events: HistoryEvent[] };
@@ -80,9 +73,9 @@ let withoutResume: { results: Results; events: HistoryEvent[] };
 
 beforeAll(async () => {
   const resumed = await runForTest(experiment(true, ['none', 'schedule']));
-  withResume = { results: resumed.results, events: readHistory(resumed.outDir) };
+  withResume = { results: resumed.results, events: readRunHistory(resumed.outDir) };
   const fromScratch = await runForTest(experiment(false, ['schedule']));
-  withoutResume = { results: fromScratch.results, events: readHistory(fromScratch.outDir) };
+  withoutResume = { results: fromScratch.results, events: readRunHistory(fromScratch.outDir) };
 });
 
 afterAll(() => {

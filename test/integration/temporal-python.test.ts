@@ -14,6 +14,7 @@ import { managedProcesses } from '../../harness/processes.js';
 import { writeReports } from '../../reports/index.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 const plan = planRun(loadScenario('rag-ingest'));
@@ -42,10 +43,7 @@ async function run(input: Parameters<typeof runForTest>[0]): Promise<Run> {
   const { results, outDir } = await runForTest(input);
   // As `faultline run` does after the run: every report, from the results and the history.
   await writeReports(outDir, results);
-  const events = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  const events = readRunHistory(outDir);
   return {
     results,
     outDir,

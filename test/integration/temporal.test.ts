@@ -7,15 +7,10 @@ import type { HistoryEvent } from '../../core/history/events.js';
 import { managedProcesses } from '../../harness/processes.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 const plan = planRun(loadScenario('rag-ingest'));
-
-const readHistory = (outDir: string): HistoryEvent[] =>
-  readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
 
 afterEach(() => {
   // Every server and worker process of the run is gone.
@@ -55,7 +50,7 @@ describe('Temporal adapter: real dev server, worker processes', () => {
     // The workflow code was bundled once, into the run folder, for every worker.
     expect(existsSync(join(outDir, 'temporal', 'workflow-bundle.js'))).toBe(true);
     // --idempotent: the runtime keyed every effect on Temporal too.
-    const effects = readHistory(outDir).filter(
+    const effects = readRunHistory(outDir).filter(
       (e): e is Extract<HistoryEvent, { type: 'effect' }> => e.type === 'effect' && e.cell === temporal!.id,
     );
     expect(effects).toHaveLength(runs * plan.effectSteps.length);
@@ -72,7 +67,7 @@ describe('Temporal adapter: real dev server, worker processes', () => {
     });
     expect(results.cells[0]!.runs).toMatchObject({ completed: runs, lost: 0 });
     expect(results.cells[0]!.knobs).toMatchObject({ idempotencyKeys: true });
-    const keys = readHistory(outDir).flatMap((e) => (e.type === 'effect' ? [e.key] : []));
+    const keys = readRunHistory(outDir).flatMap((e) => (e.type === 'effect' ? [e.key] : []));
     expect(keys).toHaveLength(runs * plan.effectSteps.length);
     expect(keys.every((key) => key !== null)).toBe(true);
   });

@@ -13,6 +13,7 @@ import type { HistoryEvent } from '../../core/history/events.js';
 import type { Results } from '../../core/results.js';
 import type { RecordedConfig } from '../../harness/runner/recorded-config.js';
 import { loadScenario } from '../../scenarios/index.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 const RUNS = 12;
@@ -33,10 +34,7 @@ beforeAll(async () => {
   });
   results = run.results;
   config = JSON.parse(readFileSync(join(run.outDir, 'config.json'), 'utf8')) as RecordedConfig;
-  events = readFileSync(join(run.outDir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  events = readRunHistory(run.outDir);
 });
 
 const of = <T extends HistoryEvent['type']>(cell: string, type: T) =>

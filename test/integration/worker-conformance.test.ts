@@ -1,17 +1,3 @@
-/**
- * The worker conformance suite (adapters/README.md, the worker protocol), in the manner
- * of temporalio/omes's kitchen-sink worker: every adapter's workers, whatever their
- * language, run the kitchen-sink scenario through their real orchestrator on real
- * services, and their history must show what the reference step runtime prescribes:
- * the same draws for every attempt, exactly the planned step instances, effects keyed
- * and correlated, readiness announced by the worker itself, failpoints recorded before
- * the worker dies by them, and in-flight steps finished on SIGTERM.
- *
- * A new adapter is covered as soon as its folder exists: add its quick-recovery knobs
- * to KNOBS (a kill's recovery waits for them).
- */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adapterNames } from '../../adapters/index.js';
@@ -20,6 +6,7 @@ import type { CellResult } from '../../core/results.js';
 import { loadScenarioFile } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { attemptDraws } from '../../scenarios/runtime.js';
+import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
 const SCENARIO_PATH = fileURLToPath(new URL('../fixtures/scenarios/kitchen-sink.json', import.meta.url));
@@ -96,10 +83,7 @@ describe.each(adapterNames())('worker conformance: %s', (adapter) => {
       // A generous drain costs nothing when runs finish; on a loaded machine it keeps slow from looking lost.
       load: { runs: RUNS, ratePerSec: 6, workers: 2, warmupRuns: 0, drainTimeoutMs: 90_000 },
     });
-    const all = readFileSync(join(outDir, 'history.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as HistoryEvent);
+    const all = readRunHistory(outDir);
     for (const result of results.cells) {
       const events = all.filter((e) => e.cell === result.id);
       cells.set(result.id, {

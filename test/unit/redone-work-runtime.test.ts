@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptEvent, HistoryEvent } from '../../core/history/events.js';
+import type { AttemptEvent } from '../../core/history/events.js';
 import { HistoryWriter } from '../../core/history/writer.js';
 import { parseScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime, localWork, resumePoint, type StepCall } from '../../scenarios/runtime.js';
 import type { WorldClient } from '../../scenarios/world-client.js';
+import { readHistoryFile } from '../helpers/history.js';
 
 /** The runtime's side of checkpoints: save every `everyMs` of work, resume where told. */
 
@@ -49,11 +50,7 @@ const world = {} as WorldClient;
 const runtime = () =>
   createStepRuntime({ cell: 'c', workerId: 'w1', plan, world, history, idempotentEffects: false });
 const attempts = (): AttemptEvent[] =>
-  readFileSync(history.path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent)
-    .filter((e): e is AttemptEvent => e.type === 'attempt');
+  readHistoryFile(history.path).filter((e): e is AttemptEvent => e.type === 'attempt');
 
 function recorder(extra: Partial<StepCall> = {}) {
   const saved: number[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { loadScenario, loadScenarioFile } from '../../scenarios/index.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { attemptDraws, createStepRuntime } from '../../scenarios/runtime.js';
 import { WorldClient } from '../../scenarios/world-client.js';
+import { readHistoryFile } from '../helpers/history.js';
 
 /**
  * The TypeScript Temporal activities in @temporalio/testing's MockActivityEnvironment (an
@@ -50,11 +51,7 @@ function activitiesFor(plan: RunPlan, resumeFromCheckpoint = true) {
 }
 
 const events = <T extends HistoryEvent['type']>(type: T) =>
-  readFileSync(history.path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent)
-    .filter((e): e is Extract<HistoryEvent, { type: T }> => e.type === type);
+  readHistoryFile(history.path).filter((e): e is Extract<HistoryEvent, { type: T }> => e.type === type);
 
 describe('Temporal activities (MockActivityEnvironment)', () => {
   const plan = planRun(loadScenarioFile(KITCHEN_SINK));

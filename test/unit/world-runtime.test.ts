@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { createStepRuntime, TransientStepError } from '../../scenarios/runtime.js';
 import { WorldClient, WorldUnavailableError } from '../../scenarios/world-client.js';
+import { readHistoryFile } from '../helpers/history.js';
 
 // The world is a plain loopback HTTP server of ours (not a mocked backend): started for real here.
 let dir: string;
@@ -17,11 +18,7 @@ let world: World;
 let client: WorldClient;
 const decisions: { runId: string; approved: boolean; at: number }[] = [];
 
-const events = (): HistoryEvent[] =>
-  readFileSync(history.path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+const events = (): HistoryEvent[] => readHistoryFile(history.path);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'faultline-world-'));
