@@ -10,6 +10,7 @@ import { managedProcesses } from '../../harness/processes.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun, type RunPlan } from '../../scenarios/plan.js';
 import { sampleDuration } from '../../scenarios/sampling.js';
+import { FAST_CELERY_KNOBS } from '../helpers/celery.js';
 import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
@@ -26,23 +27,6 @@ const SCENARIOS = [
   'approval-decision',
   'agent-coordination',
 ];
-
-/**
- * Recovery within seconds: a dead worker's unacknowledged messages are restored 3 s after
- * their delivery, swept for every second. One message reserved per pool process, so no
- * message waits reserved longer than its visibility timeout. Retries back off 0–1 s, 0–2 s…
- * instead of Celery's fixed 180 s. No mingle, gossip or heartbeat: a worker starts a second
- * sooner (many teams run Celery on Redis so).
- */
-const FAST = {
-  visibility_timeout: 3,
-  without_mingle: true,
-  without_gossip: true,
-  without_heartbeat: true,
-  broker_transport_options: { unacked_restore_interval: 1, unacked_restore_throttle: 1 },
-  worker_prefetch_multiplier: 1,
-  retry_backoff: true,
-};
 
 const RAG = planRun(loadScenario('rag-ingest'));
 
@@ -198,7 +182,7 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
   it('a whole worker and a worker at a failpoint, SIGKILLed under acks_late: their unacknowledged messages come back', async () => {
     const { results, outDir } = await runForTest({
       scenarios: ['rag-ingest'],
-      adapters: [{ name: 'celery', knobs: { ...FAST, acks_late: true } }],
+      adapters: [{ name: 'celery', knobs: { ...FAST_CELERY_KNOBS, acks_late: true } }],
       faults: ['worker-kill', 'kill-after-effect'],
       load: { runs: 30, ratePerSec: 10, workers: 2, drainTimeoutMs: 15_000 },
       seed: 2,
@@ -254,7 +238,9 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       scenarios: ['rag-ingest'],
       // A visibility timeout far longer than the worker takes to notice its child died, so
       // the outcome is Celery's decision, not a race with the restore (adapters/celery/README.md).
-      adapters: [{ name: 'celery', knobs: { ...FAST, acks_late: true, visibility_timeout: 60 } }],
+      adapters: [
+        { name: 'celery', knobs: { ...FAST_CELERY_KNOBS, acks_late: true, visibility_timeout: 60 } },
+      ],
       faults: ['child-kill'],
       load: { runs: 30, ratePerSec: 10, workers: 2, drainTimeoutMs: 15_000 },
       seed: 2,
@@ -295,7 +281,7 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
   it('kill-after-effect with idempotency keys: the redelivered effect is deduplicated', async () => {
     const { results, outDir } = await runForTest({
       scenarios: ['rag-ingest'],
-      adapters: [{ name: 'celery', knobs: { ...FAST, acks_late: true } }],
+      adapters: [{ name: 'celery', knobs: { ...FAST_CELERY_KNOBS, acks_late: true } }],
       faults: ['kill-after-effect'],
       idempotent: true,
       load: { runs: 30, ratePerSec: 10, workers: 2, drainTimeoutMs: 15_000 },

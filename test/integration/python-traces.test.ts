@@ -15,19 +15,10 @@ import type { HistoryEvent } from '../../core/history/events.js';
 import type { Results } from '../../core/results.js';
 import { SPAN_ATTRIBUTES, SPAN_ROLES, type SpanRecord, TRACES_DIR } from '../../core/traces.js';
 import { managedProcesses } from '../../harness/processes.js';
+import { FAST_CELERY_KNOBS } from '../helpers/celery.js';
 import { readRunHistory } from '../helpers/history.js';
 import { runForTest } from '../helpers/run.js';
 
-/** Celery recovers within seconds, retries back off briefly, workers start a second sooner. */
-const CELERY = {
-  visibility_timeout: 3,
-  without_mingle: true,
-  without_gossip: true,
-  without_heartbeat: true,
-  broker_transport_options: { unacked_restore_interval: 1, unacked_restore_throttle: 1 },
-  worker_prefetch_multiplier: 1,
-  retry_backoff: true,
-};
 /** temporal's schema (both Temporal adapters share it), with short retries. */
 const TEMPORAL = {
   startToCloseTimeout: 3000,
@@ -136,7 +127,7 @@ describe("traces from Python workers, by each orchestrator's own instrumentation
       seed: 16,
       scenarios: ['rag-ingest', 'approval-decision'],
       adapters: [
-        { name: 'celery', knobs: CELERY },
+        { name: 'celery', knobs: FAST_CELERY_KNOBS },
         { name: 'temporal-python', knobs: TEMPORAL },
         { name: 'temporal-polyglot', knobs: TEMPORAL },
       ],
@@ -177,7 +168,7 @@ describe("traces from Python workers, by each orchestrator's own instrumentation
       await tracedRun({
         seed: 17,
         scenarios: ['rag-ingest'],
-        adapters: [{ name: 'celery', knobs: { ...CELERY, pool: 'threads' } }],
+        adapters: [{ name: 'celery', knobs: { ...FAST_CELERY_KNOBS, pool: 'threads' } }],
         load: LOAD,
       }),
     );
