@@ -251,17 +251,15 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
     expect(child).toMatchObject({ fault: 'child-kill', killed: [child!.target] });
     const [pid] = child!.pids!;
     const attempts = ofType(events, 'attempt', cell.id);
-    // The child ran steps before, none after: it died; its worker did not, and replaced it.
+    // The child ran steps before, none after: it died; its worker did not, and went on
+    // running steps in its other children (the one that replaced the dead child gets work
+    // only if the others are busy, so it is not required to show up).
     expect(attempts.some((e) => e.pid === pid && e.t < child!.t)).toBe(true);
     expect(attempts.filter((e) => e.pid === pid && e.t > child!.t)).toEqual([]);
     expect(ofType(events, 'worker-exit', cell.id).filter((e) => e.signal === 'SIGKILL')).toEqual([]);
-    const survivors = new Set(
-      attempts.filter((e) => e.worker === child!.target && e.t < child!.t).map((e) => e.pid),
-    );
-    const replacement = attempts.filter(
-      (e) => e.worker === child!.target && e.t > child!.t && !survivors.has(e.pid),
-    );
-    expect(replacement.length).toBeGreaterThan(0);
+    const lastSubmit = Math.max(...ofType(events, 'submit', cell.id).map((e) => e.t));
+    if (child!.t < lastSubmit)
+      expect(attempts.filter((e) => e.worker === child!.target && e.t > child!.t).length).toBeGreaterThan(0);
     // The step it had in flight: acknowledged and failed with WorkerLostError, its run failed
     // (rag-ingest cannot fail, so the checker counts it lost: the orchestrator gave up on it).
     // It waited for a child with a step in flight (busy), and recorded which.

@@ -102,6 +102,24 @@ def saved_progress(task: Any) -> object:
     return None
 
 
+# How long an errback waits for the failure it was called for to be stored.
+OUTCOME_WAIT_S = 2.0
+OUTCOME_POLL_S = 0.02
+
+
+def stored_outcome(backend: Any, task_id: str) -> dict[str, Any]:
+    """The failed task's stored state. A chord calls its body's errbacks before it stores
+    the body's failure (celery.backends.base.chord_error_from_stack), so an errback can
+    run while that task still reads PENDING: read again, briefly, rather than record a
+    failure without its reason."""
+    deadline = time.monotonic() + OUTCOME_WAIT_S
+    meta: dict[str, Any] = backend.get_task_meta(task_id)
+    while meta.get("status") == states.PENDING and time.monotonic() < deadline:
+        time.sleep(OUTCOME_POLL_S)
+        meta = backend.get_task_meta(task_id)
+    return meta
+
+
 def intended_at(eta: object, now_ms: float) -> float:
     """When the timer was due, epoch ms: the eta Celery computed when it sent the task
     (sent-at plus the countdown, by the sender's clock; ISO 8601 in the message), else now."""
@@ -216,8 +234,7 @@ def register_tasks(app: Celery, ctx: WorkerContext) -> None:
             return None
         worker = ctx.worker()
         step_id = step_of(run_id, failed_task_id)
-        failed = self.backend.get_task_meta(failed_task_id)
-        # A chord's body fails with the header's error; its state may not be stored yet.
+        failed = stored_outcome(self.backend, failed_task_id)
         why = failed.get("result")
         record: dict[str, object] = {
             "step": step_id,
