@@ -3,26 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import type { PreparedBundle } from './prepared-bundle.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('./workflow.ts', import.meta.url));
 /** Temporal's OpenTelemetry workflow interceptors: they export through the worker's `exporter` sink. */
 const OTEL_WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve(
   '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
 );
-
-/** What `prepare` hands every driver and worker of the experiment. */
-export interface PreparedBundle {
-  /** The webpack bundle of workflow.ts, loaded by workers with `workflowBundle: { codePath }`. */
-  codePath: string;
-  /**
-   * It holds Temporal's OpenTelemetry workflow interceptors (a traced experiment), whose
-   * spans leave the sandbox through the `exporter` sink a worker must then register.
-   * Untraced, they are left out: they would cost every workflow activation their modules.
-   */
-  traced: boolean;
-  /** How long bundling took, once for the whole process. */
-  bundleMs: number;
-}
 
 /** Bundles made in this process, by run folder and tracing: adapters that run this workflow share one. */
 const made = new Map<string, Promise<PreparedBundle>>();
@@ -75,9 +62,4 @@ async function bundleInto(runDir: string, traced: boolean): Promise<PreparedBund
   mkdirSync(dirname(codePath), { recursive: true });
   writeFileSync(codePath, code);
   return { codePath, traced, bundleMs };
-}
-
-export function isPreparedBundle(value: unknown): value is PreparedBundle {
-  const bundle = value as PreparedBundle | null;
-  return typeof bundle?.codePath === 'string' && typeof bundle.traced === 'boolean';
 }

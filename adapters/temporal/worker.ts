@@ -18,8 +18,8 @@ import { endpointOption } from '../../core/services.js';
 import type { RunPlan } from '../../scenarios/plan.js';
 import type { StartWorker, WorkerContext } from '../types.js';
 import { createActivities } from './activities.js';
-import { isPreparedBundle } from './bundle.js';
 import type { TemporalKnobs } from './knobs.js';
+import { isPreparedBundle } from './prepared-bundle.js';
 import {
   ACTIVITY_ROLE,
   activityTaskQueueName,
