@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLOCK_ANCHOR_ENV } from '../../core/clock.js';
 import type { HistoryEvent } from '../../core/history/events.js';
 import { deriveSeed, seededRng } from '../../core/random.js';
 import type { CellResult } from '../../core/results.js';
@@ -103,15 +104,21 @@ function unexplainedLost(events: HistoryEvent[], cell: CellResult, plan: RunPlan
 }
 
 /**
- * Celery processes (workers, pool children, submitters) started from this checkout: another
- * checkout's runs on the same machine (a bench, a second suite) are not this suite's leftovers.
+ * Celery processes (workers, pool children, submitters) this test process started, found by
+ * the clock anchor every process the harness starts inherits (core/clock.ts): a pool child
+ * orphaned by its dead worker is no longer our descendant, but it still carries our anchor;
+ * another suite's or checkout's processes on the same machine carry theirs.
  */
-function celeryProcessesOfThisCheckout(): string[] {
+function celeryProcessesOfThisSuite(): string[] {
+  const anchor = process.env[CLOCK_ANCHOR_ENV];
+  if (anchor === undefined)
+    throw new Error(`${CLOCK_ANCHOR_ENV} is not set: the harness's clock was never loaded`);
+  const ours = `${CLOCK_ANCHOR_ENV}=${anchor}`;
   const pids = spawnSync('pgrep', ['-f', 'faultline_celery'], { encoding: 'utf8' }).stdout.trim().split('\n');
   return pids.filter((pid) => {
     if (pid === '') return false;
     try {
-      return readlinkSync(`/proc/${pid}/cwd`) === process.cwd();
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(ours);
     } catch {
       return false; // gone since pgrep listed it
     }
@@ -121,7 +128,7 @@ function celeryProcessesOfThisCheckout(): string[] {
 afterEach(() => {
   // Every server, worker, pool child and submitter of the run is gone.
   expect(managedProcesses()).toEqual([]);
-  expect(celeryProcessesOfThisCheckout()).toEqual([]);
+  expect(celeryProcessesOfThisSuite()).toEqual([]);
 });
 
 describe('Celery adapter: real Redis, real Celery workers', () => {
