@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname, join } from 'node:path';
-import { buildSync } from 'esbuild';
 import { REPO_ROOT } from '../tools.js';
 
 /**
@@ -9,6 +10,21 @@ import { REPO_ROOT } from '../tools.js';
  * leaves to Node (`bullmq`, `@temporalio/worker`) resolve as they do from the sources.
  */
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'faultline');
+/**
+ * esbuild's command line, run once per bundle and waited for: its synchronous JS API would
+ * keep a service process alive beside the workers, a child no run record names.
+ */
+const ESBUILD = createRequire(import.meta.url).resolve('esbuild/bin/esbuild');
+const ESBUILD_ARGS = [
+  '--bundle',
+  '--platform=node',
+  '--format=esm',
+  '--target=node20',
+  '--packages=external',
+  // Stack traces map back to the TypeScript with NODE_OPTIONS=--enable-source-maps.
+  '--sourcemap=inline',
+  '--log-level=error',
+];
 
 /** Entries bundled in this process: the bundle's path, or undefined when the entry runs under tsx. */
 const built = new Map<string, string | undefined>();
@@ -39,20 +55,9 @@ export function bundledEntry(entry: string): string | undefined {
 }
 
 function bundle(entry: string): string | undefined {
-  const { outputFiles } = buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    // Stack traces map back to the TypeScript with NODE_OPTIONS=--enable-source-maps.
-    sourcemap: 'inline',
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = outputFiles[0]?.text;
-  if (code === undefined || code.includes('import.meta')) return undefined;
+  const esbuild = spawnSync(ESBUILD, [entry, ...ESBUILD_ARGS], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const code = esbuild.status === 0 ? esbuild.stdout : undefined;
+  if (!code || code.includes('import.meta')) return undefined;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   const path = join(CACHE_DIR, `${basename(entry, extname(entry))}-${hash}.mjs`);
   if (!existsSync(path)) {
