@@ -3,9 +3,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Integration suites start real servers and worker processes: run files one at a
-    // time so two suites never fight over 2 cores, and give them room to start.
-    fileParallelism: false,
+    // Two files at a time on the 2-core machine. Integration suites spend most of their time
+    // waiting (recovery timeouts, drains, a worker's restart), so two overlap well: the whole
+    // suite took 656 s so, against 1,300 s one file at a time. Every check of "nothing left
+    // running" is kept to the test's own processes (its registry, its clock anchor), never
+    // the machine's, so two suites never see each other's.
+    fileParallelism: true,
+    maxWorkers: 2,
+    minWorkers: 1,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/reporters/closing-line.ts'],
