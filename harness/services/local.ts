@@ -3,7 +3,7 @@
  * 127.0.0.1 port, logging to `<dir>/<name>.log`. What a service needs is in its
  * definition (kinds/); this file knows none of them.
  */
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError, InputError } from '../../core/errors.js';
@@ -22,6 +22,10 @@ const HOST = '127.0.0.1';
 /** Temporal's dev server migrates its SQLite schema on first start; allow for a slow CI box. */
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
+/** First starts on a fresh free port, when the one chosen was taken before the server bound it. */
+const PORT_ATTEMPTS = 3;
+/** How a server's log says it could not bind (Go's net package, Redis, Toxiproxy alike). */
+const PORT_TAKEN = /address already in use/i;
 
 interface Running {
   port: number;
@@ -54,7 +58,7 @@ export class LocalServicesProvider implements ServicesProvider {
     for (const definition of definitions) definition.binary();
     // In parallel: Temporal alone takes about a second (longer on a busy CI machine).
     const results = await Promise.allSettled(
-      definitions.map(async (definition) => this.#launch(definition, await freePort(), true)),
+      definitions.map((definition) => this.#launchOnFreePort(definition)),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -100,6 +104,33 @@ export class LocalServicesProvider implements ServicesProvider {
     await Promise.all(all.map((proc) => stopManaged(proc, STOP_GRACE_MS)));
   }
 
+  /**
+   * A first start on a free port, tried on another when the server says its port was taken:
+   * freePort's port is free when chosen, and another process can bind it (or one of the
+   * ports the Temporal dev server picks for its internal services) before the server does.
+   * Rare with one run on the machine, real with two suites at once. A restart keeps its port.
+   */
+  async #launchOnFreePort(definition: ServiceDefinition): Promise<void> {
+    const logFile = join(this.#options!.dir, `${definition.name}.log`);
+    for (let attempt = 1; ; attempt++) {
+      const logged = logLength(logFile);
+      try {
+        await this.#launch(definition, await freePort(), true);
+        return;
+      } catch (error) {
+        const since = readFileSync(logFile, 'utf8').slice(logged);
+        if (attempt >= PORT_ATTEMPTS || !PORT_TAKEN.test(since)) throw error;
+        // Dead by now, as a rule; one that hangs on after a failed bind is stopped first.
+        const failed = this.#running.get(definition.name);
+        this.#running.delete(definition.name);
+        if (failed) {
+          this.#stopping.add(failed.proc);
+          await stopManaged(failed.proc, STOP_GRACE_MS);
+        }
+      }
+    }
+  }
+
   async #launch(definition: ServiceDefinition, port: number, fresh: boolean): Promise<void> {
     const options = this.#options!;
     const { name } = definition;
@@ -137,6 +168,14 @@ export class LocalServicesProvider implements ServicesProvider {
       signal: died.signal,
     });
     this.startupMs[name] = Math.round(performance.now() - began);
+  }
+}
+
+function logLength(logFile: string): number {
+  try {
+    return readFileSync(logFile, 'utf8').length;
+  } catch {
+    return 0; // no log yet: the first start writes it
   }
 }
 
