@@ -12,7 +12,8 @@ import { REPO_ROOT } from '../tools.js';
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'faultline');
 /**
  * esbuild's command line, run once per bundle and waited for: its synchronous JS API would
- * keep a service process alive beside the workers, a child no run record names.
+ * keep a service process alive beside the workers, a child no run record names. (No import
+ * names the package, so knip.json lists it in ignoreDependencies.)
  */
 const ESBUILD = createRequire(import.meta.url).resolve('esbuild/bin/esbuild');
 const ESBUILD_ARGS = [
