@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from celery_support import plan_of
+from faultline_celery import keys
 from faultline_celery.canvas import compile_plan
 from faultline_celery.signatures import PUBLISHED_TASKS, RunCanvas, declare_tasks
 from faultline_celery.tracing import instrument, parent_context, published_in
@@ -101,6 +102,9 @@ def test_a_run_is_published_in_its_root_span_and_its_message_carries_the_publish
 
 
 def test_declared_tasks_are_the_canvas_task_names_and_never_run_here() -> None:
+    # Every task name the adapter defines (keys.py: *_TASK) is published, the timer's too.
+    defined = {value for name, value in vars(keys).items() if name.endswith("_TASK")}
+    assert set(PUBLISHED_TASKS) == defined
     app = memory_app()
     declare_tasks(app)
     for name in PUBLISHED_TASKS:

@@ -21,8 +21,8 @@ from faultline_celery.keys import APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK, STE
 
 _TASK_NAMES = {"step": STEP_TASK, "approval": APPROVAL_TASK, "timer": TIMER_TASK, "join": JOIN_TASK}
 
-PUBLISHED_TASKS = (STEP_TASK, APPROVAL_TASK, JOIN_TASK, RUN_FAILED_TASK)
-"""Every task a run's canvas names (its errback included)."""
+PUBLISHED_TASKS = (*_TASK_NAMES.values(), RUN_FAILED_TASK)
+"""Every task a run's canvas names (its errback included): from the roles, so a new one is never left out."""
 
 
 def _published_only(self: Any, *args: object, **kwargs: object) -> None:
