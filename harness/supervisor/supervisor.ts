@@ -285,7 +285,10 @@ export class Supervisor {
     if (this.stopping || delay === null || slot.replacing) return;
     const timer = setTimeout(() => {
       this.restarts.delete(timer);
-      if (!this.stopping) this.launch(slot).catch(() => this.scheduleRestart(slot));
+      // A redeploy may have started this slot's worker meanwhile (or be about to): a second
+      // launch would orphan one of the two processes outside its slot.
+      if (this.stopping || slot.process !== null || slot.replacing) return;
+      this.launch(slot).catch(() => this.scheduleRestart(slot));
     }, delay);
     this.restarts.add(timer);
   }
