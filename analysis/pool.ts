@@ -1,10 +1,13 @@
 import type {
   AnomalyKind,
   CellResult,
+  DeployOutcome,
+  DeployResults,
   FootprintResults,
   TimerResults,
   UsageTotals,
 } from '../core/results.js';
+import { MAX_EXAMPLES } from './metrics/deploy.js';
 import { encodeLatencies, poolLatencies, summarizeHistogram } from './metrics/latency.js';
 
 /**
@@ -120,6 +123,7 @@ export function poolCells(cells: readonly CellResult[]): PooledCell {
     },
     drainTimeoutMs: Math.max(...cells.map((c) => c.drainTimeoutMs ?? 0)),
     ...poolTimers(cells),
+    ...poolDeploy(cells),
     ...poolFootprint(cells, runs.completed),
   };
 }
@@ -159,6 +163,37 @@ function poolFootprint(cells: readonly CellResult[], completed: number): { footp
 }
 
 /** Timer counts add up and their drift distributions merge. */
+/**
+ * Deploys of repeats (the same change each time): runs in flight, their outcomes and the
+ * conflicts add up; the deploy's duration is the longest; a few examples of each outcome.
+ */
+function poolDeploy(cells: readonly CellResult[]): { deploy?: DeployResults } {
+  const measured = cells.flatMap((c) => (c.deploy ? [c.deploy] : []));
+  const [first] = measured;
+  if (first === undefined) return {};
+  const outcomes = Object.fromEntries(
+    Object.keys(first.outcomes).map((o) => [o, 0]),
+  ) as DeployResults['outcomes'];
+  const examples: DeployResults['examples'] = {};
+  for (const deploy of measured) {
+    for (const [outcome, n] of Object.entries(deploy.outcomes) as [DeployOutcome, number][])
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + n;
+    for (const [outcome, runs] of Object.entries(deploy.examples) as [DeployOutcome, string[]][])
+      examples[outcome] = [...(examples[outcome] ?? []), ...runs].slice(0, MAX_EXAMPLES);
+  }
+  const durations = measured.flatMap((d) => (d.durationMs === null ? [] : [d.durationMs]));
+  return {
+    deploy: {
+      ...first,
+      durationMs: durations.length === 0 ? null : Math.max(...durations),
+      inFlight: measured.reduce((t, d) => t + d.inFlight, 0),
+      outcomes,
+      versionConflicts: measured.reduce((t, d) => t + d.versionConflicts, 0),
+      examples,
+    },
+  };
+}
+
 function poolTimers(cells: readonly CellResult[]): { timers?: TimerResults } {
   const measured = cells.flatMap((c) => (c.timers ? [c.timers] : []));
   if (measured.length === 0) return {};

@@ -20,7 +20,7 @@ const OUTCOMES: readonly DeployOutcome[] = [
   'new-path',
   'mixed',
 ];
-const MAX_EXAMPLES = 3;
+export const MAX_EXAMPLES = 3;
 
 export interface DeployFold {
   add(event: HistoryEvent): void;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeHistory, type CellMeta } from '../../analysis/analyze.js';
 import type { PlanVersion } from '../../analysis/metrics/deploy.js';
+import { poolCells } from '../../analysis/pool.js';
 import { parseSchedule, planFaults } from '../../chaos/schedule.js';
 import type { CellResult } from '../../core/results.js';
 import { loadScenario } from '../../scenarios/index.js';
@@ -184,6 +185,27 @@ describe('what the runs in flight at a deploy did', () => {
     // The checker follows either version: the new path's steps are no surprise, nor its effects missing.
     expect(anomalyCounts['unexpected-outcome'] ?? 0).toBe(0);
     expect(runs.lostBy.missingEffects).toBe(0);
+  });
+
+  it('pools the deploys of repeats: runs in flight and their outcomes add up', async () => {
+    const { h, run, deployStarts, analyze } = renameCell();
+    h.submit('r1', { at: 500 }).step('r1', 'triage').step('r1', 'notify-requester');
+    deployStarts(1000);
+    for (const step of OLD.slice(2)) h.step('r1', step, { at: 3000 });
+    h.runDone('r1');
+    run('r2', 1500, NEW);
+    run('r3', 1600, ['triage'], 'failed');
+    const once = await analyze();
+    const pooled = poolCells([once, { ...once, id: `${once.id}@2` }]);
+    const single = once.deploy!;
+    expect(single.inFlight).toBe(3);
+    expect(pooled.deploy).toEqual({
+      ...single,
+      inFlight: 2 * single.inFlight,
+      outcomes: Object.fromEntries(Object.entries(single.outcomes).map(([k, n]) => [k, 2 * n])),
+      versionConflicts: 2 * single.versionConflicts,
+      examples: { failed: ['r3', 'r3'] },
+    });
   });
 
   it('still flags a completed run that skipped a step of every version, naming the closest version’s hole', async () => {
