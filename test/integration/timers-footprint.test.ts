@@ -92,7 +92,8 @@ describe.each(adapterNames())('timers and footprint: %s', (adapter) => {
     // the cell's sampler took of that process, which fed it.
     for (const usage of of(cellId, 'worker-usage')) {
       const readings = samples.flatMap((s) => s.processes.filter((p) => p.pid === usage.pid));
-      if (readings.length > 0) expect(usage.cpuMs).toBeGreaterThanOrEqual(readings.at(-1)!.cpuMs);
+      expect(readings.length, usage.worker).toBeGreaterThan(0);
+      expect(usage.cpuMs).toBeGreaterThanOrEqual(readings.at(-1)!.cpuMs);
     }
     const charged = footprint.backend.cpuMs + footprint.workers.cpuMs;
     expect(footprint.cpuMsPer1000Runs).toBeCloseTo((charged / cell().runs.completed) * 1000, 0);

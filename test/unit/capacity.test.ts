@@ -31,6 +31,7 @@ describe('the capacity ramp', () => {
   });
 
   it('goes down when the first rate already breaks', () => {
+    // 20, 10 (broke) 5 (held) → √(5·10) = 7.07 (broke) → √(5·7.07) = 5.95 (held) → stop.
     expect(sweep(6)).toEqual({ rates: [20, 10, 5, 7.07, 5.95], stop: 'knee' });
   });
 

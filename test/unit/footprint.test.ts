@@ -36,6 +36,8 @@ describe('/proc/<pid>/stat', () => {
   });
 });
 
+if (!hasProc())
+  console.warn('footprint: the /proc tests are skipped: this system has no /proc to read processes from');
 describe.runIf(hasProc())('a process tree read from /proc', () => {
   it('sums the CPU and memory of a process and its children', async () => {
     // A parent that forks a busy child: both spin for a while.

@@ -22,7 +22,7 @@ async function analyze(h: HistoryBuilder): Promise<CellResult> {
   return cell!;
 }
 
-/** A whole run whose timer fires `lateMs` after its moment; notify-requester finishes at `at + 3`. */
+/** A whole run whose timer fires `lateMs` after its moment; notify-requester finishes at `at + 5`. */
 function runWithTimer(
   h: HistoryBuilder,
   runId: string,
@@ -58,7 +58,8 @@ describe('timer fire-time drift', () => {
   it('counts from the history, not from the moment the orchestrator believed it set the timer', async () => {
     const h = new HistoryBuilder(plan);
     h.submit('r1', { at: 0 }).step('r1', 'triage').step('r1', 'notify-requester', { at: 100 });
-    // The orchestrator set the timer 500 ms after the step finished and fired it on its own time.
+    // notify-requester at 100: attempt 100, effect 101, step-done 102. The orchestrator set the
+    // timer 500 ms after the step finished and fired it on its own time.
     h.timerFired('r1', TIMER, { at: 102 + 500 + DELAY, intendedAt: 102 + 500 + DELAY });
     const { timers } = await analyze(h);
     expect(timers!.driftMs.max).toBe(500);
