@@ -50,6 +50,7 @@ export async function runNodeWorker<Knobs>(startWorker: StartWorker<Knobs>): Pro
   const runtime = runtimeOf(plan, config.scenarioVersion);
   const versions = new Map<number, VersionedRuntime>();
   for (const { version, scenario } of config.scenarioVersions ?? []) {
+    if (version === config.scenarioVersion) continue; // the worker's own version: set below
     const versionPlan = planRun(scenario);
     versions.set(version, { version, plan: versionPlan, runtime: runtimeOf(versionPlan, version) });
   }

@@ -145,8 +145,10 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     fireTimer: (call, intendedAt) =>
       withSpan('attempt', ids(call), async (span) => {
         instance(call.stepId);
-        history.append({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
-        history.append({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
+        // Nothing leaves the process between these lines and the step-done: one write for the three
+        // (a failpoint's own append writes them first, before its kill).
+        history.appendInTick({ type: 'attempt', cell, worker: workerId, ...pick(call), ...versioned });
+        history.appendInTick({ type: 'timer-fired', cell, worker: workerId, ...pick(call), intendedAt });
         finish(call, 'ok', span);
         failpoint('after-step', call);
       }),

@@ -5,7 +5,10 @@
 
 /** What `prepare` hands every driver and worker of the experiment. */
 export interface PreparedBundle {
-  /** The webpack bundle of workflow.ts, loaded by workers with `workflowBundle: { codePath }`. */
+  /**
+   * The webpack bundle of workflow.ts. A worker reads it and loads it as `workflowBundle: { code }`,
+   * with its own WorkflowCode (the scenario version it was deployed with) put in front.
+   */
   codePath: string;
   /**
    * It holds Temporal's OpenTelemetry workflow interceptors (a traced experiment), whose

@@ -12,7 +12,7 @@ import type { FaultKind, PlannedFault, RecordedVersion } from '../kind.js';
 import { resolveAt } from '../timing.js';
 
 /** The scenario version every cell's workers start with. */
-export const FIRST_VERSION = 1;
+const FIRST_VERSION = 1;
 
 /**
  * Version drift: new worker code while runs are in flight. At its moment the workers are
@@ -83,7 +83,7 @@ const deploy: FaultKind = {
 };
 
 /** Every version up to the one a deploy brings: the first, and the changed one with its change. */
-export function deployedVersions(scenario: Scenario, fault: Pick<PlannedFault, 'params'>): RecordedVersion[] {
+function deployedVersions(scenario: Scenario, fault: Pick<PlannedFault, 'params'>): RecordedVersion[] {
   const {
     change: name,
     step,

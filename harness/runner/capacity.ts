@@ -114,7 +114,7 @@ export async function runCapacity(
             { session, experiment, settings, scenario, adapter, workers, budgetMs, log },
             (cell) => {
               cells.push(cell);
-              session.writeConfig(configNow());
+              writeConfigFile(outDir, configNow());
             },
           );
           sweeps.push(sweep);

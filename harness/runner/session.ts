@@ -30,8 +30,6 @@ export interface RunSession {
   prepared: ReadonlyMap<string, unknown>;
   /** Prints above the progress bars (the live view's log). */
   log: (line: string) => void;
-  /** (Re)writes config.json: the run folder's truth, before anything starts and as cells are added. */
-  writeConfig(config: RecordedConfig): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +44,7 @@ export interface SessionOptions {
   log: (line: string) => void;
 }
 
+/** (Re)writes config.json: the run folder's truth, before anything starts and as cells are added. */
 export function writeConfigFile(outDir: string, config: RecordedConfig): void {
   writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 }
@@ -123,7 +122,6 @@ export async function startSession(outDir: string, options: SessionOptions): Pro
       history,
       prepared,
       log,
-      writeConfig: (config) => writeConfigFile(outDir, config),
       close,
     };
   } catch (error) {

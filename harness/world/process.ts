@@ -39,7 +39,7 @@ export class WorldProcess {
     return new WorldProcess(proc, ready.port);
   }
 
-  /** The world's process id (the footprint samples it as part of the harness). */
+  /** The world's process id (the footprint samples it apart, with the role `world`). */
   get pid(): number {
     return this.proc.pid;
   }
