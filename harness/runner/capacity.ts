@@ -219,6 +219,7 @@ async function runStep(
     fault: 'none',
     drainTimeoutMs: settings.drainTimeoutMs,
     load,
+    runs,
   });
   const offsets = partSizes(session.outDir);
   const began = now();
@@ -257,6 +258,8 @@ async function runStep(
     plan,
     governedBy: adapter.topology.recovery.governedBy,
     services: adapter.topology.services,
+    // As `faultline report` will read it from config.json (recompute.ts): the step's own runs.
+    plannedRuns: runs,
   });
   const gates = evaluateGates(settings.slo, {
     schemaVersion: 2,

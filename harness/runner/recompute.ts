@@ -47,7 +47,7 @@ export function cellMetasFromConfig(config: RecordedConfig): CellMeta[] {
             })),
           }
         : {}),
-      plannedRuns: config.load.runs,
+      plannedRuns: cell.runs ?? config.load.runs,
     };
   });
 }

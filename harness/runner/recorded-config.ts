@@ -45,6 +45,8 @@ export interface RecordedCell {
   scenarioVersions?: RecordedVersion[];
   /** Capacity steps: the cell's own load. */
   load?: { ratePerSec: number; workers: number };
+  /** Capacity steps: the runs the cell's arrival plan held (each step has its own; others: `load.runs`). */
+  runs?: number;
 }
 
 const KnobValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -92,6 +94,7 @@ export const RecordedConfigSchema = z
         seed: z.number().optional(),
         drainTimeoutMs: z.number(),
         load: z.object({ ratePerSec: z.number().positive(), workers: z.number().int().min(1) }).optional(),
+        runs: z.number().int().min(1).optional(),
         scenarioVersions: z
           .array(
             z

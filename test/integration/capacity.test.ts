@@ -14,6 +14,7 @@ import type { Results } from '../../core/results.js';
 import { CapacitySchema } from '../../harness/config/capacity.js';
 import { parseExperiment } from '../../harness/config/load-experiment.js';
 import { type CapacityReport, runCapacity } from '../../harness/runner/capacity.js';
+import { recomputeResults } from '../../harness/runner/recompute.js';
 import { buildGlance } from '../../reports/glance.js';
 import { readRunHistory } from '../helpers/history.js';
 
@@ -31,9 +32,10 @@ const SETTINGS = CapacitySchema.parse({
 let report: CapacityReport;
 let results: Results;
 let events: HistoryEvent[];
+let outDir: string;
 
 beforeAll(async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'faultline-capacity-'));
+  outDir = mkdtempSync(join(tmpdir(), 'faultline-capacity-'));
   const lines: string[] = [];
   try {
     ({ report, results } = await runCapacity(
@@ -75,6 +77,15 @@ describe('a capacity sweep on noop', () => {
     const cells = new Set(report.sweeps.flatMap((s) => s.steps.map((step) => step.cell)));
     const times = events.filter((e) => cells.has(e.cell)).map((e) => e.t);
     expect(Math.max(...times) - Math.min(...times)).toBeLessThanOrEqual(SETTINGS.timeBoundMs);
+  });
+
+  it('rebuilds from its run folder with the same verdicts: each step is judged against its own runs', async () => {
+    const rebuilt = await recomputeResults(outDir);
+    const judged = (r: Results) => r.cells.map((c) => [c.id, c.verdict, c.anomalyCounts, c.runs.submitted]);
+    expect(judged(rebuilt)).toEqual(judged(results));
+    // Steps differ in size (a rate × stepSeconds, at least 20), so no single count fits them all.
+    expect(new Set(results.cells.map((c) => c.runs.submitted)).size).toBeGreaterThan(1);
+    for (const cell of rebuilt.cells) expect(cell.anomalyCounts, cell.id).toEqual({});
   });
 
   it('fills the glance’s scaling row', () => {
