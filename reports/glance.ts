@@ -1,4 +1,4 @@
-import { evaluateGates } from '../analysis/gates/index.js';
+import { evaluateGatesOnCell } from '../analysis/gates/index.js';
 import { decodeLatencies } from '../analysis/metrics/latency.js';
 import { type PooledCell, poolRepeats } from '../analysis/pool.js';
 import { binomialInterval, rateDifferenceInterval } from '../analysis/stats/binomial.js';
@@ -470,14 +470,7 @@ const ROWS: RowDefinition[] = [
 
 /** Whether a cell met every gate of an SLO (a capacity step held). */
 function holdsSlo(cell: CellResult, slo: readonly string[]): boolean {
-  const one: Results = {
-    schemaVersion: 2,
-    tool: { name: 'faultline', version: '', node: '' },
-    createdAt: '',
-    config: {},
-    cells: [cell],
-  };
-  return evaluateGates(slo, one).every((g) => g.status === 'PASS');
+  return evaluateGatesOnCell(slo, cell).every((g) => g.status === 'PASS');
 }
 
 /** 236 MB: resident memory in megabytes (10^6 bytes). */

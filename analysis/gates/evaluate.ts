@@ -138,3 +138,14 @@ function fmt(value: number | null, metric: MetricDefinition): string {
   const text = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
   return metric.unit === 'ms' ? `${text} ms` : text;
 }
+
+/** Gates judged on one cell alone (an SLO for a capacity step, the glance's scaling row). */
+export function evaluateGatesOnCell(gates: readonly (Gate | string)[], cell: CellResult): GateResult[] {
+  return evaluateGates(gates, {
+    schemaVersion: 2,
+    tool: { name: 'faultline', version: '', node: '' },
+    createdAt: '',
+    config: {},
+    cells: [cell],
+  });
+}

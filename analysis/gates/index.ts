@@ -1,6 +1,7 @@
 export {
   evaluateGate,
   evaluateGates,
+  evaluateGatesOnCell,
   type GateResult,
   type GateStatus,
   gatesExitCode,

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type CellMeta, createCellAnalysis } from '../../analysis/analyze.js';
-import { evaluateGates, parseGates } from '../../analysis/gates/index.js';
+import { evaluateGatesOnCell, parseGates } from '../../analysis/gates/index.js';
 import { loadTag } from '../../analysis/pool.js';
 import { Nemesis } from '../../chaos/index.js';
 import { now } from '../../core/clock.js';
@@ -261,13 +261,7 @@ async function runStep(
     // As `faultline report` will read it from config.json (recompute.ts): the step's own runs.
     plannedRuns: runs,
   });
-  const gates = evaluateGates(settings.slo, {
-    schemaVersion: 2,
-    tool: { name: 'faultline', version: '', node: '' },
-    createdAt: '',
-    config: {},
-    cells: [cell],
-  });
+  const gates = evaluateGatesOnCell(settings.slo, cell);
   const broken = gates.filter((g) => g.status !== 'PASS').map((g) => `${g.gate.expression}: ${g.message}`);
   return {
     cell: id,
