@@ -100,14 +100,10 @@ export function stepJob(
   stepId: string,
   settings: JobSettings,
   version?: number,
-): { name: string; data: StepJobData; opts: ReturnType<typeof stepJobOptions> & { delay?: number } } {
+): { name: string; data: StepJobData; opts: StepJobOptions } {
   const spec = plan.byId.get(stepId)?.spec;
   const data: StepJobData = { runId, stepId };
-  const opts: ReturnType<typeof stepJobOptions> & { delay?: number } = stepJobOptions(
-    runId,
-    stepId,
-    settings,
-  );
+  const opts: StepJobOptions = stepJobOptions(runId, stepId, settings);
   if (spec?.kind === 'timer') {
     const delay = spec.delayMs ?? 0;
     data.intendedAt = Date.now() + delay;
@@ -118,7 +114,10 @@ export function stepJob(
   return { name: stepId, data, opts };
 }
 
-/** Options of every step job, whoever enqueues it (the driver for roots, workers for the rest). */
+/** A step job's options: a timer's also delay it. */
+type StepJobOptions = ReturnType<typeof stepJobOptions> & { delay?: number };
+
+/** Options of every job of a run (stepJob's for its steps, the saga's for its compensation). */
 export function stepJobOptions(runId: string, stepId: string, settings: JobSettings) {
   return {
     jobId: jobId(runId, stepId),
