@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 
 import pytest
 
@@ -47,6 +48,20 @@ def test_stringify_is_compact_keeps_key_order_and_writes_numbers_as_javascript()
     event = {"type": "attempt", "workMs": 3.0, "resumedFromMs": 0, "ok": True, "key": None, "t": 1.5}
     assert stringify(event) == '{"type":"attempt","workMs":3,"resumedFromMs":0,"ok":true,"key":null,"t":1.5}'
     assert stringify([1e21, math.nan, -math.inf]) == "[1e+21,null,null]"
+
+
+def test_stringify_writes_every_number_as_the_exact_conversion_does() -> None:
+    # Its shortcuts (whole numbers, fractions without an exponent) against number_to_string,
+    # on numbers either side of every place JavaScript's layout changes.
+    rng = random.Random(7)
+    edges = [2.0**53 - 1, 2.0**53, 2.0**53 + 2, 1e16, 1e21, 1e-4, 1e-5, 1e-6, 1e-7, 0.5, -0.0]
+    samples = edges + [x * rng.choice((1, -1)) for x in edges]
+    samples += [rng.uniform(-1, 1) * 10 ** rng.randint(-12, 25) for _ in range(5000)]
+    samples += [float(rng.randint(-(2**60), 2**60)) for _ in range(500)]
+    samples += [rng.randint(-(2**60), 2**60) for _ in range(500)]
+    for value in samples:
+        assert stringify(value) == number_to_string(value), repr(value)
+    assert stringify({"t": 1796328989441.0803, "workMs": 0.0}) == '{"t":1796328989441.0803,"workMs":0}'
 
 
 def test_stringify_strings_as_javascript() -> None:

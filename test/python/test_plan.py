@@ -11,7 +11,7 @@ import pytest
 from faultline_runtime.model import ScenarioShapeError, parse_scenario, scenario_to_json
 from faultline_runtime.plan import RunPlan, compensation_order, plan_run
 from faultline_runtime.rng import derive_seed, seeded_rng
-from faultline_runtime.runtime import attempt_draws
+from faultline_runtime.runtime import attempt_draws, undrawn_work_ms
 from support import REPO_ROOT, close
 
 
@@ -87,6 +87,26 @@ def test_attempt_draws_match_the_reference(vectors: dict[str, Any]) -> None:
             outcomes.add(expected["outcome"])
     # The vectors exercise every outcome, or this test would prove less than it says.
     assert outcomes == {"ok", "transient-error", "permanent-error"}
+
+
+def test_a_step_that_draws_nothing_skips_the_draws_and_gets_their_numbers(vectors: dict[str, Any]) -> None:
+    skipped = drawn = 0
+    for case in vectors["scenarios"]:
+        plan = _load(case)
+        for expected in case["outcomes"]:
+            spec = plan.by_id[expected["stepId"]].spec
+            fixed = undrawn_work_ms(spec)
+            if fixed is None:
+                drawn += 1
+                continue
+            # What the full draws give for this attempt is what the shortcut assumes.
+            draws = attempt_draws(spec, expected["runId"], expected["stepId"], expected["attempt"])
+            assert (fixed, draws.failure) == (draws.work_ms, None), expected
+            assert expected["outcome"] == "ok", expected
+            skipped += 1
+    # Both kinds occur in the vectors, or this would prove less than it says.
+    assert skipped > 0
+    assert drawn > 0
 
 
 def test_failpoint_draws_match_the_reference(vectors: dict[str, Any]) -> None:

@@ -8,11 +8,11 @@ does (3, not 3.0; 1e21, not 1e+21) keeps the two writers' lines byte for byte al
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from json.encoder import encode_basestring
 
 # Integers beyond this are not exact in a JavaScript number: they print as the double does.
 _MAX_SAFE = 2**53
@@ -54,34 +54,48 @@ def number_to_string(value: float) -> str:
 
 
 def _string(value: str) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    # What json.dumps(value, ensure_ascii=False) returns, from the C encoder it calls,
+    # without its per-call set-up: every history line goes through here several times.
+    text: str = encode_basestring(value)
     # JSON.stringify escapes a lone surrogate (it cannot be encoded as UTF-8); json.dumps
     # with ensure_ascii=False would leave it raw and the line could not be written.
-    if _LONE_SURROGATE.search(text):
+    if not text.isascii() and _LONE_SURROGATE.search(text):
         text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 
+def _json_number(value: float) -> str:
+    """A number as JSON.stringify writes it. The common cases skip number_to_string's
+    Decimal: a whole number JavaScript holds exactly prints its digits, and a fraction
+    whose repr has no exponent has JavaScript's digits and layout (both print the
+    shortest round-trip digits; only the switch to exponent notation differs)."""
+    if isinstance(value, int):
+        return str(value) if -_MAX_SAFE < value < _MAX_SAFE else number_to_string(value)
+    if not math.isfinite(value):
+        return "null"  # JSON has no NaN or Infinity: JSON.stringify writes null
+    if value.is_integer():
+        # -0.0 too: "0". Beyond 2**53 JavaScript prints the shortest digits, padded with zeros.
+        return str(int(value)) if -_MAX_SAFE < value < _MAX_SAFE else number_to_string(value)
+    text = repr(value)
+    return text if "e" not in text else number_to_string(value)
+
+
 def stringify(value: object) -> str:
     """JSON.stringify(value) for JSON-shaped data: compact, keys in insertion order."""
+    # Most common first: a history line is a flat object of strings and numbers.
+    if isinstance(value, str):
+        return _string(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        # JSON has no NaN or Infinity: JSON.stringify writes null.
-        if isinstance(value, float) and not math.isfinite(value):
-            return "null"
-        return number_to_string(value)
-    if isinstance(value, str):
-        return _string(value)
+        return _json_number(value)
     if isinstance(value, Mapping):
-        items = []
-        for key, item in value.items():
+        for key in value:
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, got {key!r}")
-            items.append(f"{_string(key)}:{stringify(item)}")
-        return "{" + ",".join(items) + "}"
+        return "{" + ",".join([f"{_string(key)}:{stringify(item)}" for key, item in value.items()]) + "}"
     if isinstance(value, Sequence):
         return "[" + ",".join(stringify(item) for item in value) + "]"
     raise TypeError(f"not JSON data: {type(value).__name__}")

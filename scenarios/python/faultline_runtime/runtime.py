@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from faultline_runtime.history import HistoryWriter
 from faultline_runtime.localwork import LocalWork, Sleep, local_work
-from faultline_runtime.model import StepSpec
+from faultline_runtime.model import Constant, StepSpec
 from faultline_runtime.plan import RunPlan, StepInstance
 from faultline_runtime.rng import derive_seed, seeded_rng
 from faultline_runtime.sampling import sample_duration
@@ -136,6 +136,16 @@ def attempt_draws(spec: StepSpec, run_id: str, step_id: str, attempt: int) -> At
     elif spec.failure is not None and failure_draw < spec.failure.permanent + spec.failure.transient:
         failure = "transient-error"
     return AttemptDraws(failure_draw, work_ms, failure)
+
+
+def undrawn_work_ms(spec: StepSpec) -> float | None:
+    """The work time of every attempt of a step that draws nothing (no failure rates, a
+    constant work time), else None. Its random stream would decide nothing, so the
+    runtime skips hashing its seed, as scenarios/runtime.ts attemptDraws does."""
+    failure = spec.failure
+    if failure is not None and (failure.permanent != 0 or failure.transient != 0):
+        return None
+    return spec.work.ms if isinstance(spec.work, Constant) else None
 
 
 def _no_failpoint(name: FailpointName, call: StepCall) -> None:
@@ -273,8 +283,13 @@ class StepRuntime:
     # ---- internals ------------------------------------------------------------------
 
     def _execute(self, step: StepInstance, call: StepCall, span: AttemptSpan) -> StepResult:
-        draws = attempt_draws(step.spec, call.run_id, call.step_id, call.attempt)
-        work_ms = draws.work_ms
+        fixed_ms = undrawn_work_ms(step.spec)
+        failure: Outcome | None = None
+        if fixed_ms is not None:
+            work_ms = fixed_ms
+        else:
+            draws = attempt_draws(step.spec, call.run_id, call.step_id, call.attempt)
+            work_ms, failure = draws.work_ms, draws.failure
         checkpointed = step.spec.checkpoint is not None
         from_ms = resume_point(call.resume_from_ms, work_ms) if checkpointed else 0
         extra: dict[str, object] = (
@@ -295,9 +310,9 @@ class StepRuntime:
             _check_input(step.spec, call)
             self._do_work(step, call, work_ms, from_ms)
             # The failure was drawn first but strikes after the work, as in the reference.
-            if draws.failure == "permanent-error":
+            if failure == "permanent-error":
                 raise PermanentStepError(f"{call.step_id} failed for good")
-            if draws.failure == "transient-error":
+            if failure == "transient-error":
                 raise TransientStepError(f"{call.step_id} failed transiently")
             if step.spec.effect is not None:
                 self._failpoint("before-effect", call)
