@@ -18,9 +18,10 @@ backend says so. End of file on stdin: exit.
 
 Outcomes come from the result backend: the run's last task's result (SUCCESS: completed)
 and the failure its errback records (keys.failure_id: failed, after the saga). Both arrive
-by pub/sub (the backend publishes every state it stores on the key's own channel), with a
-read of every open run's keys each FALLBACK_READ_S as a fallback, for what a dropped
-subscription missed (a Redis restart).
+by pub/sub (the backend publishes every state it stores on the key's own channel; one
+pattern subscription covers the cell's keys), with a read of every open run's keys each
+FALLBACK_READ_S as a fallback, for what a dropped subscription missed (a Redis restart).
+Replies and outcomes that are ready together go out in one write.
 
 Traced (`traces` in the config), it is a traced Celery producer: Celery's own
 instrumentation (faultline_celery.tracing) on a tracer provider writing to `traces.path`,
@@ -34,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import sys
 import threading
 import time
@@ -58,6 +58,11 @@ if TYPE_CHECKING:
 
 FALLBACK_READ_S = 1.0
 RECONNECT_PAUSE_S = 0.2
+SUBSCRIBE_TIMEOUT_S = 10.0
+MAX_LINES_PER_WRITE = 500
+"""Lines announced in one write at most: the first of them waits for the last's decoding."""
+ACK_DELAY_S = 0.002
+"""How long an acknowledgement may wait for the next ones, to go out in the same write."""
 
 
 @dataclass(frozen=True)
@@ -65,75 +70,91 @@ class Watched:
     run_id: str
     status: str
     """What a SUCCESS under this key means for the run: completed or failed."""
+    keys: tuple[bytes, bytes]
+    """Both keys the run is watched under, dropped together once one of them answered."""
 
 
 class Output:
-    """stdout, one JSON line at a time from any thread."""
+    """stdout, JSON lines from any thread; the lines of one call in one write."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
 
-    def send(self, message: Mapping[str, object]) -> None:
-        line = json.dumps(message, separators=(",", ":"), default=str) + "\n"
+    def send(self, *messages: Mapping[str, object]) -> None:
+        if not messages:
+            return
+        text = "".join(json.dumps(m, separators=(",", ":"), default=str) + "\n" for m in messages)
         with self._lock:
-            self._stream.write(line)
+            self._stream.write(text)
             self._stream.flush()
 
 
 class Observer:
-    """Waits for the runs' outcomes in the result backend: pub/sub, plus a fallback read."""
+    """Waits for the runs' outcomes in the result backend: pub/sub, plus a fallback read.
+
+    One pattern subscription covers every result key of the cell (the backend publishes
+    each state it stores on the key's own channel, and the cell's keys share its prefix):
+    nothing to subscribe per run, and nothing to resubscribe but the pattern after a
+    reconnect. A message for a key no run waits on (a step before the last) is dropped
+    by its channel name, before it is decoded."""
 
     def __init__(self, app: Celery, output: Output) -> None:
         self._backend: Any = app.backend
         self._output = output
         self._lock = threading.Lock()
         self._watched: dict[bytes, Watched] = {}
-        self._new: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._done: set[str] = set()
+        self._pattern = self._key("*")
 
     def watch(self, run_id: str, final: Task) -> None:
         """Before the run is published, so no outcome can come first. `final`: the task of
         the run's canvas whose success means the run completed."""
-        for outcome_task, status in (
-            (task_id(run_id, final), "completed"),
-            (failure_id(run_id), "failed"),
-        ):
-            key = self._key(outcome_task)
-            with self._lock:
-                self._watched[key] = Watched(run_id, status)
-            self._new.put(key)
+        keys = (self._key(task_id(run_id, final)), self._key(failure_id(run_id)))
+        with self._lock:
+            self._watched[keys[0]] = Watched(run_id, "completed", keys)
+            self._watched[keys[1]] = Watched(run_id, "failed", keys)
+
+    def subscribe(self) -> Any:
+        """The pattern subscription, confirmed: a run watched from now on cannot miss its outcome."""
+        pubsub = self._backend.client.pubsub(ignore_subscribe_messages=False)
+        pubsub.psubscribe(self._pattern)
+        deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=0.1)
+            if message is not None and message.get("type") == "psubscribe":
+                pubsub.ignore_subscribe_messages = True
+                return pubsub
+        pubsub.close()
+        raise TimeoutError(f"no confirmation of PSUBSCRIBE within {SUBSCRIBE_TIMEOUT_S} s")
 
     def _key(self, of_task: str) -> bytes:
         key = self._backend.get_key_for_task(of_task)
         return key if isinstance(key, bytes) else str(key).encode()
 
-    def run(self) -> None:
-        pubsub: Any = None
+    def run(self, pubsub: Any) -> None:
+        """The observer's thread: `pubsub` is the subscription made before the first run."""
         next_read = 0.0
         while True:
             try:
                 if pubsub is None:
-                    pubsub = self._backend.client.pubsub(ignore_subscribe_messages=True)
-                    with self._lock:
-                        keys = list(self._watched)
-                    # Everything watched so far: a new connection has no subscriptions.
-                    self._drain_new()
-                    if keys:
-                        pubsub.subscribe(*keys)
+                    # A new connection has no subscription: take it again, then read every
+                    # watched key for what was stored while there was none.
+                    pubsub = self.subscribe()
                     next_read = 0.0
-                fresh = self._drain_new()
-                if fresh:
-                    pubsub.subscribe(*fresh)
-                if pubsub.subscribed:
-                    message = pubsub.get_message(timeout=0.1)
-                    if message is not None and message.get("type") == "message":
-                        self._outcome(message["channel"], message["data"])
-                else:
-                    time.sleep(0.05)
+                done: list[Mapping[str, object]] = []
+                # Every message already here, then one write announcing their runs.
+                message = pubsub.get_message(timeout=0.1)
+                while message is not None and len(done) < MAX_LINES_PER_WRITE:
+                    if message.get("type") == "pmessage":
+                        self._outcome(message["channel"], message["data"], done)
+                    message = pubsub.get_message(timeout=0)
+                if message is not None and message.get("type") == "pmessage":
+                    self._outcome(message["channel"], message["data"], done)
                 if time.monotonic() >= next_read:
-                    self._read_all()
+                    self._read_all(done)
                     next_read = time.monotonic() + FALLBACK_READ_S
+                self._output.send(*done)
             except Exception:
                 # Redis restarting or unreachable: start over with a fresh subscription.
                 with contextlib.suppress(Exception):
@@ -142,24 +163,17 @@ class Observer:
                 pubsub = None
                 time.sleep(RECONNECT_PAUSE_S)
 
-    def _drain_new(self) -> list[bytes]:
-        fresh: list[bytes] = []
-        while True:
-            try:
-                fresh.append(self._new.get_nowait())
-            except queue.Empty:
-                return fresh
-
-    def _read_all(self) -> None:
+    def _read_all(self, done: list[Mapping[str, object]]) -> None:
         with self._lock:
             keys = list(self._watched)
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             for key, data in zip(chunk, self._backend.client.mget(chunk), strict=True):
                 if data is not None:
-                    self._outcome(key, data)
+                    self._outcome(key, data, done)
 
-    def _outcome(self, key: bytes | str, data: bytes | str) -> None:
+    def _outcome(self, key: bytes | str, data: bytes | str, done: list[Mapping[str, object]]) -> None:
+        """A stored state of a watched key: a SUCCESS ends its run (its line added to `done`)."""
         key = key if isinstance(key, bytes) else key.encode()
         with self._lock:
             watched = self._watched.get(key)
@@ -172,9 +186,9 @@ class Observer:
             if watched.run_id in self._done:
                 return
             self._done.add(watched.run_id)
-            for other in [k for k, w in self._watched.items() if w.run_id == watched.run_id]:
-                del self._watched[other]
-        self._output.send(
+            for run_key in watched.keys:
+                self._watched.pop(run_key, None)
+        done.append(
             {"op": "done", "runId": watched.run_id, "status": watched.status, "output": meta.get("result")}
         )
 
@@ -212,7 +226,8 @@ class Submitter:
         self._final = final_task(plan)
         self._version = version
 
-    def handle(self, message: Mapping[str, Any]) -> None:
+    def handle(self, message: Mapping[str, Any]) -> Mapping[str, object]:
+        """One request; its reply."""
         request = message.get("id")
         try:
             if message.get("op") == "submit":
@@ -228,9 +243,8 @@ class Submitter:
             else:
                 raise ValueError(f"unknown op {message.get('op')!r}")
         except Exception as error:
-            self._output.send({"op": "error", "id": request, "reason": f"{type(error).__name__}: {error}"})
-            return
-        self._output.send({"op": "ack", "id": request})
+            return {"op": "error", "id": request, "reason": f"{type(error).__name__}: {error}"}
+        return {"op": "ack", "id": request}
 
     def _signal(self, run_id: str, step_id: str, approved: bool) -> None:
         """The human's decision, where the waiting approval task re-checks for it (the
@@ -239,6 +253,31 @@ class Submitter:
         client.hsetnx(
             decisions_key(self._cell), f"{run_id}:{step_id}", "approved" if approved else "rejected"
         )
+
+
+def serve(fd: int, handle: Callable[[Mapping[str, Any]], Mapping[str, object]], output: Output) -> None:
+    """Requests, a JSON line each, from `fd` until its end; each reply in request order.
+    The replies of requests handled within ACK_DELAY_S of the first unsent one share a
+    write, and none waits for more input: a burst of submissions is acknowledged in a few
+    writes, not one per run (each a wake-up of the harness too)."""
+    pending = b""
+    replies: list[Mapping[str, object]] = []
+    first_at = 0.0
+    while chunk := os.read(fd, 1 << 16):
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            if not line.strip():
+                continue
+            if not replies:
+                first_at = time.monotonic()
+            replies.append(handle(json.loads(line)))
+            if time.monotonic() - first_at >= ACK_DELAY_S:
+                output.send(*replies)
+                replies = []
+        output.send(*replies)
+        replies = []
+    if pending.strip():
+        output.send(handle(json.loads(pending)))
 
 
 def main(argv: list[str]) -> int:
@@ -260,7 +299,8 @@ def main(argv: list[str]) -> int:
     output = Output(sys.stdout)
     observer = Observer(app, output)
     app.backend.client.ping()
-    threading.Thread(target=observer.run, name="faultline-outcomes", daemon=True).start()
+    pubsub = observer.subscribe()
+    threading.Thread(target=observer.run, args=(pubsub,), name="faultline-outcomes", daemon=True).start()
     traced = untraced if tracing is None else _published_in
     submitter = Submitter(
         app,
@@ -272,9 +312,7 @@ def main(argv: list[str]) -> int:
         published_in=traced,
     )
     output.send({"op": "ready"})
-    for line in sys.stdin:
-        if line.strip():
-            submitter.handle(json.loads(line))
+    serve(sys.stdin.fileno(), submitter.handle, output)
     with contextlib.suppress(Exception):
         held = broker_state(app, cell)
         print(f"submitter: at the end the broker holds {held}", file=sys.stderr)

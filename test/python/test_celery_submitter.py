@@ -1,0 +1,160 @@
+"""The Celery submitter's plumbing: requests and replies over its pipes (serve), and the
+observer that learns each run's outcome from the result backend, on a real redis-server
+(Debian's, which setup installs)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import states
+
+from celery_support import knobs, scenario_plan
+from faultline_celery.app import make_app
+from faultline_celery.canvas import final_task
+from faultline_celery.keys import failure_id, task_id
+from faultline_celery.knobs import parse_knobs
+from faultline_celery.submitter import Observer, Output, serve
+
+
+class CountingStream(io.StringIO):
+    """stdout as the submitter sees it, counting the writes that reach it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.getvalue().splitlines()]
+
+
+def test_serve_answers_every_request_in_order_sharing_writes() -> None:
+    read_fd, write_fd = os.pipe()
+    requests = [{"op": "submit", "id": n, "runId": f"run-{n}"} for n in range(1, 41)]
+    text = "".join(json.dumps(r) + "\n" for r in requests[:-1]) + "\n" + json.dumps(requests[-1])
+    os.write(write_fd, text.encode())  # the last line without its newline: read at end of input
+    os.close(write_fd)
+    stream = CountingStream()
+    serve(read_fd, lambda message: {"op": "ack", "id": message["id"]}, Output(stream))
+    os.close(read_fd)
+    assert [line["id"] for line in stream.lines()] == [r["id"] for r in requests]
+    # One chunk of 39 lines handled at once, then the unterminated last: two writes, not 40.
+    assert stream.writes == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def redis_port(tmp_path: Path) -> Iterator[int]:
+    binary = shutil.which("redis-server")
+    assert binary is not None, "redis-server is missing: run npm run setup"
+    port = _free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not listen within 10 s"
+                time.sleep(0.05)
+        yield port
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _wait_for_lines(stream: CountingStream, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while len(stream.lines()) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return stream.lines()
+
+
+def test_observer_announces_each_watched_run_once_from_its_stored_outcome(redis_port: int) -> None:
+    cell = "rag-ingest/celery/none"
+    app = make_app(cell, "127.0.0.1", redis_port, parse_knobs(knobs()))
+    plan = scenario_plan("rag-ingest")
+    final = final_task(plan)
+    stream = CountingStream()
+    observer = Observer(app, Output(stream))
+    pubsub = observer.subscribe()
+    for run in ("run-1", "run-2", "run-3"):
+        observer.watch(run, final)
+    threading.Thread(target=observer.run, args=(pubsub,), daemon=True).start()
+    backend: Any = app.backend
+    # run-1 completes; run-2 fails (its errback's record); run-3's first step only progresses;
+    # a key nobody watches (a step before the last) says nothing.
+    backend.store_result(task_id("run-1", final), {"step": final.step_id}, states.SUCCESS)
+    backend.store_result(failure_id("run-2"), {"step": "embed", "reason": "x"}, states.SUCCESS)
+    backend.store_result(task_id("run-3", final), {"progressMs": 5}, "PROGRESS")
+    backend.store_result("run-3:chunk", {"step": "chunk"}, states.SUCCESS)
+    # The same outcome stored again (a redelivered last step) is not a second announcement.
+    backend.store_result(task_id("run-1", final), {"step": final.step_id}, states.SUCCESS)
+    lines = _wait_for_lines(stream, 2)
+    time.sleep(1.2)  # past a fallback read, which must not announce them again
+    lines = stream.lines()
+    assert sorted((line["runId"], line["status"]) for line in lines) == [
+        ("run-1", "completed"),
+        ("run-2", "failed"),
+    ]
+    assert all(line["op"] == "done" for line in lines)
+
+
+def test_observer_finds_an_outcome_stored_before_it_subscribed(redis_port: int) -> None:
+    """What pub/sub cannot deliver (stored while no subscription was there: a Redis
+    restart) the fallback read finds."""
+    cell = "noop/celery/none"
+    app = make_app(cell, "127.0.0.1", redis_port, parse_knobs(knobs()))
+    final = final_task(scenario_plan("noop"))
+    backend: Any = app.backend
+    backend.store_result(task_id("run-9", final), {"step": final.step_id}, states.SUCCESS)
+    stream = CountingStream()
+    observer = Observer(app, Output(stream))
+    observer.watch("run-9", final)
+    threading.Thread(target=observer.run, args=(observer.subscribe(),), daemon=True).start()
+    lines = _wait_for_lines(stream, 1)
+    assert [(line["runId"], line["status"]) for line in lines] == [("run-9", "completed")]
+
+
+def test_one_pattern_subscription_hears_every_result_key_of_the_cell_and_no_other(redis_port: int) -> None:
+    final = final_task(scenario_plan("noop"))
+    ours = make_app("noop/celery/none", "127.0.0.1", redis_port, parse_knobs(knobs()))
+    other_cell = make_app("noop/celery/worker-kill", "127.0.0.1", redis_port, parse_knobs(knobs()))
+    pubsub = Observer(ours, Output(CountingStream())).subscribe()
+    other_backend: Any = other_cell.backend
+    backend: Any = ours.backend
+    other_backend.store_result(task_id("run-1", final), {"step": final.step_id}, states.SUCCESS)
+    backend.store_result(task_id("run-2", final), {"step": final.step_id}, states.SUCCESS)
+    heard: list[bytes] = []
+    deadline = time.monotonic() + 5
+    while not heard and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.2)
+        if message is not None and message["type"] == "pmessage":
+            heard.append(message["channel"])
+    # The channel as the observer names its keys: the cell's prefix taken off.
+    assert heard == [backend.get_key_for_task(task_id("run-2", final))]
+    pubsub.close()
