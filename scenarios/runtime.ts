@@ -122,6 +122,20 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
     history.appendInTick({ type: 'step-done', cell, worker: workerId, ...pick(call), outcome });
     span?.outcome(outcome);
   };
+  // An executed step's end: its caller hears of it only once the line is written, so the
+  // lines of the jobs a worker started on the same I/O events share one write
+  // (HistoryWriter.appendAwaited), rather than a write per job.
+  const finished = (call: StepCall, outcome: StepOutcome, span: AttemptSpan): Promise<void> => {
+    const written = history.appendAwaited({
+      type: 'step-done',
+      cell,
+      worker: workerId,
+      ...pick(call),
+      outcome,
+    });
+    span.outcome(outcome);
+    return written;
+  };
   const versioned = options.version === undefined ? {} : { version: options.version };
   const ids = (call: StepCall) => ({ cell, workerId, ...pick(call) });
   const traced = options.traced !== false;
@@ -189,7 +203,8 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       ...(checkpointed ? { resumedFromMs: fromMs, workMs } : { workMs }),
       ...versioned,
     } as const;
-    if (instantaneous) history.appendInTick(attempt);
+    // Written with the step-done's, which execute awaits, when nothing leaves the process in between.
+    if (instantaneous) void history.appendAwaited(attempt);
     else history.append(attempt);
     try {
       checkInput(step.spec, call);
@@ -210,13 +225,15 @@ export function createStepRuntime(options: StepRuntimeOptions): StepRuntime {
       }
     } catch (error) {
       const permanent = error instanceof PermanentStepError;
-      finish(call, permanent ? 'permanent-error' : 'transient-error', span);
+      await finished(call, permanent ? 'permanent-error' : 'transient-error', span);
       throw permanent || error instanceof TransientStepError
         ? error
         : new TransientStepError(`${call.stepId}: ${(error as Error).message}`);
     }
-    finish(call, 'ok', span);
+    const written = finished(call, 'ok', span);
+    // A failpoint's own append writes the queued lines first, then kills.
     failpoint('after-step', call);
+    await written;
     return step.spec.kind === 'fan-out'
       ? { stepId: call.stepId, items: step.spec.fanOut }
       : { stepId: call.stepId };

@@ -23,11 +23,19 @@ import type { HistoryEvent, NewEvent } from './events.js';
  * past an await of anything outside the process. The next `append`, `flush` or `close`
  * writes queued lines first, in the same write, so lines keep the order they were
  * emitted in.
+ *
+ * `appendAwaited` goes further, for lines whose caller waits for them before anyone
+ * outside hears of what they record (a step's end, before its orchestrator does): the
+ * line waits for the lines of every other job this process starts on the same I/O
+ * events (a worker's batch of deliveries), and the promise it returns resolves once they
+ * are all written, in one write.
  */
 export class HistoryWriter {
   private fd: number | null;
-  /** Lines queued by appendInTick, not written yet. */
+  /** Lines queued by appendInTick and appendAwaited, not written yet. */
   private queued = '';
+  /** The write of the lines appendAwaited queued, due at the next check phase. */
+  private awaited: Promise<void> | null = null;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -55,6 +63,25 @@ export class HistoryWriter {
     if (this.queued === '') queueMicrotask(this.flushQueued);
     this.queued += line(stamped);
     return stamped;
+  }
+
+  /**
+   * An event written with the others emitted before this turn of the event loop polls
+   * for I/O again (setImmediate); resolves once it is written. The caller must not let
+   * anything outside the process learn of the event before then: it awaits the promise.
+   */
+  appendAwaited(event: NewEvent): Promise<void> {
+    const stamped = { ...event, t: now() } as HistoryEvent;
+    if (this.fd === null) throw new Error(`history writer for ${this.path} is closed`);
+    this.queued += line(stamped);
+    this.awaited ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.awaited = null;
+        if (this.fd !== null) this.flush();
+        resolve();
+      }),
+    );
+    return this.awaited;
   }
 
   /** Writes an event whose `t` the caller chose (used when merging and in tests). */

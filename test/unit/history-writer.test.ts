@@ -81,8 +81,45 @@ describe('HistoryWriter.appendInTick', () => {
   });
 });
 
+describe('HistoryWriter.appendAwaited', () => {
+  it('holds lines past the microtasks of their turn, so later jobs of the turn share the write', async () => {
+    const writer = new HistoryWriter(path);
+    const first = writer.appendAwaited(runDone('r1'));
+    // A job started by a later microtask of the same I/O turn (another delivery of one read).
+    await Promise.resolve();
+    const second = writer.appendAwaited(runDone('r2'));
+    expect(second).toBe(first);
+    expect(readFileSync(path, 'utf8')).toBe('');
+    await first;
+    expect(runIds(path)).toEqual(['r1', 'r2']);
+    // The next turn's lines are a write of their own, awaited by a promise of their own.
+    const third = writer.appendAwaited(runDone('r3'));
+    expect(third).not.toBe(first);
+    await third;
+    expect(runIds(path)).toEqual(['r1', 'r2', 'r3']);
+    writer.close();
+  });
+
+  it('keeps emission order with appendInTick and append lines around it', () => {
+    const writer = new HistoryWriter(path);
+    void writer.appendAwaited(runDone('r1'));
+    writer.appendInTick(runDone('r2'));
+    writer.append(runDone('r3'));
+    expect(runIds(path)).toEqual(['r1', 'r2', 'r3']);
+    writer.close();
+  });
+
+  it('resolves after close without writing a line twice', async () => {
+    const writer = new HistoryWriter(path);
+    const written = writer.appendAwaited(runDone('r1'));
+    writer.close();
+    await written;
+    expect(runIds(path)).toEqual(['r1']);
+  });
+});
+
 describe('HistoryWriter.appendInTick under SIGKILL (a real child process)', () => {
-  const killedAfter = async (mode: 'after-append' | 'after-io') => {
+  const killedAfter = async (mode: 'after-append' | 'after-io' | 'after-awaited') => {
     const script = join(REPO_ROOT, 'test', 'fixtures', 'writer-killed.ts');
     const child = spawn(process.execPath, [...nodeArgsFor(script), path, mode], { stdio: 'inherit' });
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
@@ -93,6 +130,12 @@ describe('HistoryWriter.appendInTick under SIGKILL (a real child process)', () =
     const { signal } = await killedAfter('after-append');
     expect(signal).toBe('SIGKILL');
     expect(runIds(path)).toEqual(['r1', 'r2', 'r3', 'r4']);
+  });
+
+  it('a process killed once appendAwaited resolved has those lines in the file', async () => {
+    const { signal } = await killedAfter('after-awaited');
+    expect(signal).toBe('SIGKILL');
+    expect(runIds(path)).toEqual(['r1', 'r2', 'r3', 'r5', 'r6']);
   });
 
   it('a process killed after waiting for I/O has the lines of the tick before it', async () => {

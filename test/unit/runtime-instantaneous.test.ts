@@ -1,7 +1,7 @@
 /**
  * The step runtime's history lines under batching: an instantaneous attempt (local work of
- * no time, no effect) shares a write with its step-done, and step-done lines of one tick
- * share one; every line is in the file before the attempt's end is seen outside the process
+ * no time, no effect) shares a write with its step-done, and the step-done lines of the
+ * attempts started on one turn of the event loop share one; every line is in the file before the attempt's end is seen outside the process
  * (the orchestrator awaiting execute) and before a failpoint kills the worker.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -86,6 +86,26 @@ describe('an instantaneous attempt', () => {
     expect(lines().map((e) => `${e.runId} ${e.type}`)).toEqual(
       runs.flatMap((runId) => [`${runId} attempt`, `${runId} step-done`]),
     );
+  });
+
+  it('waits for the attempts started by later microtasks of its turn, and they share a write', async () => {
+    const runtime = runtimeFor([{ id: 'noop', kind: 'compute' }]);
+    // Deliveries handled one after the other from one read of the broker's socket: each
+    // job starts in a microtask after the previous job's, before the loop polls again.
+    let settled = 0;
+    const first = runtime.execute({ runId: 'r1', stepId: 'noop', attempt: 1 }).then(() => settled++);
+    await Promise.resolve();
+    const second = runtime.execute({ runId: 'r2', stepId: 'noop', attempt: 1 }).then(() => settled++);
+    await Promise.resolve();
+    // Neither has settled nor written: the orchestrator has heard of nothing the file lacks.
+    expect([settled, lines().length]).toEqual([0, 0]);
+    await Promise.all([first, second]);
+    expect(lines().map((e) => `${e.runId} ${e.type}`)).toEqual([
+      'r1 attempt',
+      'r1 step-done',
+      'r2 attempt',
+      'r2 step-done',
+    ]);
   });
 
   it('records a permanent failure with its attempt line first', async () => {
