@@ -87,7 +87,7 @@ export interface OverheadOptions {
   /** Runs of every measurement; each adapter's own default when absent. */
   runs?: number;
   concurrency: number;
-  /** Pairs (bare, then Faultline) per adapter; the figures are their medians. */
+  /** Pairs (bare and Faultline, alternating which goes first) per adapter; the figures are their medians. */
   repeat: number;
   /** Also measure the cell with its workers behind Toxiproxy links (how experiments run by default). */
   links: boolean;
@@ -101,8 +101,9 @@ export interface OverheadOptions {
  * least 95% (never less than 90%) of the throughput of a bare script of the same library,
  * with the same concurrency, on the same services (each measurement on fresh servers of
  * the same kind and settings, so none inherits another's data). One adapter after the
- * other, in pairs: the bare script, then Faultline, `repeat` times; on a shared machine
- * whose load drifts, the median pair says more than any one measurement.
+ * other, in pairs, `repeat` times: the bare script and Faultline back to back, the bare
+ * script first in odd pairs and second in even ones; on a shared machine whose load
+ * drifts, the median pair says more than any one measurement.
  */
 export async function overheadBench(options: OverheadOptions): Promise<BenchReport> {
   const { concurrency, outDir, log } = options;
@@ -137,12 +138,17 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
       // One folder per pair when there are several; the single pair's stays where it always was.
       const pairDir = options.repeat === 1 ? dir : join(dir, `pair-${pair}`);
       const of = options.repeat === 1 ? '' : ` (pair ${pair} of ${options.repeat})`;
-      log(`${adapter.name}: bare library, ${runs} no-op runs at concurrency ${concurrency}${of}…`);
-      samples.bare.push(
-        await bareMeasurement(adapter, bench, { runs, concurrency, knobs, dir: pairDir, direct }),
-      );
-      log(`${adapter.name}: Faultline, workers direct${of}…`);
-      samples.faultline.push(await faultlineMeasurement(direct, join(pairDir, 'faultline')));
+      const bare = async () => {
+        log(`${adapter.name}: bare library, ${runs} no-op runs at concurrency ${concurrency}${of}…`);
+        samples.bare.push(
+          await bareMeasurement(adapter, bench, { runs, concurrency, knobs, dir: pairDir, direct }),
+        );
+      };
+      const faultline = async () => {
+        log(`${adapter.name}: Faultline, workers direct${of}…`);
+        samples.faultline.push(await faultlineMeasurement(direct, join(pairDir, 'faultline')));
+      };
+      for (const side of pairOrder(pair)) await (side === 'bare' ? bare() : faultline());
       if (samples.throughLinks) {
         log(`${adapter.name}: Faultline, workers through Toxiproxy links${of}…`);
         samples.throughLinks.push(await faultlineMeasurement(cell(true), join(pairDir, 'through-links')));
@@ -170,6 +176,15 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
     target: { ratio: TARGET_RATIO, floor: FLOOR_RATIO },
     adapters: results,
   };
+}
+
+/**
+ * Which side of pair `pair` (1-based) is measured first: the bare script in odd pairs,
+ * Faultline in even ones. Whatever the machine does to the second measurement of a pair
+ * (its load drifting, its caches warm), it does to each side in half of the pairs.
+ */
+export function pairOrder(pair: number): readonly ['bare', 'faultline'] | readonly ['faultline', 'bare'] {
+  return pair % 2 === 1 ? (['bare', 'faultline'] as const) : (['faultline', 'bare'] as const);
 }
 
 /** The bare script once, on fresh services of the kind and settings the Faultline cell gets. */

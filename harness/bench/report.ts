@@ -46,7 +46,7 @@ export interface AdapterBenchResult {
   concurrency: number;
   /** The knobs both the bare worker and the Faultline cell ran with, defaults filled in. */
   knobs: Record<string, unknown>;
-  /** Pairs measured (bare, then Faultline, one pair after the other): the figures are their medians. */
+  /** Pairs measured (bare and Faultline back to back, the bare script first in odd pairs): the figures are their medians. */
   repeats: number;
   /** The bare script: the median of its measurements by runs/s. */
   bare: BenchMeasurement;
@@ -54,7 +54,7 @@ export interface AdapterBenchResult {
   faultline: FaultlineMeasurement;
   /** The same cell with its workers behind Toxiproxy links (how experiments run by default); absent with --links off. */
   throughLinks?: FaultlineMeasurement;
-  /** Every measurement, in the order taken: pair i is bare[i] and faultline[i] (and throughLinks[i]). */
+  /** Every measurement, pair by pair: pair i is bare[i] and faultline[i] (and throughLinks[i]); the bare script went first in odd pairs. */
   samples: { bare: BenchMeasurement[]; faultline: BenchMeasurement[]; throughLinks?: BenchMeasurement[] };
 }
 
@@ -180,7 +180,7 @@ export function benchMarkdown(report: BenchReport): string {
       'runs/s = completed runs / (last completion − first submit). ' +
       'CPU ms/run: CPU time of every process of a measurement (services, workers, bare script or harness; start-up, and for Faultline the analysis, included) per completed run, the median over the measurements.' +
       (repeats > 1
-        ? ` Each figure is the median of ${repeats} pairs (bare, then Faultline, back to back); vs bare is the median pair's ratio, the range in brackets.`
+        ? ` Each figure is the median of ${repeats} pairs (bare and Faultline back to back, bare first in odd pairs, second in even ones); vs bare is the median pair's ratio, the range in brackets.`
         : ''),
   );
   return lines.join('\n');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pairOrder } from '../../harness/bench/overhead.js';
 import {
   type BenchReport,
   benchMarkdown,
@@ -75,5 +76,17 @@ describe('faultline bench figures', () => {
       '| bullmq | Faultline, workers direct | 950/1000 | 100 | 950 | 0.95 (0.89–0.97) | meets target | – |',
     );
     expect(table).toContain('median of 3 pairs');
+  });
+});
+
+describe('pairOrder', () => {
+  it('puts each side first in half of an even number of pairs, the bare script in the first pair', () => {
+    const orders = [1, 2, 3, 4, 5, 6].map((pair) => pairOrder(pair));
+    expect(orders[0]).toEqual(['bare', 'faultline']);
+    for (const order of orders) expect([...order].sort()).toEqual(['bare', 'faultline']);
+    const bareFirst = orders.filter((order) => order[0] === 'bare').length;
+    expect(bareFirst).toBe(orders.length / 2);
+    // Alternating, so neither side goes first twice running.
+    for (let i = 1; i < orders.length; i++) expect(orders[i]![0]).not.toBe(orders[i - 1]![0]);
   });
 });
