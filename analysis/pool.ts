@@ -162,7 +162,6 @@ function poolFootprint(cells: readonly CellResult[], completed: number): { footp
   };
 }
 
-/** Timer counts add up and their drift distributions merge. */
 /**
  * Deploys of repeats (the same change each time): runs in flight, their outcomes and the
  * conflicts add up; the deploy's duration is the longest; a few examples of each outcome.
@@ -194,6 +193,7 @@ function poolDeploy(cells: readonly CellResult[]): { deploy?: DeployResults } {
   };
 }
 
+/** Timer counts add up and their drift distributions merge. */
 function poolTimers(cells: readonly CellResult[]): { timers?: TimerResults } {
   const measured = cells.flatMap((c) => (c.timers ? [c.timers] : []));
   if (measured.length === 0) return {};
