@@ -42,18 +42,34 @@ class CountingStream(io.StringIO):
         return [json.loads(line) for line in self.getvalue().splitlines()]
 
 
-def test_serve_answers_every_request_in_order_sharing_writes() -> None:
+REQUESTS = [{"op": "submit", "id": n, "runId": f"run-{n}"} for n in range(1, 41)]
+
+
+def _serve_all(ack_delay_s: float) -> CountingStream:
+    """REQUESTS written to a pipe at once (the last without its newline: read at end of
+    input), then served: one read takes the first 39, the end of input brings the last."""
     read_fd, write_fd = os.pipe()
-    requests = [{"op": "submit", "id": n, "runId": f"run-{n}"} for n in range(1, 41)]
-    text = "".join(json.dumps(r) + "\n" for r in requests[:-1]) + "\n" + json.dumps(requests[-1])
-    os.write(write_fd, text.encode())  # the last line without its newline: read at end of input
+    text = "".join(json.dumps(r) + "\n" for r in REQUESTS[:-1]) + "\n" + json.dumps(REQUESTS[-1])
+    os.write(write_fd, text.encode())
     os.close(write_fd)
     stream = CountingStream()
-    serve(read_fd, lambda message: {"op": "ack", "id": message["id"]}, Output(stream))
+    serve(read_fd, lambda message: {"op": "ack", "id": message["id"]}, Output(stream), ack_delay_s)
     os.close(read_fd)
-    assert [line["id"] for line in stream.lines()] == [r["id"] for r in requests]
-    # One chunk of 39 lines handled at once, then the unterminated last: two writes, not 40.
+    return stream
+
+
+def test_serve_answers_every_request_in_order_sharing_writes() -> None:
+    # A delay no test run reaches: the 39 replies of the chunk share its write, the last its own.
+    stream = _serve_all(ack_delay_s=60)
+    assert [line["id"] for line in stream.lines()] == [r["id"] for r in REQUESTS]
     assert stream.writes == 2
+
+
+def test_serve_holds_no_reply_past_its_delay() -> None:
+    # No delay at all: every reply goes out as soon as its request is handled.
+    stream = _serve_all(ack_delay_s=0)
+    assert [line["id"] for line in stream.lines()] == [r["id"] for r in REQUESTS]
+    assert stream.writes == len(REQUESTS)
 
 
 def _free_port() -> int:
@@ -63,28 +79,39 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def redis_port(tmp_path: Path) -> Iterator[int]:
+def _start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    """A real redis-server without persistence on `port`, once it listens."""
     binary = shutil.which("redis-server")
     assert binary is not None, "redis-server is missing: run npm run setup"
-    port = _free_port()
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
         stdout=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            if time.monotonic() >= deadline:
+                server.kill()
+                raise AssertionError("redis-server did not listen within 10 s") from None
+            time.sleep(0.05)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.kill()
+    server.wait()
+
+
+@pytest.fixture
+def redis_port(tmp_path: Path) -> Iterator[int]:
+    port = _free_port()
+    server = _start_redis(port, tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not listen within 10 s"
-                time.sleep(0.05)
         yield port
     finally:
-        server.kill()
-        server.wait()
+        _stop(server)
 
 
 def _wait_for_lines(stream: CountingStream, count: int) -> list[dict[str, Any]]:
@@ -114,7 +141,7 @@ def test_observer_announces_each_watched_run_once_from_its_stored_outcome(redis_
     backend.store_result("run-3:chunk", {"step": "chunk"}, states.SUCCESS)
     # The same outcome stored again (a redelivered last step) is not a second announcement.
     backend.store_result(task_id("run-1", final), {"step": final.step_id}, states.SUCCESS)
-    lines = _wait_for_lines(stream, 2)
+    _wait_for_lines(stream, 2)
     time.sleep(1.2)  # past a fallback read, which must not announce them again
     lines = stream.lines()
     assert sorted((line["runId"], line["status"]) for line in lines) == [
@@ -158,3 +185,30 @@ def test_one_pattern_subscription_hears_every_result_key_of_the_cell_and_no_othe
     # The channel as the observer names its keys: the cell's prefix taken off.
     assert heard == [backend.get_key_for_task(task_id("run-2", final))]
     pubsub.close()
+
+
+def test_observer_subscribes_again_after_a_redis_restart(tmp_path: Path) -> None:
+    port = _free_port()
+    server = _start_redis(port, tmp_path)
+    try:
+        app = make_app("noop/celery/backend-restart", "127.0.0.1", port, parse_knobs(knobs()))
+        final = final_task(scenario_plan("noop"))
+        stream = CountingStream()
+        observer = Observer(app, Output(stream))
+        observer.watch("run-1", final)
+        threading.Thread(target=observer.run, args=(observer.subscribe(),), daemon=True).start()
+        _stop(server)
+        time.sleep(0.5)  # the observer loses its connection and retries
+        server = _start_redis(port, tmp_path)
+        # The new server holds no subscription until the observer takes its pattern again.
+        probe: Any = app.backend.client
+        deadline = time.monotonic() + 10
+        while probe.execute_command("PUBSUB", "NUMPAT") != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert probe.execute_command("PUBSUB", "NUMPAT") == 1
+        backend: Any = app.backend
+        backend.store_result(task_id("run-1", final), {"step": final.step_id}, states.SUCCESS)
+        lines = _wait_for_lines(stream, 1)
+        assert [(line["runId"], line["status"]) for line in lines] == [("run-1", "completed")]
+    finally:
+        _stop(server)

@@ -145,12 +145,12 @@ class Observer:
                 done: list[Mapping[str, object]] = []
                 # Every message already here, then one write announcing their runs.
                 message = pubsub.get_message(timeout=0.1)
-                while message is not None and len(done) < MAX_LINES_PER_WRITE:
+                while message is not None:
                     if message.get("type") == "pmessage":
                         self._outcome(message["channel"], message["data"], done)
+                    if len(done) >= MAX_LINES_PER_WRITE:
+                        break
                     message = pubsub.get_message(timeout=0)
-                if message is not None and message.get("type") == "pmessage":
-                    self._outcome(message["channel"], message["data"], done)
                 if time.monotonic() >= next_read:
                     self._read_all(done)
                     next_read = time.monotonic() + FALLBACK_READ_S
@@ -255,9 +255,14 @@ class Submitter:
         )
 
 
-def serve(fd: int, handle: Callable[[Mapping[str, Any]], Mapping[str, object]], output: Output) -> None:
+def serve(
+    fd: int,
+    handle: Callable[[Mapping[str, Any]], Mapping[str, object]],
+    output: Output,
+    ack_delay_s: float = ACK_DELAY_S,
+) -> None:
     """Requests, a JSON line each, from `fd` until its end; each reply in request order.
-    The replies of requests handled within ACK_DELAY_S of the first unsent one share a
+    The replies of requests handled within `ack_delay_s` of the first unsent one share a
     write, and none waits for more input: a burst of submissions is acknowledged in a few
     writes, not one per run (each a wake-up of the harness too)."""
     pending = b""
@@ -271,7 +276,7 @@ def serve(fd: int, handle: Callable[[Mapping[str, Any]], Mapping[str, object]], 
             if not replies:
                 first_at = time.monotonic()
             replies.append(handle(json.loads(line)))
-            if time.monotonic() - first_at >= ACK_DELAY_S:
+            if time.monotonic() - first_at >= ack_delay_s:
                 output.send(*replies)
                 replies = []
         output.send(*replies)
