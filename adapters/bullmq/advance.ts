@@ -27,23 +27,25 @@ export function createAdvance({ cell, plan, knobs, connection, queue, version }:
   const compensable = new Set(plan.compensableSteps);
   /** Resolves true when this step completes the run: its job's return value announces it (keys.ts). */
   return async (runId: string, stepId: string): Promise<boolean> => {
-    const done = keys.done(cell, runId);
+    // Built only when used: most steps of most scenarios record nothing here.
+    let doneKey: string | undefined;
+    const done = () => (doneKey ??= keys.done(cell, runId));
     // Before its dependents exist: whichever of them fails, this effect is in the log.
     if (sagas && compensable.has(stepId)) {
       await connection.zadd(keys.applied(cell, runId), 'NX', now(), stepId);
     }
-    if (bookkeeping.recorded.has(stepId)) await connection.sadd(done, stepId);
+    if (bookkeeping.recorded.has(stepId)) await connection.sadd(done(), stepId);
     if (bookkeeping.sinks.includes(stepId)) {
       // A sink has no dependents: the run is complete once every sink is.
       return (
         bookkeeping.sinks.length === 1 ||
-        (await connection.smismember(done, ...bookkeeping.sinks)).every((f) => f === 1)
+        (await connection.smismember(done(), ...bookkeeping.sinks)).every((f) => f === 1)
       );
     }
     const ready: string[] = [];
     for (const next of plan.dependents.get(stepId) ?? []) {
       const deps = plan.byId.get(next)!.dependsOn;
-      const flags = deps.length === 1 ? [1] : await connection.smismember(done, ...deps);
+      const flags = deps.length === 1 ? [1] : await connection.smismember(done(), ...deps);
       if (flags.every((f) => f === 1)) ready.push(next);
     }
     if (ready.length > 0)

@@ -7,8 +7,11 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HistoryWriter } from '../../core/history/writer.js';
+import { now } from '../../core/clock.js';
+import type { NewEvent } from '../../core/history/events.js';
+import { HistoryWriter, stampedLine } from '../../core/history/writer.js';
 import { nodeArgsFor } from '../../harness/supervisor/node.js';
 import { REPO_ROOT } from '../../harness/tools.js';
 
@@ -63,14 +66,24 @@ describe('HistoryWriter.appendInTick', () => {
 
   it('stamps each line when it is emitted, not when it is written', async () => {
     const writer = new HistoryWriter(path);
-    const first = writer.appendInTick(runDone('r1'));
-    const second = writer.appendInTick(runDone('r2'));
-    await Promise.resolve();
-    const lines = readFileSync(path, 'utf8')
+    const before = now();
+    writer.appendInTick(runDone('r1'));
+    const between = now();
+    writer.appendInTick(runDone('r2'));
+    const after = now();
+    // Written well after both were emitted: a stamp taken at the write would be later still.
+    await sleep(20);
+    const written = now();
+    writer.flush();
+    const [first, second] = readFileSync(path, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { t: number });
-    expect(lines.map((l) => l.t)).toEqual([first.t, second.t]);
+      .map((l) => (JSON.parse(l) as { t: number }).t) as [number, number];
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(first).toBeLessThanOrEqual(between);
+    expect(second).toBeGreaterThanOrEqual(between);
+    expect(second).toBeLessThanOrEqual(after);
+    expect(second).toBeLessThan(written);
     writer.close();
   });
 
@@ -142,5 +155,26 @@ describe('HistoryWriter.appendInTick under SIGKILL (a real child process)', () =
     const { signal } = await killedAfter('after-io');
     expect(signal).toBe('SIGKILL');
     expect(runIds(path)).toEqual(['r1', 'r2', 'r3']);
+  });
+});
+
+describe('stampedLine', () => {
+  it('is the line of the event with its stamp added last, as a copy with `t` would be written', () => {
+    const events: NewEvent[] = [
+      runDone('r1'),
+      {
+        type: 'run-done',
+        cell: 'a/b "quoted" \u2028',
+        runId: 'r\n2',
+        status: 'failed',
+        output: { step: 's', reason: 'x' },
+      },
+      { type: 'submit', cell: 'c', runId: 'r3', intendedAt: 1.5, warmup: undefined } as unknown as NewEvent,
+    ];
+    for (const event of events)
+      for (const t of [0, 1796339565801.123, 1e21, -0.5, Number.NaN]) {
+        const copied = `${JSON.stringify({ ...event, t })}\n`;
+        expect(stampedLine(event, t)).toBe(copied);
+      }
   });
 });
