@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -148,8 +149,12 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
         log(`${adapter.name}: Faultline, workers direct${of}…`);
         samples.faultline.push(await faultlineMeasurement(direct, join(pairDir, 'faultline')));
       };
-      for (const side of pairOrder(pair)) await (side === 'bare' ? bare() : faultline());
+      for (const side of pairOrder(pair)) {
+        settle();
+        await (side === 'bare' ? bare() : faultline());
+      }
       if (samples.throughLinks) {
+        settle();
         log(`${adapter.name}: Faultline, workers through Toxiproxy links${of}…`);
         samples.throughLinks.push(await faultlineMeasurement(cell(true), join(pairDir, 'through-links')));
       }
@@ -227,6 +232,17 @@ async function bareMeasurement(
 function cpuSince(before: number | null): number | null {
   const after = cpuSecondsWithChildren();
   return before === null || after === null ? null : Math.round((after - before) * 100) / 100;
+}
+
+/**
+ * Writes what earlier measurements left in the page cache (each leaves tens of MB: Redis's
+ * append-only file, the history) to disk before the next one starts. Otherwise the kernel
+ * writes it back some 30 s later, in the middle of whichever measurement runs then: before
+ * this, the second measurement of a pair was the slower one in 5 pairs of 6, whichever
+ * side it was.
+ */
+function settle(): void {
+  spawnSync('sync', { stdio: 'ignore' });
 }
 
 /** Every run of a slow machine gets done: a measurement never stops at a timeout it did not need. */
