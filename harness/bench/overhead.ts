@@ -35,6 +35,7 @@ const BenchOptionsSchema = z
     runs: z.number().int().min(2).max(MAX_RUNS).optional(),
     concurrency: z.number().int().min(1).max(MAX_CONCURRENCY),
     repeat: z.number().int().min(1).max(MAX_REPEAT),
+    warmup: z.number().int().min(0).max(MAX_REPEAT),
   })
   .strict();
 
@@ -42,6 +43,7 @@ export function benchOptions(input: {
   runs: number | undefined;
   concurrency: number;
   repeat: number;
+  warmup: number;
 }): z.infer<typeof BenchOptionsSchema> {
   const parsed = BenchOptionsSchema.safeParse(input, REPORT_INPUT);
   if (!parsed.success)
@@ -90,6 +92,8 @@ export interface OverheadOptions {
   concurrency: number;
   /** Pairs (bare and Faultline, alternating which goes first) per adapter; the figures are their medians. */
   repeat: number;
+  /** Pairs measured first and left out of the figures (kept in bench.json as `warmup`). */
+  warmup: number;
   /** Also measure the cell with its workers behind Toxiproxy links (how experiments run by default). */
   links: boolean;
   outDir: string;
@@ -104,7 +108,12 @@ export interface OverheadOptions {
  * the same kind and settings, so none inherits another's data). One adapter after the
  * other, in pairs, `repeat` times: the bare script and Faultline back to back, the bare
  * script first in odd pairs and second in even ones; on a shared machine whose load
- * drifts, the median pair says more than any one measurement.
+ * drifts, the median pair says more than any one measurement. `warmup` pairs go first and
+ * are not counted, as a JMH or OpenMessaging Benchmark run discards its warm-up: the
+ * harness is one process across every cell of an experiment, and its first cell pays for
+ * compiling its submit path (the first Faultline measurement of a bench was the slowest of
+ * its pairs in each of four BullMQ benches, 0.75–0.83 of the bare script against a median
+ * pair of 0.85–0.97); the bare script is a fresh process in every measurement, warm-up or not.
  */
 export async function overheadBench(options: OverheadOptions): Promise<BenchReport> {
   const { concurrency, outDir, log } = options;
@@ -130,15 +139,24 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
       );
     const direct = cell(false);
     const dir = join(outDir, adapter.name);
-    const samples: AdapterBenchResult['samples'] = {
+    const counted: AdapterBenchResult['samples'] = {
       bare: [],
       faultline: [],
       ...(options.links ? { throughLinks: [] } : {}),
     };
-    for (let pair = 1; pair <= options.repeat; pair++) {
+    const warmup: AdapterBenchResult['samples'] = { bare: [], faultline: [] };
+    // Warm-up pairs first (numbered 0, -1, …), then the counted ones (1 … repeat).
+    for (let pair = 1 - options.warmup; pair <= options.repeat; pair++) {
+      const warming = pair < 1;
+      const samples = warming ? warmup : counted;
+      const name = warming ? `warmup-${1 - pair}` : `pair-${pair}`;
       // One folder per pair when there are several; the single pair's stays where it always was.
-      const pairDir = options.repeat === 1 ? dir : join(dir, `pair-${pair}`);
-      const of = options.repeat === 1 ? '' : ` (pair ${pair} of ${options.repeat})`;
+      const pairDir = options.repeat === 1 && options.warmup === 0 ? dir : join(dir, name);
+      const of = warming
+        ? ` (warm-up pair ${1 - pair} of ${options.warmup}, not counted)`
+        : options.repeat === 1
+          ? ''
+          : ` (pair ${pair} of ${options.repeat})`;
       const bare = async () => {
         log(`${adapter.name}: bare library, ${runs} no-op runs at concurrency ${concurrency}${of}…`);
         samples.bare.push(
@@ -149,11 +167,11 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
         log(`${adapter.name}: Faultline, workers direct${of}…`);
         samples.faultline.push(await faultlineMeasurement(direct, join(pairDir, 'faultline')));
       };
-      for (const side of pairOrder(pair)) {
+      for (const side of pairOrder(warming ? pair + options.warmup : pair)) {
         settle();
         await (side === 'bare' ? bare() : faultline());
       }
-      if (samples.throughLinks) {
+      if (samples.throughLinks && !warming) {
         settle();
         log(`${adapter.name}: Faultline, workers through Toxiproxy links${of}…`);
         samples.throughLinks.push(await faultlineMeasurement(cell(true), join(pairDir, 'through-links')));
@@ -165,10 +183,11 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
       concurrency,
       knobs,
       repeats: options.repeat,
-      bare: medianMeasurement(samples.bare),
-      faultline: pairedRatio(samples.faultline, samples.bare),
-      ...(samples.throughLinks ? { throughLinks: pairedRatio(samples.throughLinks, samples.bare) } : {}),
-      samples,
+      bare: medianMeasurement(counted.bare),
+      faultline: pairedRatio(counted.faultline, counted.bare),
+      ...(counted.throughLinks ? { throughLinks: pairedRatio(counted.throughLinks, counted.bare) } : {}),
+      samples: counted,
+      warmup,
     };
     results.push(entry);
   }

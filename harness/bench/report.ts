@@ -6,8 +6,9 @@
 /**
  * bench.json's version: raised when a field changes meaning or goes away. 2: `bare` and
  * `faultline` are the medians of `repeats` alternating pairs, `ratio` the median pair's.
+ * 3: warm-up pairs measured first, left out of every figure, kept in `warmup`.
  */
-export const BENCH_SCHEMA_VERSION = 2;
+export const BENCH_SCHEMA_VERSION = 3;
 
 /** DESIGN.md's budget: Faultline reaches this share of the bare script's throughput … */
 export const TARGET_RATIO = 0.95;
@@ -56,6 +57,8 @@ export interface AdapterBenchResult {
   throughLinks?: FaultlineMeasurement;
   /** Every measurement, pair by pair: pair i is bare[i] and faultline[i] (and throughLinks[i]); the bare script went first in odd pairs. */
   samples: { bare: BenchMeasurement[]; faultline: BenchMeasurement[]; throughLinks?: BenchMeasurement[] };
+  /** The warm-up pairs, measured before the others and counted in no figure (the bare script first in odd ones). */
+  warmup: { bare: BenchMeasurement[]; faultline: BenchMeasurement[] };
 }
 
 export interface MachineFacts {
@@ -174,6 +177,7 @@ export function benchMarkdown(report: BenchReport): string {
       );
   }
   const repeats = Math.max(...report.adapters.map((a) => a.repeats), 1);
+  const warmups = report.adapters.filter((a) => a.warmup.faultline.length > 0);
   lines.push(
     '',
     `Budget: Faultline, workers direct, at ${TARGET_RATIO} of the bare library's throughput or more (never below ${FLOOR_RATIO}). ` +
@@ -181,6 +185,9 @@ export function benchMarkdown(report: BenchReport): string {
       'CPU ms/run: CPU time of every process of a measurement (services, workers, bare script or harness; start-up, and for Faultline the analysis, included) per completed run, the median over the measurements.' +
       (repeats > 1
         ? ` Each figure is the median of ${repeats} pairs (bare and Faultline back to back, bare first in odd pairs, second in even ones); vs bare is the median pair's ratio, the range in brackets.`
+        : '') +
+      (warmups.length > 0
+        ? ` Warm-up pairs before those, not counted (vs bare): ${warmups.map((a) => `${a.adapter} ${warmupRatios(a)}`).join(', ')}.`
         : ''),
   );
   return lines.join('\n');
@@ -192,4 +199,15 @@ function shareText(share: FaultlineMeasurement): string {
   return range && range[0] !== range[1]
     ? `${share.ratio.toFixed(2)} (${range[0].toFixed(2)}–${range[1].toFixed(2)})`
     : share.ratio.toFixed(2);
+}
+
+/** The warm-up pairs' ratios, in the order they ran ("–" where the bare script measured nothing). */
+function warmupRatios(a: AdapterBenchResult): string {
+  return a.warmup.faultline
+    .map((f, i) => {
+      const bare = a.warmup.bare[i];
+      const r = bare ? ratio(f, bare) : null;
+      return r === null ? '–' : r.toFixed(2);
+    })
+    .join(', ');
 }

@@ -6,7 +6,7 @@ import { benchMarkdown } from '../bench/report.js';
 import { createRunFolder } from '../runner/run-folder.js';
 import { list, number, onOff, parseFlags } from './args.js';
 
-export const BENCH_USAGE = `faultline bench [--adapter A,B] [--runs N] [--concurrency C] [--repeat N] [--links on|off] [--out DIR]
+export const BENCH_USAGE = `faultline bench [--adapter A,B] [--runs N] [--concurrency C] [--repeat N] [--warmup N] [--links on|off] [--out DIR]
                                   harness overhead: each adapter's no-op throughput vs its library used bare`;
 
 /**
@@ -21,6 +21,7 @@ export async function benchCommand(argv: string[], log: (line: string) => void):
       runs: { type: 'string' },
       concurrency: { type: 'string' },
       repeat: { type: 'string' },
+      warmup: { type: 'string' },
       links: { type: 'string' },
       out: { type: 'string' },
     },
@@ -28,12 +29,13 @@ export async function benchCommand(argv: string[], log: (line: string) => void):
   );
   if (positionals.length > 0)
     throw new InputError(
-      `faultline bench takes no arguments (got "${positionals[0]}"); flags: --adapter, --runs, --concurrency, --repeat, --links, --out`,
+      `faultline bench takes no arguments (got "${positionals[0]}"); flags: --adapter, --runs, --concurrency, --repeat, --warmup, --links, --out`,
     );
   const options = benchOptions({
     runs: number('runs', values.runs),
     concurrency: number('concurrency', values.concurrency) ?? 100,
     repeat: number('repeat', values.repeat) ?? 1,
+    warmup: number('warmup', values.warmup) ?? 1,
   });
   const links = onOff('links', values.links) ?? true;
   const adapters = await benchedAdapters(list(values.adapter), log);

@@ -164,13 +164,17 @@ describe('issue #11: bad input is one line and exit 2, before anything starts', 
     );
   });
 
-  it('11. faultline bench --runs 0, --concurrency 0 and --repeat 0', async () => {
+  it('11. faultline bench --runs 0, --concurrency 0, --repeat 0 and --warmup 16', async () => {
     await rejects(['bench', '--runs', '0'], /runs: 0 is out of range; valid: an integer from 2 to 1000000/);
     await rejects(
       ['bench', '--concurrency', '0', '--out', join(tmp(), 'b')],
       /concurrency: 0 is out of range/,
     );
     await rejects(['bench', '--repeat', '0', '--out', join(tmp(), 'c')], /repeat: 0 is out of range/);
+    await rejects(
+      ['bench', '--warmup', '16', '--out', join(tmp(), 'd')],
+      /warmup: 16 is out of range; valid: an integer from 0 to 15/,
+    );
   });
 
   it('15. messages: an unknown knob lists the valid knobs; a missing scenario file says so', async () => {

@@ -43,7 +43,7 @@ describe('faultline bench figures', () => {
     const bare = [measurement(1000, 1, 2), measurement(1000, 1, 3), measurement(1000, 1, 4)];
     const faultline = [measurement(950, 1), measurement(970, 1), measurement(890, 1)];
     const report: BenchReport = {
-      schemaVersion: 2,
+      schemaVersion: 3,
       tool: { name: 'faultline', version: 'test' },
       command: 'faultline bench --repeat 3',
       startedAt: '2026-01-01T00:00:00.000Z',
@@ -66,6 +66,8 @@ describe('faultline bench figures', () => {
           bare: medianMeasurement(bare),
           faultline: pairedRatio(faultline, bare),
           samples: { bare, faultline },
+          // A slow warm-up pair: in no figure above, only in its own footnote.
+          warmup: { bare: [measurement(1000, 1)], faultline: [measurement(500, 1)] },
         },
       ],
     };
@@ -76,6 +78,40 @@ describe('faultline bench figures', () => {
       '| bullmq | Faultline, workers direct | 950/1000 | 100 | 950 | 0.95 (0.89–0.97) | meets target | – |',
     );
     expect(table).toContain('median of 3 pairs');
+    expect(table).toContain('Warm-up pairs before those, not counted (vs bare): bullmq 0.50.');
+  });
+
+  it('says nothing of warm-up pairs when there were none', () => {
+    const bare = [measurement(1000, 1)];
+    const report = {
+      schemaVersion: 3,
+      tool: { name: 'faultline', version: 'test' },
+      command: 'faultline bench --warmup 0',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      machine: {
+        cpus: 2,
+        cpuModel: 'cpu',
+        platform: 'linux x64',
+        node: 'v20',
+        loadBefore: [0],
+        loadAfter: [0],
+      },
+      target: { ratio: 0.95, floor: 0.9 },
+      adapters: [
+        {
+          adapter: 'bullmq',
+          runs: 1000,
+          concurrency: 100,
+          knobs: {},
+          repeats: 1,
+          bare: bare[0]!,
+          faultline: pairedRatio(bare, bare),
+          samples: { bare, faultline: bare },
+          warmup: { bare: [], faultline: [] },
+        },
+      ],
+    } satisfies BenchReport;
+    expect(benchMarkdown(report)).not.toContain('Warm-up');
   });
 });
 
