@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/sequencer/slowest-first.js';
 
 export default defineConfig({
   test: {
@@ -13,6 +14,8 @@ export default defineConfig({
     minWorkers: 1,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The slowest files first, fresh clone or not (test/sequencer/slowest-first.ts).
+    sequence: { sequencer: SlowestFirst },
     reporters: ['default', './test/reporters/closing-line.ts'],
   },
 });
