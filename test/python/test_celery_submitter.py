@@ -21,10 +21,11 @@ from celery import states
 
 from celery_support import knobs, scenario_plan
 from faultline_celery.app import make_app
-from faultline_celery.canvas import final_task
+from faultline_celery.canvas import compile_plan, final_task
 from faultline_celery.keys import failure_id, task_id
 from faultline_celery.knobs import parse_knobs
-from faultline_celery.submitter import Observer, Output, serve
+from faultline_celery.signatures import RunCanvas, declare_tasks
+from faultline_celery.submitter import Observer, Output, serve, without_result_subscriptions
 
 
 class CountingStream(io.StringIO):
@@ -212,3 +213,29 @@ def test_observer_subscribes_again_after_a_redis_restart(tmp_path: Path) -> None
         assert [(line["runId"], line["status"]) for line in lines] == [("run-1", "completed")]
     finally:
         _stop(server)
+
+
+def _subscribers_of_runs(app: Any, runs: list[str]) -> int:
+    """Subscribers to the result channels of the runs' noop tasks (PUBSUB NUMSUB)."""
+    final = final_task(scenario_plan("noop"))
+    backend: Any = app.backend
+    keys = [backend.get_key_for_task(task_id(run, final)) for run in runs]
+    counts = backend.client.pubsub_numsub(*keys)
+    return sum(int(count) for _, count in counts)
+
+
+@pytest.mark.parametrize("subscribing", [True, False])
+def test_the_submitter_publishes_without_subscribing_to_each_result(
+    redis_port: int, subscribing: bool
+) -> None:
+    """Celery's own per-task subscription is off in the submitter (its observer's pattern
+    hears every outcome). The twin with it on shows the probe sees a subscription when
+    there is one."""
+    app = make_app("noop/celery/none", "127.0.0.1", redis_port, parse_knobs(knobs()))
+    declare_tasks(app)
+    if not subscribing:
+        without_result_subscriptions(app)
+    runs = ["run-1", "run-2", "run-3"]
+    sent = [RunCanvas(app, run).signature(compile_plan(scenario_plan("noop"))).apply_async() for run in runs]
+    assert len(sent) == len(runs)
+    assert _subscribers_of_runs(app, runs) == (len(runs) if subscribing else 0)

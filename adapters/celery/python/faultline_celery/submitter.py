@@ -255,6 +255,23 @@ class Submitter:
         )
 
 
+def without_result_subscriptions(app: Celery) -> None:
+    """Stops the app's result backend subscribing to each task the submitter sends.
+
+    Celery's Redis backend subscribes to every sent task's channel (`on_task_call`), for an
+    `AsyncResult.get` that the submitter never calls: the Observer's one pattern subscription
+    hears every outcome. Left on, each publish also sent a SUBSCRIBE, and every result was
+    published to the submitter twice, the second copy never read (it piles up in Redis's
+    output buffer for that connection). Celery itself skips the subscription where a join
+    would block (in a worker). In the no-op bench the submitter took 7.0-9.2 s to publish
+    5,000 runs with it, 5.3-6.3 s without."""
+    app.backend.on_task_call = _no_result_subscription
+
+
+def _no_result_subscription(producer: object, task_id: str) -> None:
+    return None
+
+
 def serve(
     fd: int,
     handle: Callable[[Mapping[str, Any]], Mapping[str, object]],
@@ -301,6 +318,7 @@ def main(argv: list[str]) -> int:
     app = make_app(cell, str(config["redis"]["host"]), int(config["redis"]["port"]), knobs)
     declare_tasks(app)
     tracing = _start_tracing(config, cell)
+    without_result_subscriptions(app)
     output = Output(sys.stdout)
     observer = Observer(app, output)
     app.backend.client.ping()
