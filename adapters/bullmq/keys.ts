@@ -10,7 +10,7 @@ export const PREFIX = 'fl';
  * The cell's queue: its id with what a queue name cannot hold (':'; cell ids contain '/')
  * replaced. Prefix and queue name start every key BullMQ's scripts touch (a job's
  * completion passes 14 of them), so they are kept short: with `faultline:steps-` in front
- * of each, the no-op bench ran some 7 % slower (README, "Overhead").
+ * of each, a bare BullMQ script ran some 6 % slower (README, "Overhead").
  */
 export function queueName(cell: string): string {
   return cell.replaceAll(/[^a-zA-Z0-9-]/g, '_');

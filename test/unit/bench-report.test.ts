@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { pairOrder } from '../../harness/bench/overhead.js';
 import {
+  type AdapterBenchResult,
+  type BenchMeasurement,
   type BenchReport,
   benchMarkdown,
   measurement,
@@ -42,36 +44,9 @@ describe('faultline bench figures', () => {
     // CPU: 2, 3 and 4 s for 1000 runs: 2, 3 and 4 ms per run, median 3.
     const bare = [measurement(1000, 1, 2), measurement(1000, 1, 3), measurement(1000, 1, 4)];
     const faultline = [measurement(950, 1), measurement(970, 1), measurement(890, 1)];
-    const report: BenchReport = {
-      schemaVersion: 3,
-      tool: { name: 'faultline', version: 'test' },
-      command: 'faultline bench --repeat 3',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      machine: {
-        cpus: 2,
-        cpuModel: 'cpu',
-        platform: 'linux x64',
-        node: 'v20',
-        loadBefore: [0.1, 0.2, 0.3],
-        loadAfter: [0.4, 0.5, 0.6],
-      },
-      target: { ratio: 0.95, floor: 0.9 },
-      adapters: [
-        {
-          adapter: 'bullmq',
-          runs: 1000,
-          concurrency: 100,
-          knobs: {},
-          repeats: 3,
-          bare: medianMeasurement(bare),
-          faultline: pairedRatio(faultline, bare),
-          samples: { bare, faultline },
-          // A slow warm-up pair: in no figure above, only in its own footnote.
-          warmup: { bare: [measurement(1000, 1)], faultline: [measurement(500, 1)] },
-        },
-      ],
-    };
-    const table = benchMarkdown(report);
+    // A slow warm-up pair: in no figure of the table, only in its own footnote.
+    const warmup = { bare: [measurement(1000, 1)], faultline: [measurement(500, 1)] };
+    const table = benchMarkdown(reportOf(bullmqResult(bare, faultline, warmup)));
     // The bare row's CPU is the median of 2, 3 and 4 ms per run; Faultline's measurements had none.
     expect(table).toContain('| bullmq | bare library | 1000/1000 | 100 | 1000 |  |  | 3.00 |');
     expect(table).toContain(
@@ -83,37 +58,49 @@ describe('faultline bench figures', () => {
 
   it('says nothing of warm-up pairs when there were none', () => {
     const bare = [measurement(1000, 1)];
-    const report = {
-      schemaVersion: 3,
-      tool: { name: 'faultline', version: 'test' },
-      command: 'faultline bench --warmup 0',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      machine: {
-        cpus: 2,
-        cpuModel: 'cpu',
-        platform: 'linux x64',
-        node: 'v20',
-        loadBefore: [0],
-        loadAfter: [0],
-      },
-      target: { ratio: 0.95, floor: 0.9 },
-      adapters: [
-        {
-          adapter: 'bullmq',
-          runs: 1000,
-          concurrency: 100,
-          knobs: {},
-          repeats: 1,
-          bare: bare[0]!,
-          faultline: pairedRatio(bare, bare),
-          samples: { bare, faultline: bare },
-          warmup: { bare: [], faultline: [] },
-        },
-      ],
-    } satisfies BenchReport;
-    expect(benchMarkdown(report)).not.toContain('Warm-up');
+    const table = benchMarkdown(reportOf(bullmqResult(bare, bare, { bare: [], faultline: [] })));
+    expect(table).not.toContain('Warm-up');
   });
 });
+
+/** BullMQ's result of 1000 runs at concurrency 100 from its pairs (pair i: bare[i], faultline[i]). */
+function bullmqResult(
+  bare: BenchMeasurement[],
+  faultline: BenchMeasurement[],
+  warmup: AdapterBenchResult['warmup'],
+): AdapterBenchResult {
+  return {
+    adapter: 'bullmq',
+    runs: 1000,
+    concurrency: 100,
+    knobs: {},
+    repeats: bare.length,
+    bare: medianMeasurement(bare),
+    faultline: pairedRatio(faultline, bare),
+    samples: { bare, faultline },
+    warmup,
+  };
+}
+
+/** A bench report of one adapter's result, on a made-up machine. */
+function reportOf(result: AdapterBenchResult): BenchReport {
+  return {
+    schemaVersion: 3,
+    tool: { name: 'faultline', version: 'test' },
+    command: 'faultline bench --repeat 3',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    machine: {
+      cpus: 2,
+      cpuModel: 'cpu',
+      platform: 'linux x64',
+      node: 'v20',
+      loadBefore: [0.1, 0.2, 0.3],
+      loadAfter: [0.4, 0.5, 0.6],
+    },
+    target: { ratio: 0.95, floor: 0.9 },
+    adapters: [result],
+  };
+}
 
 describe('pairOrder', () => {
   it('puts each side first in half of an even number of pairs, the bare script in the first pair', () => {
