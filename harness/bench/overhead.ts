@@ -145,15 +145,17 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
       ...(options.links ? { throughLinks: [] } : {}),
     };
     const warmup: AdapterBenchResult['samples'] = { bare: [], faultline: [] };
-    // Warm-up pairs first (numbered 0, -1, …), then the counted ones (1 … repeat).
+    // Warm-up pairs first (pair 1 - warmup … 0), then the counted ones (1 … repeat).
     for (let pair = 1 - options.warmup; pair <= options.repeat; pair++) {
       const warming = pair < 1;
       const samples = warming ? warmup : counted;
-      const name = warming ? `warmup-${1 - pair}` : `pair-${pair}`;
+      // The pair's number among its kind, from 1: warm-up pair 1 runs first.
+      const nth = warming ? pair + options.warmup : pair;
+      const name = warming ? `warmup-${nth}` : `pair-${nth}`;
       // One folder per pair when there are several; the single pair's stays where it always was.
       const pairDir = options.repeat === 1 && options.warmup === 0 ? dir : join(dir, name);
       const of = warming
-        ? ` (warm-up pair ${1 - pair} of ${options.warmup}, not counted)`
+        ? ` (warm-up pair ${nth} of ${options.warmup}, not counted)`
         : options.repeat === 1
           ? ''
           : ` (pair ${pair} of ${options.repeat})`;
@@ -167,7 +169,7 @@ export async function overheadBench(options: OverheadOptions): Promise<BenchRepo
         log(`${adapter.name}: Faultline, workers direct${of}…`);
         samples.faultline.push(await faultlineMeasurement(direct, join(pairDir, 'faultline')));
       };
-      for (const side of pairOrder(warming ? pair + options.warmup : pair)) {
+      for (const side of pairOrder(nth)) {
         settle();
         await (side === 'bare' ? bare() : faultline());
       }
