@@ -187,7 +187,7 @@ export function benchMarkdown(report: BenchReport): string {
         ? ` Each figure is the median of ${repeats} pairs (bare and Faultline back to back, bare first in odd pairs, second in even ones); vs bare is the median pair's ratio, the range in brackets.`
         : '') +
       (warmups.length > 0
-        ? ` Warm-up pairs before those, not counted (vs bare): ${warmups.map((a) => `${a.adapter} ${warmupRatios(a)}`).join(', ')}.`
+        ? ` Warm-up pairs, measured first and not counted (vs bare): ${warmups.map((a) => `${a.adapter} ${warmupRatios(a)}`).join(', ')}.`
         : ''),
   );
   return lines.join('\n');

@@ -53,7 +53,7 @@ describe('faultline bench figures', () => {
       '| bullmq | Faultline, workers direct | 950/1000 | 100 | 950 | 0.95 (0.89–0.97) | meets target | – |',
     );
     expect(table).toContain('median of 3 pairs');
-    expect(table).toContain('Warm-up pairs before those, not counted (vs bare): bullmq 0.50.');
+    expect(table).toContain('Warm-up pairs, measured first and not counted (vs bare): bullmq 0.50.');
   });
 
   it('says nothing of warm-up pairs when there were none', () => {
