@@ -38,32 +38,33 @@ async function runScenario(scenario: string, fault: string, knobs: Knobs = SHORT
 
 /**
  * The steps of `cell` whose effect was applied more than once without a worker kill to
- * explain it: a kill explains a step that a killed worker had attempted before it died (its
- * effect applied, its job not yet completed) and that was applied again after the kill.
+ * explain it. A kill explains a step that a killed worker attempted before it died and that
+ * was attempted again after it: its effect applied (the request may even reach the world a
+ * moment after the kill, sent before it), its job not completed, so it runs again.
  */
 function unexplainedDuplicates(history: HistoryEvent[], cell: string): string[] {
   const ofCell = history.filter((e) => 'cell' in e && e.cell === cell);
   const kills = ofCell.flatMap((e) => (e.type === 'fault-start' && e.killed?.length ? [e] : []));
-  const applied = new Map<string, number[]>();
+  const applied = new Map<string, number>();
   const attempts = new Map<string, { worker: string; t: number }[]>();
   for (const e of ofCell) {
-    if (e.type === 'effect' && !e.deduplicated)
-      applied.set(`${e.runId}/${e.stepId}`, [...(applied.get(`${e.runId}/${e.stepId}`) ?? []), e.t]);
-    if (e.type === 'attempt')
-      attempts.set(`${e.runId}/${e.stepId}`, [...(attempts.get(`${e.runId}/${e.stepId}`) ?? []), e]);
+    if (e.type === 'effect' && !e.deduplicated) {
+      const step = `${e.runId}/${e.stepId}`;
+      applied.set(step, (applied.get(step) ?? 0) + 1);
+    }
+    if (e.type === 'attempt') {
+      const step = `${e.runId}/${e.stepId}`;
+      attempts.set(step, [...(attempts.get(step) ?? []), e]);
+    }
   }
-  return [...applied]
-    .filter(([, times]) => times.length > 1)
-    .filter(
-      ([step, times]) =>
-        !kills.some(
-          (kill) =>
-            times[0]! < kill.t &&
-            times.at(-1)! > kill.t &&
-            (attempts.get(step) ?? []).some((a) => a.t < kill.t && kill.killed!.includes(a.worker)),
-        ),
-    )
-    .map(([step]) => step);
+  const explained = (step: string) =>
+    kills.some((kill) => {
+      const tried = attempts.get(step) ?? [];
+      return (
+        tried.some((a) => a.t < kill.t && kill.killed!.includes(a.worker)) && tried.some((a) => a.t > kill.t)
+      );
+    });
+  return [...applied].filter(([step, times]) => times > 1 && !explained(step)).map(([step]) => step);
 }
 
 const cellOf = (cells: CellResult[], adapter: string, fault: string) =>
