@@ -119,15 +119,20 @@ export function medianMeasurement(samples: readonly BenchMeasurement[]): BenchMe
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? measurement(0, 0);
 }
 
+/** Each pair's ratio, pair i being faultline[i] and bare[i]; null where the bare script measured nothing. */
+function pairRatios(
+  faultline: readonly BenchMeasurement[],
+  bare: readonly BenchMeasurement[],
+): (number | null)[] {
+  return faultline.map((f, i) => (bare[i] ? ratio(f, bare[i]) : null));
+}
+
 /** Faultline's pairs against the bare script's: the median measurement and the median pair's ratio. */
 export function pairedRatio(
   faultline: readonly BenchMeasurement[],
   bare: readonly BenchMeasurement[],
 ): FaultlineMeasurement {
-  const ratios = faultline.flatMap((f, i) => {
-    const r = bare[i] ? ratio(f, bare[i]) : null;
-    return r === null ? [] : [r];
-  });
+  const ratios = pairRatios(faultline, bare).flatMap((r) => (r === null ? [] : [r]));
   return {
     ...medianMeasurement(faultline),
     ratio: ratios.length === faultline.length ? median(ratios) : null,
@@ -203,11 +208,7 @@ function shareText(share: FaultlineMeasurement): string {
 
 /** The warm-up pairs' ratios, in the order they ran ("–" where the bare script measured nothing). */
 function warmupRatios(a: AdapterBenchResult): string {
-  return a.warmup.faultline
-    .map((f, i) => {
-      const bare = a.warmup.bare[i];
-      const r = bare ? ratio(f, bare) : null;
-      return r === null ? '–' : r.toFixed(2);
-    })
+  return pairRatios(a.warmup.faultline, a.warmup.bare)
+    .map((r) => (r === null ? '–' : r.toFixed(2)))
     .join(', ');
 }

@@ -54,7 +54,9 @@ function unexplainedDuplicates(history: HistoryEvent[], cell: string): string[] 
     }
     if (e.type === 'attempt') {
       const step = `${e.runId}/${e.stepId}`;
-      attempts.set(step, [...(attempts.get(step) ?? []), e]);
+      const tried = attempts.get(step) ?? [];
+      tried.push(e);
+      attempts.set(step, tried);
     }
   }
   const explained = (step: string) =>
