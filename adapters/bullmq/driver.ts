@@ -40,6 +40,8 @@ export class BullmqDriver implements AdapterDriver {
   /** Failed step jobs whose run has a compensation job: announced by it, not by the failed set. */
   private readonly rollingBack = new Set<string>();
   private stopping = false;
+  /** Ends the failed-set poll's wait at teardown instead of after it. */
+  private wakePoll: () => void = () => {};
   private loops: Promise<void>[] = [];
 
   constructor(private readonly ctx: DriverContext<BullmqKnobs>) {}
@@ -103,11 +105,14 @@ export class BullmqDriver implements AdapterDriver {
 
   async teardown(): Promise<void> {
     this.stopping = true;
+    // Closing the two blocking connections rejects their pending XREAD/BLMPOP at once: the
+    // loops would otherwise sit out their 1 s block, a second of every BullMQ cell's teardown.
+    this.blocking?.disconnect();
+    this.events?.disconnect();
+    this.wakePoll();
     await Promise.allSettled(this.loops);
     await this.queue?.close();
     this.connection?.disconnect();
-    this.blocking?.disconnect();
-    this.events?.disconnect();
   }
 
   private report(outcome: RunOutcome): void {
@@ -156,7 +161,14 @@ export class BullmqDriver implements AdapterDriver {
   private async pollFailures(): Promise<void> {
     let seen = 0;
     while (!this.stopping) {
-      await new Promise((resolve) => setTimeout(resolve, FAILED_POLL_MS));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FAILED_POLL_MS);
+        this.wakePoll = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (this.stopping) return;
       const failed = await this.queue.getFailedCount().catch(() => seen);
       if (failed === seen) continue;
       seen = failed;
