@@ -29,16 +29,20 @@ const adapter: AdapterDefinition<TemporalKnobs> = {
   recovery: (k) => ({
     // A dead worker's activity times out after startToCloseTimeout (heartbeatTimeout for
     // steps that heartbeat: the two are alternatives, the longer one bounds both), then
-    // its retry waits the first retry interval; its cached workflows move on after the
-    // sticky queue's schedule-to-start timeout, which runs meanwhile.
-    boundMs: Math.max(
-      Math.max(k.startToCloseTimeout, k.heartbeatTimeout) + k.retry.initialInterval,
+    // its retry waits the first retry interval. The workflow task that the retry's result
+    // schedules goes to the sticky queue of the worker that last ran the workflow, and when
+    // that worker is the dead one it waits out the sticky queue's schedule-to-start timeout
+    // before any worker may take it: after the retry, not meanwhile (a default comparison's
+    // kill cell waited 5 s + 1 s, then 10 s more), so the bound is the sum.
+    boundMs:
+      Math.max(k.startToCloseTimeout, k.heartbeatTimeout) +
+      k.retry.initialInterval +
       k.stickyQueueScheduleToStartTimeout,
-    ),
     governedBy: {
       startToCloseTimeout: k.startToCloseTimeout,
       heartbeatTimeout: k.heartbeatTimeout,
       'retry.initialInterval': k.retry.initialInterval,
+      stickyQueueScheduleToStartTimeout: k.stickyQueueScheduleToStartTimeout,
     },
   }),
   prepare: prepareWorkflowBundle,

@@ -30,7 +30,12 @@ const LOAD: Record<string, Record<string, number>> = {
 /** The knobs each adapter credits with recovery from a kill, with the values FAST_KNOBS set. */
 const GOVERNED_BY: Record<string, Record<string, unknown>> = {
   bullmq: { lockDuration: 2000, stalledInterval: 1000 },
-  temporal: { startToCloseTimeout: 3000, heartbeatTimeout: 2000, 'retry.initialInterval': 200 },
+  temporal: {
+    startToCloseTimeout: 3000,
+    heartbeatTimeout: 2000,
+    'retry.initialInterval': 200,
+    stickyQueueScheduleToStartTimeout: 1000,
+  },
 };
 const governedByOf = (adapter: string) => {
   const expected = GOVERNED_BY[adapter];

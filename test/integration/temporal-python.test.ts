@@ -26,7 +26,12 @@ const KNOBS = {
   retry: { initialInterval: 200, backoffCoefficient: 2, maximumInterval: 2000, maximumAttempts: 0 },
 };
 /** What temporal's recovery facts credit with recovery from a kill, for KNOBS. */
-const GOVERNED_BY = { startToCloseTimeout: 3000, heartbeatTimeout: 1000, 'retry.initialInterval': 200 };
+const GOVERNED_BY = {
+  startToCloseTimeout: 3000,
+  heartbeatTimeout: 1000,
+  'retry.initialInterval': 200,
+  stickyQueueScheduleToStartTimeout: 1000,
+};
 const RUNS = 24;
 const LOAD = { runs: RUNS, ratePerSec: 8, workers: 2, warmupRuns: 0, drainTimeoutMs: 30_000 };
 

@@ -23,6 +23,29 @@ describe('the temporal family of adapters', async () => {
     }
   });
 
+  it('bounds a kill’s recovery by the activity timeout, the first retry and the sticky timeout in series', () => {
+    // The retry's result schedules a workflow task on the dead worker's sticky queue, which
+    // waits out its timeout only then: the three waits add up, and each is credited.
+    const knobs = temporal!.knobs.parse({
+      startToCloseTimeout: 3000,
+      heartbeatTimeout: 1000,
+      stickyQueueScheduleToStartTimeout: 700,
+      retry: { initialInterval: 200 },
+    });
+    expect(temporal!.recovery(knobs)).toEqual({
+      boundMs: 3000 + 200 + 700,
+      governedBy: {
+        startToCloseTimeout: 3000,
+        heartbeatTimeout: 1000,
+        'retry.initialInterval': 200,
+        stickyQueueScheduleToStartTimeout: 700,
+      },
+    });
+    // A heartbeat timeout longer than the start-to-close one is the activity's bound instead.
+    const beating = temporal!.knobs.parse({ ...knobs, heartbeatTimeout: 4000 });
+    expect(temporal!.recovery(beating).boundMs).toBe(4000 + 200 + 700);
+  });
+
   it('declares one family in three languages', () => {
     expect([temporal, python, polyglot].map((a) => a!.lineage)).toEqual([
       { family: 'temporal', language: 'typescript' },
