@@ -225,7 +225,7 @@ async function runStep(
   const began = now();
   log(`cell ${id}: ${runs} runs at ${rate}/s, ${workers} worker${workers === 1 ? '' : 's'}…`);
   const plan = planRun(scenario);
-  await runCell(
+  const run = await runCell(
     {
       id,
       scenario,
@@ -247,6 +247,7 @@ async function runStep(
       log,
     },
   );
+  await run.stopped;
   const durationMs = Math.round(now() - began);
   const cell = await analyzeSince(session.outDir, offsets, {
     id,

@@ -40,6 +40,11 @@ export interface CellRunOptions {
   history: HistoryWriter;
   runDir: string;
   log: (line: string) => void;
+  /**
+   * The previous cell's teardown, still under way (`CellRun.stopped`): this cell sets up its
+   * driver and starts its workers meanwhile, and waits for it before its measurement begins.
+   */
+  previousStopped?: Promise<void>;
 }
 
 export interface CellRunSummary {
@@ -47,12 +52,23 @@ export interface CellRunSummary {
   undone: number;
 }
 
+export interface CellRun extends CellRunSummary {
+  /**
+   * Settles once the cell's workers have exited and its driver is torn down. A Celery
+   * worker's warm shutdown alone takes about 2 s (its prefork pool's join), so the next
+   * cell starts its own workers meanwhile (`previousStopped`) rather than after it.
+   */
+  stopped: Promise<void>;
+}
+
 /**
  * One cell: workers up, open-loop submissions on the shared schedule, faults
  * alongside, every fault healed, then drain until every run is done or the drain
  * timeout passes. Everything it observes goes to the history; it computes nothing.
+ * It returns at the end of its drain, its teardown still under way (`CellRun.stopped`);
+ * a cell that fails tears down before it throws.
  */
-export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRunSummary> {
+export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<CellRun> {
   const { experiment, env, history, runDir, arrivals, log } = options;
   // The adapter's harness-side helpers (Celery's submitter), sampled with the harness's side.
   const helpers = new Map<string, number>();
@@ -109,12 +125,22 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
       if (target.role === 'worker') supervisor.recordUsage(target.name, target.pid, reading);
     },
   });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      footprint.stop();
+      await cell.faults.healAll().catch(() => {});
+      await supervisor.stop();
+      await driver.teardown();
+    })());
   try {
     const setupBegan = now();
     await driver.setup();
     const workersBegan = now();
     await supervisor.start();
     const workersReady = now();
+    // Nothing of the previous cell runs while this one is measured: its workers are gone.
+    await options.previousStopped;
     await env.world.stats(); // starts the world's utilisation window at this cell
     history.append({
       type: 'cell-start',
@@ -150,12 +176,14 @@ export async function runCell(cell: CellSpec, options: CellRunOptions): Promise<
     footprint.stop();
     history.append({ type: 'world-stats', cell: cell.id, ...(await env.world.stats()) });
     history.append({ type: 'cell-end', cell: cell.id, undone });
-    return { refused, undone };
-  } finally {
-    footprint.stop();
-    await cell.faults.healAll().catch(() => {});
-    await supervisor.stop();
-    await driver.teardown();
+    const stopped = stop();
+    // Awaited later (by the next cell, or the experiment's end): a failure must not count as
+    // unhandled meanwhile, which would end the process. Whoever awaits it still gets it.
+    stopped.catch(() => {});
+    return { refused, undone, stopped };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 

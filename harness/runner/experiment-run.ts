@@ -45,6 +45,8 @@ export async function runExperiment(
     log: baseLog,
   });
   const { log } = session;
+  // The previous cell's teardown, overlapping the next cell's start-up (runCell).
+  let stopped: Promise<void> = Promise.resolve();
   try {
     for (const cell of resolved.cells) {
       log(`cell ${cell.id}: ${experiment.load.runs} runs at ${experiment.load.ratePerSec}/s…`);
@@ -57,7 +59,7 @@ export async function runExperiment(
             `${governedByText(governedBy)}; shorter values of those knobs (--knob) shorten the wait`,
         );
       }
-      const summary = await runCell(
+      const run = await runCell(
         {
           id: cell.id,
           scenario: cell.scenario,
@@ -77,11 +79,16 @@ export async function runExperiment(
           history: session.history,
           runDir: outDir,
           log,
+          previousStopped: stopped,
         },
       );
-      if (summary.refused > 0) log(`  ${summary.refused} submissions were refused`);
+      stopped = run.stopped;
+      if (run.refused > 0) log(`  ${run.refused} submissions were refused`);
     }
+    await stopped;
   } finally {
+    // A cell that failed waited for its own teardown, not necessarily for the one before it.
+    await stopped.catch(() => {});
     await session.close();
   }
   // The same path as `faultline report`: results from the merged history and config alone.

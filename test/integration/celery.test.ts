@@ -186,6 +186,14 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       visibility_timeout: 3600,
       worker_prefetch_multiplier: 4,
     });
+    // A cell starts its workers while the previous cell's stop (a warm shutdown of about 2 s)
+    // is under way, but its measurement begins only once that cell's workers have exited.
+    for (const [previous, cell] of results.cells.slice(1).map((c, i) => [results.cells[i]!, c] as const)) {
+      const exits = ofType(events, 'worker-exit', previous.id).map((e) => e.t);
+      expect(exits, previous.id).toHaveLength(2);
+      const [cellStart] = ofType(events, 'cell-start', cell.id);
+      expect(Math.max(...exits), cell.id).toBeLessThan(cellStart!.t);
+    }
   });
 
   it('a whole worker and a worker at a failpoint, SIGKILLed under acks_late: their unacknowledged messages come back', async () => {
