@@ -47,12 +47,9 @@ export interface CellRunOptions {
   previousStopped?: Promise<void>;
 }
 
-export interface CellRunSummary {
+export interface CellRun {
   refused: number;
   undone: number;
-}
-
-export interface CellRun extends CellRunSummary {
   /**
    * Settles once the cell's workers have exited and its driver is torn down. A Celery
    * worker's warm shutdown alone takes about 2 s (its prefork pool's join), so the next
