@@ -72,19 +72,21 @@ describe.runIf(hasProc())('a process tree read from /proc', () => {
   });
 
   it('leaves out a descendant read apart, and with `reaped` the children the root already reaped', async () => {
+    // The parent says "ready" once its child has started running its script: before that
+    // both are still mapping memory, and the parent's growth between two reads could match
+    // what a child caught mid-exec holds.
     const script = `
       const { spawn } = require('node:child_process');
-      spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, ['-e', 'process.stdout.write("r"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.once('data', () => process.stdout.write('ready'));
       setInterval(() => {}, 1000);`;
-    const parent = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      let child: number | undefined;
-      while (child === undefined || readStat(child) === null) {
-        await sleep(20);
-        child = childrenOf(parent.pid!)[0];
-      }
+      await new Promise((resolve) => parent.stdout.once('data', resolve));
+      const child = childrenOf(parent.pid!)[0];
+      expect(child).toBeDefined();
       const whole = readTree(parent.pid!)!;
-      const apart = readTree(parent.pid!, procClock(), { pids: new Set([child]), reaped: true })!;
+      const apart = readTree(parent.pid!, procClock(), { pids: new Set([child!]), reaped: true })!;
       expect(whole.children).toBe(1);
       expect(apart.children).toBe(0);
       expect(apart.rssBytes).toBeLessThan(whole.rssBytes);
