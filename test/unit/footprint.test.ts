@@ -81,9 +81,10 @@ describe.runIf(hasProc())('a process tree read from /proc', () => {
       child.stdout.once('data', () => process.stdout.write('ready'));
       setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let child: number | undefined;
     try {
       await new Promise((resolve) => parent.stdout.once('data', resolve));
-      const child = childrenOf(parent.pid!)[0];
+      child = childrenOf(parent.pid!)[0];
       expect(child).toBeDefined();
       const whole = readTree(parent.pid!)!;
       const apart = readTree(parent.pid!, procClock(), { pids: new Set([child!]), reaped: true })!;
@@ -96,6 +97,8 @@ describe.runIf(hasProc())('a process tree read from /proc', () => {
       const own = readTree(process.pid, procClock(), { pids: new Set(), reaped: true })!;
       expect(own.cpuMs).toBeGreaterThanOrEqual((self.ownTicks / procClock().ticksPerSecond) * 1000);
     } finally {
+      // The child outlives a SIGKILLed parent: it is killed by name of its own.
+      if (child !== undefined) process.kill(child, 'SIGKILL');
       parent.kill('SIGKILL');
     }
     await new Promise((resolve) => parent.once('exit', resolve));
