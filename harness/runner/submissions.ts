@@ -14,10 +14,9 @@ import type { RunTracker } from './run-tracker.js';
  * and the harness's garbage collector copying them again at every young-generation
  * collection (37 % of its CPU while submitting, in a CPU profile). A run held back keeps
  * its intended moment, so its wait counts in its latency, as wrk2 measures a late request
- * from when it was due. At the rates
- * experiments run at (a few runs a second) the bound is never reached: 1,000 unacknowledged
- * submissions at 4 runs/s is over four minutes of an orchestrator refusing nothing and
- * answering nothing.
+ * from when it was due. At the rates experiments run at (a few runs a second) the bound is
+ * never reached: 1,000 unacknowledged submissions at 4 runs/s is over four minutes of an
+ * orchestrator refusing nothing and answering nothing.
  */
 const MAX_UNACKNOWLEDGED_SUBMITS = 1000;
 

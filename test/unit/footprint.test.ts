@@ -97,7 +97,7 @@ describe.runIf(hasProc())('a process tree read from /proc', () => {
       const own = readTree(process.pid, procClock(), { pids: new Set(), reaped: true })!;
       expect(own.cpuMs).toBeGreaterThanOrEqual((self.ownTicks / procClock().ticksPerSecond) * 1000);
     } finally {
-      // The child outlives a SIGKILLed parent: it is killed by name of its own.
+      // The child outlives a SIGKILLed parent: it is killed by its own pid.
       if (child !== undefined) process.kill(child, 'SIGKILL');
       parent.kill('SIGKILL');
     }
