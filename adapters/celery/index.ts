@@ -5,6 +5,7 @@ import {
   CeleryKnobsSchema,
   KOMBU_UNACKED_RESTORE_INTERVAL_S,
   KOMBU_UNACKED_RESTORE_THROTTLE,
+  restoreLockSeconds,
   restoreSweepSeconds,
 } from './knobs.js';
 import { PYTHON_DIR } from './python.js';
@@ -35,16 +36,19 @@ const adapter: AdapterDefinition<CeleryKnobs> = {
   // A dead worker's unacknowledged messages (every reserved one; the running ones too with
   // acks_late) go back to the queue once their visibility timeout passed, at the next sweep
   // of some live worker for such messages. Running tasks acknowledged early (acks_late off)
-  // never come back: governedBy says which case holds.
+  // never come back: governedBy says which case holds. A worker killed inside its sweep
+  // leaves the sweep's lock held until it expires: until then nobody sweeps.
   recovery: (k) => {
     const interval = k.broker_transport_options.unacked_restore_interval;
     const throttle = k.broker_transport_options.unacked_restore_throttle;
+    const waitS = Math.max(k.visibility_timeout, restoreLockSeconds(k));
     return {
-      boundMs: Math.round((k.visibility_timeout + restoreSweepSeconds(k)) * 1000),
+      boundMs: Math.round((waitS + restoreSweepSeconds(k)) * 1000),
       governedBy: {
         visibility_timeout: k.visibility_timeout,
         unacked_restore_interval: typeof interval === 'number' ? interval : KOMBU_UNACKED_RESTORE_INTERVAL_S,
         unacked_restore_throttle: typeof throttle === 'number' ? throttle : KOMBU_UNACKED_RESTORE_THROTTLE,
+        unacked_mutex_expire: restoreLockSeconds(k),
         acks_late: k.acks_late,
         task_reject_on_worker_lost: k.task_reject_on_worker_lost,
       },

@@ -124,21 +124,36 @@ export type CeleryKnobs = z.infer<typeof CeleryKnobsSchema>;
 /** kombu's defaults for the periodic restore of unacknowledged messages (kombu/transport/redis.py). */
 export const KOMBU_UNACKED_RESTORE_INTERVAL_S = 10;
 export const KOMBU_UNACKED_RESTORE_THROTTLE = 10;
+/** How long the lock a worker takes for its restore sweep lives, if nobody releases it (kombu's default). */
+export const KOMBU_UNACKED_MUTEX_EXPIRE_S = 300;
+
+type TransportOptions = Pick<CeleryKnobs, 'broker_transport_options'>;
+
+/** A numeric Redis transport option as kombu reads it: the knob's, else kombu's default. */
+function transportOption(k: TransportOptions, name: string, fallback: number): number {
+  const value = k.broker_transport_options[name];
+  return typeof value === 'number' && value > 0 ? value : fallback;
+}
 
 /**
  * How often, in seconds, some live worker sweeps the unacknowledged messages for those past
  * their visibility timeout: every unacked_restore_interval, but only every
  * unacked_restore_throttle-th sweep scans Redis (kombu 5.7's defaults: 10 s × 10).
  */
-export function restoreSweepSeconds(k: Pick<CeleryKnobs, 'broker_transport_options'>): number {
-  const option = (name: string, fallback: number) => {
-    const value = k.broker_transport_options[name];
-    return typeof value === 'number' && value > 0 ? value : fallback;
-  };
-  const interval = option('unacked_restore_interval', KOMBU_UNACKED_RESTORE_INTERVAL_S);
+export function restoreSweepSeconds(k: TransportOptions): number {
+  const interval = transportOption(k, 'unacked_restore_interval', KOMBU_UNACKED_RESTORE_INTERVAL_S);
   const throttle = Math.max(
     1,
-    Math.floor(option('unacked_restore_throttle', KOMBU_UNACKED_RESTORE_THROTTLE)),
+    Math.floor(transportOption(k, 'unacked_restore_throttle', KOMBU_UNACKED_RESTORE_THROTTLE)),
   );
   return interval * throttle;
+}
+
+/**
+ * How long, in seconds, no worker can sweep after one was SIGKILLed inside its sweep: the
+ * sweep runs under a Redis lock (kombu's `unacked_mutex`) that only the sweeper releases,
+ * so the dead worker's lock stands until it expires (unacked_mutex_expire, 300 s by default).
+ */
+export function restoreLockSeconds(k: TransportOptions): number {
+  return transportOption(k, 'unacked_mutex_expire', KOMBU_UNACKED_MUTEX_EXPIRE_S);
 }

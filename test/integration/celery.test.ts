@@ -62,6 +62,9 @@ function referenceWorkMs(plan: RunPlan, runId: string, stepId: string, attempt: 
  *   held (a lease of 6 to 21 s, longer than these tests' visibility timeout): nobody
  *   publishes the callback. The run's last step ran twice, around a kill, and its dependents
  *   never started.
+ * A worker killed inside its restore sweep holds back every restore until the sweep's lock
+ * expires: FAST_CELERY_KNOBS keep that lock as short as the visibility timeout, so it delays
+ * recovery by seconds and loses nothing.
  */
 function unexplainedLost(events: HistoryEvent[], cell: CellResult, plan: RunPlan): string[] {
   const done = new Set(ofType(events, 'run-done', cell.id).map((e) => e.runId));
@@ -232,6 +235,7 @@ describe('Celery adapter: real Redis, real Celery workers', () => {
       visibility_timeout: 3,
       unacked_restore_interval: 1,
       unacked_restore_throttle: 1,
+      unacked_mutex_expire: 3,
       acks_late: true,
       task_reject_on_worker_lost: false,
     });

@@ -29,11 +29,16 @@ const KNOBS: Record<string, Record<string, unknown>> = {
   'temporal-polyglot': TEMPORAL_KNOBS,
   // acks_late, so a worker that dies at the failpoint leaves its task to be redelivered; a
   // visibility timeout past the chord dispatch lease (6–21 s, adapters/celery/README.md), so a
-  // redelivered chord header task can still publish its callback; retries backing off from 1 s.
+  // redelivered chord header task can still publish its callback (and a restore lock no longer
+  // than that, for a worker killed inside its sweep); retries backing off from 1 s.
   celery: {
     acks_late: true,
     visibility_timeout: 25,
-    broker_transport_options: { unacked_restore_interval: 1, unacked_restore_throttle: 1 },
+    broker_transport_options: {
+      unacked_restore_interval: 1,
+      unacked_restore_throttle: 1,
+      unacked_mutex_expire: 25,
+    },
     worker_prefetch_multiplier: 1,
     retry_backoff: true,
   },

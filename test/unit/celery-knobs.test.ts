@@ -3,7 +3,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import celery from '../../adapters/celery/index.js';
-import { CELERY_NAMES, CeleryKnobsSchema } from '../../adapters/celery/knobs.js';
+import {
+  CELERY_NAMES,
+  CeleryKnobsSchema,
+  KOMBU_UNACKED_MUTEX_EXPIRE_S,
+} from '../../adapters/celery/knobs.js';
 import { PYTHON_DIR } from '../../adapters/celery/python.js';
 import { describeZodError } from '../../core/errors.js';
 import { topologyOf } from '../../harness/runner/resolve.js';
@@ -37,6 +41,7 @@ print(json.dumps({
   "visibility_timeout": Channel.visibility_timeout,
   "unacked_restore_interval": Channel.unacked_restore_interval,
   "unacked_restore_throttle": Channel.unacked_restore_throttle,
+  "unacked_mutex_expire": Channel.unacked_mutex_expire,
 }))`;
   const out = execFileSync(pythonExecutable(), ['-c', script], {
     encoding: 'utf8',
@@ -64,14 +69,17 @@ describe('Celery knobs', () => {
       // Celery's worker_concurrency default: the number of CPUs.
       concurrency: availableParallelism(),
     });
-    // Recovery at the defaults: an hour of visibility timeout, plus kombu's restore sweep.
+    // Recovery at the defaults: an hour of visibility timeout (longer than the restore lock's
+    // five minutes), plus kombu's restore sweep.
     const sweep = Number(lib.unacked_restore_interval) * Number(lib.unacked_restore_throttle);
+    const wait = Math.max(Number(lib.visibility_timeout), Number(lib.unacked_mutex_expire));
     expect(celery.recovery(knobs)).toEqual({
-      boundMs: (Number(lib.visibility_timeout) + sweep) * 1000,
+      boundMs: (wait + sweep) * 1000,
       governedBy: {
         visibility_timeout: lib.visibility_timeout,
         unacked_restore_interval: lib.unacked_restore_interval,
         unacked_restore_throttle: lib.unacked_restore_throttle,
+        unacked_mutex_expire: lib.unacked_mutex_expire,
         acks_late: false,
         task_reject_on_worker_lost: false,
       },
@@ -103,8 +111,33 @@ describe('Celery knobs', () => {
   it('count the restore sweep kombu is given, in recovery', () => {
     const knobs = CeleryKnobsSchema.parse({
       visibility_timeout: 5,
-      broker_transport_options: { unacked_restore_interval: 1, unacked_restore_throttle: 2 },
+      broker_transport_options: {
+        unacked_restore_interval: 1,
+        unacked_restore_throttle: 2,
+        unacked_mutex_expire: 4,
+      },
     });
     expect(celery.recovery(knobs).boundMs).toBe((5 + 1 * 2) * 1000);
+  });
+
+  it('count the restore lock a worker killed inside its sweep leaves, when it outlasts the visibility timeout', () => {
+    const sweep = { unacked_restore_interval: 1, unacked_restore_throttle: 1 };
+    const atKombuDefault = CeleryKnobsSchema.parse({
+      visibility_timeout: 5,
+      broker_transport_options: sweep,
+    });
+    const shortened = CeleryKnobsSchema.parse({
+      visibility_timeout: 5,
+      broker_transport_options: { ...sweep, unacked_mutex_expire: 8 },
+    });
+    // kombu's lock lives 300 s (the first test reads that from kombu): nobody restores anything until it expires.
+    expect(celery.recovery(atKombuDefault)).toMatchObject({
+      boundMs: (KOMBU_UNACKED_MUTEX_EXPIRE_S + 1) * 1000,
+      governedBy: { visibility_timeout: 5, unacked_mutex_expire: KOMBU_UNACKED_MUTEX_EXPIRE_S },
+    });
+    expect(celery.recovery(shortened)).toMatchObject({
+      boundMs: (8 + 1) * 1000,
+      governedBy: { unacked_mutex_expire: 8 },
+    });
   });
 });
