@@ -8,6 +8,7 @@ import { managedProcesses } from '../../harness/processes.js';
 import { loadScenario } from '../../scenarios/index.js';
 import { planRun } from '../../scenarios/plan.js';
 import { readRunHistory } from '../helpers/history.js';
+import { rerunAfterKill, stepsOf } from '../helpers/kills.js';
 import { runForTest } from '../helpers/run.js';
 
 /**
@@ -62,30 +63,7 @@ const cellOf = (adapter: string, fault: string): CellResult =>
 const inCell = <T extends HistoryEvent['type']>(cell: string, type: T) =>
   events.filter((e): e is Extract<HistoryEvent, { type: T }> => e.cell === cell && e.type === type);
 
-/**
- * The attempts, after the kill, of steps the killed worker held at the kill as the
- * orchestrator saw them: started by it before the kill and not failed by then. That covers a
- * step still running (stepsInFlight counts those) and one that had just finished but whose
- * completion never reached the orchestrator. The kill aims at a worker the harness sees
- * busy, reading the worker's history file; a step of a few ms can finish between that read
- * and the signal, so stepsInFlight alone may be 0 although the kill cost the orchestrator work.
- */
-function rerunAfterKill(cell: CellResult): { runId: string; stepId: string; t: number }[] {
-  const [kill] = inCell(cell.id, 'fault-start');
-  const killed = new Set(kill!.killed ?? []);
-  const key = (e: { runId: string; stepId: string }) => `${e.runId} ${e.stepId}`;
-  const failedBefore = new Set(
-    inCell(cell.id, 'step-done')
-      .filter((e) => e.t < kill!.t && e.outcome !== 'ok')
-      .map((e) => `${key(e)} ${e.attempt}`),
-  );
-  const held = new Set(
-    inCell(cell.id, 'attempt')
-      .filter((e) => e.t < kill!.t && killed.has(e.worker) && !failedBefore.has(`${key(e)} ${e.attempt}`))
-      .map(key),
-  );
-  return inCell(cell.id, 'attempt').filter((e) => e.t > kill!.t && held.has(key(e)));
-}
+const killOf = (cell: CellResult) => inCell(cell.id, 'fault-start')[0]!;
 
 /**
  * The runs that failed, and at which step, from the workers' own records: the approver
@@ -164,7 +142,7 @@ describe('approval-decision: a rejection or a failed decision rolls back (saga) 
       console.log(
         `saga, worker-kill, ${adapter}: ${failed.size} failed, ${cell.effects.compensated} compensations, ` +
           `verdict ${cell.verdict}, anomalies ${JSON.stringify(cell.anomalyCounts)}, ` +
-          `${cell.faults[0]!.stepsInFlight} steps in flight at the kill, ${rerunAfterKill(cell).length} run again`,
+          `${cell.faults[0]!.stepsInFlight} steps in flight at the kill, ${rerunAfterKill(events, killOf(cell)).length} run again`,
       );
       // The kill hits a worker with steps in flight: a step it finished but the queue never
       // heard of runs again (at-least-once), so an effect may be applied twice. BullMQ re-runs
@@ -172,12 +150,10 @@ describe('approval-decision: a rejection or a failed decision rolls back (saga) 
       // finished (the step had enqueued its dependents before it died): the checker calls that
       // ordering, an effect after the run completed. Nothing else: no compensation wrong, no
       // step before its dependencies, no run given up on.
-      const reruns = rerunAfterKill(cell);
+      const reruns = rerunAfterKill(events, killOf(cell));
       expect(reruns, 'the kill hit work in flight').not.toEqual([]);
       const doneAt = new Map(inCell(cell.id, 'run-done').map((e) => [e.runId, e.t]));
-      const afterTheRun = new Set(
-        reruns.filter((r) => r.t > (doneAt.get(r.runId) ?? Infinity)).map((r) => `${r.runId} ${r.stepId}`),
-      );
+      const afterTheRun = stepsOf(reruns.filter((r) => r.t > (doneAt.get(r.runId) ?? Infinity)));
       const ordering = cell.anomalies.filter((a) => a.kind === 'ordering');
       expect(ordering).toHaveLength(cell.anomalyCounts.ordering ?? 0);
       for (const a of ordering) expect(afterTheRun, a.message).toContain(`${a.runId} ${a.stepId}`);
