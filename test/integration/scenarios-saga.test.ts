@@ -139,10 +139,11 @@ describe('approval-decision: a rejection or a failed decision rolls back (saga) 
       expect(cell.faults.map((f) => f.kind)).toEqual(['kill']);
       expect(inCell(cell.id, 'worker-exit').some((e) => e.signal === 'SIGKILL')).toBe(true);
       const failed = expectRolledBack(cell);
+      const reruns = rerunAfterKill(events, killOf(cell));
       console.log(
         `saga, worker-kill, ${adapter}: ${failed.size} failed, ${cell.effects.compensated} compensations, ` +
           `verdict ${cell.verdict}, anomalies ${JSON.stringify(cell.anomalyCounts)}, ` +
-          `${cell.faults[0]!.stepsInFlight} steps in flight at the kill, ${rerunAfterKill(events, killOf(cell)).length} run again`,
+          `${cell.faults[0]!.stepsInFlight} steps in flight at the kill, ${reruns.length} run again`,
       );
       // The kill hits a worker with steps in flight: a step it finished but the queue never
       // heard of runs again (at-least-once), so an effect may be applied twice. BullMQ re-runs
@@ -150,7 +151,6 @@ describe('approval-decision: a rejection or a failed decision rolls back (saga) 
       // finished (the step had enqueued its dependents before it died): the checker calls that
       // ordering, an effect after the run completed. Nothing else: no compensation wrong, no
       // step before its dependencies, no run given up on.
-      const reruns = rerunAfterKill(events, killOf(cell));
       expect(reruns, 'the kill hit work in flight').not.toEqual([]);
       const doneAt = new Map(inCell(cell.id, 'run-done').map((e) => [e.runId, e.t]));
       const afterTheRun = stepsOf(reruns.filter((r) => r.t > (doneAt.get(r.runId) ?? Infinity)));
