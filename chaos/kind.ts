@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { WorkerStep } from '../core/history/events.js';
 import type { Rng } from '../core/random.js';
 import type { AdapterTopology } from '../core/topology.js';
 import type { FailpointSpec } from '../scenarios/failpoints.js';
@@ -121,6 +122,8 @@ export interface Injector {
   killed?: string[];
   /** Of those workers, only these processes die (fault-start's `pids`): pool children. */
   pids?: number[];
+  /** The steps its targets had in flight when it last looked (fault-start's `inFlight`). */
+  inFlight?: WorkerStep[];
   /** What the injector chose when it was created (e.g. which pool child), added to fault-start's params. */
   params?: Record<string, unknown>;
   /** The workers record the occurrence themselves (failpoints): the nemesis writes nothing. */

@@ -204,6 +204,7 @@ export class Nemesis implements CellFaults {
         params: injector.params ? { ...fault.params, ...injector.params } : fault.params,
         ...(injector.killed?.length ? { killed: injector.killed } : {}),
         ...(injector.pids?.length ? { pids: injector.pids } : {}),
+        ...(injector.inFlight ? { inFlight: injector.inFlight } : {}),
       });
     }
     try {

@@ -17,8 +17,8 @@ export interface WorkerControl {
    * which stops its own pool gracefully (as Kubernetes and systemd's KillMode=mixed do).
    */
   signal(ids: readonly string[], signal: NodeJS.Signals): string[];
-  /** Steps each running worker has in flight now, by worker id. */
-  inFlight(): ReadonlyMap<string, number>;
+  /** The steps each running worker has in flight now, by worker id (read in one look). */
+  inFlight(): ReadonlyMap<string, readonly StepInFlight[]>;
   /**
    * A rolling deploy: each worker in turn is stopped gracefully (SIGTERM: its steps in
    * flight finish), started again with the new scenario version, and waited for until it
@@ -31,10 +31,17 @@ export interface WorkerControl {
   signalPoolChild(id: string, pid: number, signal: NodeJS.Signals): boolean;
 }
 
+/** One step attempt a worker has begun and not finished (an `attempt` without its `step-done`). */
+export interface StepInFlight {
+  runId: string;
+  stepId: string;
+  attempt: number;
+}
+
 /** A pool child of a worker, and the step it runs now (its history's last open `attempt` with its pid). */
 export interface PoolChild {
   pid: number;
-  inFlight: { runId: string; stepId: string; attempt: number } | null;
+  inFlight: StepInFlight | null;
 }
 
 interface ServiceControl {

@@ -105,8 +105,8 @@ function busyChild(
   const candidates =
     target === 'worker'
       ? [...workers.inFlight()]
-          .filter(([, n]) => n > 0)
-          .sort((a, b) => b[1] - a[1])
+          .filter(([, steps]) => steps.length > 0)
+          .sort((a, b) => b[1].length - a[1].length)
           .map(([id]) => id)
       : planned;
   for (const worker of candidates) {

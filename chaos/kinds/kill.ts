@@ -4,6 +4,9 @@ import { runsSteps } from '../../core/topology.js';
 import { At, KillParams, splitWorkerTarget, WorkerTarget } from '../entry-fields.js';
 import type { FaultKind, Injector } from '../kind.js';
 import type { ChaosCell, WorkerControl } from '../ports.js';
+
+type InFlightLook = ReturnType<WorkerControl['inFlight']>;
+
 import { pickWorkers, resolveAt } from '../timing.js';
 
 /** How often a kill that waits for work in flight looks again. */
@@ -26,7 +29,8 @@ const BUSY_POLL_MS = 10;
  * activities run elsewhere) are never busy in that sense: a kill aimed at them waits until
  * the cell has steps in flight anywhere (runs are under way, so the worker holds some of
  * their orchestration) and then hits the slots drawn from the seed. A kill the load
- * outlasted is recorded as unfired.
+ * outlasted is recorded as unfired. fault-start records the steps its targets had in
+ * flight at that last look (`inFlight`), busy or not.
  */
 const kill: FaultKind = {
   kind: 'kill',
@@ -85,20 +89,27 @@ const kill: FaultKind = {
       },
     };
     // `killed` names the workers whose steps in flight died: a worker that runs none kills no step.
-    const aim = (chosen: string[]) => {
+    const aim = (chosen: string[], look: InFlightLook) => {
       targets = chosen;
       injector.target = targets.join(',');
+      injector.inFlight = targets.flatMap((worker) =>
+        (look.get(worker) ?? []).map((s) => ({ worker, ...s })),
+      );
       const killed = mid ? targets.filter((id) => !stepless.has(id)) : [];
       if (killed.length > 0) injector.killed = killed;
       else delete injector.killed;
     };
-    aim(targets);
-    if (fault.params.busy === false) return injector;
+    if (fault.params.busy === false) {
+      aim(targets, cell.workers.inFlight());
+      return injector;
+    }
     injector.ready = async (stop) => {
       for (;;) {
-        const chosen = busyTargets(which, pool, targets, cell.workers, stepless);
+        // One look both chooses the targets and records what they held.
+        const look = cell.workers.inFlight();
+        const chosen = busyTargets(which, pool, targets, look, stepless);
         if (chosen.length > 0) {
-          aim(chosen);
+          aim(chosen, look);
           return true;
         }
         if (stop.aborted) return false;
@@ -122,10 +133,10 @@ function busyTargets(
   which: string,
   pool: readonly string[],
   planned: readonly string[],
-  workers: WorkerControl,
+  look: InFlightLook,
   stepless: ReadonlySet<string>,
 ): string[] {
-  const counts = workers.inFlight();
+  const counts = new Map([...look].map(([id, steps]) => [id, steps.length]));
   const candidates = pool.filter((id) => counts.has(id));
   // Orchestration-only candidates: busy means runs are under way, i.e. any step in flight in the cell.
   if (candidates.length > 0 && candidates.every((id) => stepless.has(id))) {

@@ -164,6 +164,22 @@ export interface FaultStartEvent extends EventBase {
    * Only the steps those processes had in flight died (attempt `pid`). Additive in schema 2.
    */
   pids?: number[];
+  /**
+   * A kill's look right before its signal: the steps its targets had in flight (attempts
+   * without their step-done in the workers' own histories, as the harness read them). The
+   * record of what the signal hit: a worker stamps an event's `t` before it writes the
+   * line, so a step-done stamped just before this fault-start may still have been unwritten
+   * when the harness looked. Additive in schema 2.
+   */
+  inFlight?: WorkerStep[];
+}
+
+/** A step attempt and the worker that ran it. */
+export interface WorkerStep {
+  worker: string;
+  runId: string;
+  stepId: string;
+  attempt: number;
 }
 
 interface FaultEndEvent extends EventBase {

@@ -1,8 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { PoolChild } from '../../chaos/ports.js';
+import type { StepInFlight } from '../../chaos/ports.js';
 import { sizeOf } from './readiness.js';
-
-type StepInFlight = NonNullable<PoolChild['inFlight']>;
 
 /**
  * The steps a worker has in flight right now, read from its own history file: `attempt`
@@ -21,9 +19,10 @@ export class InFlightTracker {
     private readonly isApproval: (stepId: string) => boolean,
   ) {}
 
-  count(): number {
+  /** The steps in flight now, in the order they began. */
+  steps(): StepInFlight[] {
     this.#read();
-    return this.#open.size;
+    return [...this.#open.values()].map(({ pid: _pid, ...step }) => step);
   }
 
   /** The step each process runs now, by pid (the last opened, should one hold several). */

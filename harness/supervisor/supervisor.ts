@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PoolChild } from '../../chaos/ports.js';
+import type { PoolChild, StepInFlight } from '../../chaos/ports.js';
 import { InfrastructureError } from '../../core/errors.js';
 import { completeLength, type HistoryWriter } from '../../core/history/writer.js';
 import type { WorkerRoleDeclaration } from '../../core/topology.js';
@@ -123,9 +123,9 @@ export class Supervisor {
     return reached;
   }
 
-  /** Steps each running worker has in flight now, by worker id (from the workers' own histories). */
-  inFlight(): Map<string, number> {
-    return new Map(this.slots.filter((s) => s.process !== null).map((s) => [s.id, s.inFlight.count()]));
+  /** The steps each running worker has in flight now, by worker id (from the workers' own histories). */
+  inFlight(): Map<string, StepInFlight[]> {
+    return new Map(this.slots.filter((s) => s.process !== null).map((s) => [s.id, s.inFlight.steps()]));
   }
 
   poolChildren(id: string): PoolChild[] {

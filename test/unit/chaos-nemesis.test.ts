@@ -35,7 +35,14 @@ function setup(
     },
     workers: {
       ids: () => ['a-w1', 'a-w2'],
-      inFlight: () => new Map(busy),
+      // Each worker's count of steps in flight, as steps (run `r<i>`, step `s`).
+      inFlight: () =>
+        new Map(
+          busy.map(([id, n]) => [
+            id,
+            Array.from({ length: n }, (_, i) => ({ runId: `r${i + 1}`, stepId: 's', attempt: 1 })),
+          ]),
+        ),
       signal: (ids, signal) => {
         calls.push(`kill ${signal} ${ids.join(',')}`);
         return [...ids];
@@ -191,6 +198,10 @@ describe('the nemesis', () => {
     await busy.nemesis.healAll();
     expect(busy.calls).toEqual(['kill SIGKILL a-w2']);
     expect(busy.events()).toMatchObject([{ type: 'fault-start', target: 'a-w2', killed: ['a-w2'] }]);
+    // What the signal hit, from the look that chose it: the target's three steps, not a-w1's.
+    expect(busy.events()[0]!.inFlight).toEqual(
+      [1, 2, 3].map((i) => ({ worker: 'a-w2', runId: `r${i}`, stepId: 's', attempt: 1 })),
+    );
 
     const idle = setup([{ kind: 'kill', at: 0, target: 'worker' }], undefined, [
       ['a-w1', 0],
@@ -226,6 +237,7 @@ describe('the nemesis', () => {
     await until(() => blind.calls.length > 0);
     await blind.nemesis.healAll();
     expect(blind.calls).toEqual(['kill SIGKILL a-w1']);
+    expect(blind.events()[0]!.inFlight).toEqual([]); // it hit an idle worker, and says so
   });
 });
 
@@ -312,6 +324,9 @@ describe('kills on an adapter with several worker roles', () => {
     await all.nemesis.healAll();
     expect(all.calls).toEqual([
       `kill SIGTERM ${[...SPLIT_ROLES.workflow, ...SPLIT_ROLES.activity].join(',')}`,
+    ]);
+    expect(all.events()[0]!.inFlight).toEqual([
+      { worker: 'p-activity-w1', runId: 'r1', stepId: 's', attempt: 1 },
     ]);
 
     const one = splitSetup([{ kind: 'kill', at: 0, target: 'w1@activity', params: { busy: false } }], idle);

@@ -60,8 +60,8 @@ describe('child-kill', () => {
         signal: () => [],
         inFlight: () =>
           new Map([
-            ['a-w1', 0],
-            ['a-w2', children.some((c) => c.inFlight) ? 1 : 0],
+            ['a-w1', []],
+            ['a-w2', children.flatMap((c) => (c.inFlight ? [c.inFlight] : []))],
           ]),
         poolChildren: (id: string): PoolChild[] => (id === 'a-w2' ? children : []),
         signalPoolChild: (id: string, pid: number, signal: NodeJS.Signals) => {
@@ -157,7 +157,12 @@ describe("a worker's steps in flight, by the pid running each", () => {
         [11, { runId: 'r1', stepId: 'b', attempt: 1 }],
       ]),
     );
-    expect(tracker.count()).toBe(3);
+    // In the order they began; the approval wait is not the worker's.
+    expect(tracker.steps()).toEqual([
+      { runId: 'r2', stepId: 'a', attempt: 1 },
+      { runId: 'r1', stepId: 'b', attempt: 1 },
+      { runId: 'r3', stepId: 'a', attempt: 1 },
+    ]);
     // A restart clears what the dead incarnation held.
     appendFileSync(path, `\n${line({ type: 'worker-start', pid: 99 })}`);
     expect(tracker.byPid()).toEqual(new Map());
