@@ -4,10 +4,10 @@ import { runsSteps } from '../../core/topology.js';
 import { At, KillParams, splitWorkerTarget, WorkerTarget } from '../entry-fields.js';
 import type { FaultKind, Injector } from '../kind.js';
 import type { ChaosCell, WorkerControl } from '../ports.js';
-
-type InFlightLook = ReturnType<WorkerControl['inFlight']>;
-
 import { pickWorkers, resolveAt } from '../timing.js';
+
+/** One look at the workers: the steps each has in flight. */
+type InFlightLook = ReturnType<WorkerControl['inFlight']>;
 
 /** How often a kill that waits for work in flight looks again. */
 const BUSY_POLL_MS = 10;
