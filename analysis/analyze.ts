@@ -80,7 +80,7 @@ export function createCellAnalysis(
     ...(versionPlans ? { versions: versionPlans } : {}),
     ...(cell.plannedRuns === undefined ? {} : { plannedRuns: cell.plannedRuns }),
   });
-  const recovery = createRecoveryFold();
+  const recovery = createRecoveryFold(cell.plan);
   const redoneWork = createRedoneWorkFold(cell.plan);
   const traceability = createTraceabilityFold();
   const timers = createTimerFold(cell.plan, versionPlans);

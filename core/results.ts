@@ -58,7 +58,7 @@ export interface FaultOccurrenceResult {
   affectedRunsMaxDelayMs: number | null;
   /** Workers whose steps in flight died with this occurrence (kills and failpoints only). */
   killed?: string[];
-  /** Kills: the steps the killed workers had in flight; 0 when the kill hit an idle worker. */
+  /** Kills: the steps the killed workers had in flight (approval waits aside); 0 when the kill hit an idle worker. */
   stepsInFlight?: number;
   /** Kills: the adapter knobs (and values) that governed recovery, e.g. { lockDuration: 30000 }. */
   governedBy?: Record<string, KnobValue>;

@@ -1,5 +1,6 @@
 import type { FaultStartEvent, HistoryEvent } from '../../core/history/events.js';
 import type { FaultOccurrenceResult } from '../../core/results.js';
+import type { RunPlan } from '../../scenarios/plan.js';
 import type { RunTable } from '../checker/runs.js';
 import { runLatencyMs, toThreeDigits } from './latency.js';
 
@@ -9,7 +10,9 @@ import { runLatencyMs, toThreeDigits } from './latency.js';
  * A run is affected when it was in flight at the fault's start or was submitted
  * while the fault lasted. A worker kill (or failpoint) is sharper: it affects the
  * steps the killed workers had open, and recovery is the first of those steps
- * completing again, wherever it ran; runs elsewhere are not its to claim.
+ * completing again, wherever it ran; runs elsewhere are not its to claim. An approval
+ * wait is not among them: a human holds it, not the worker, so no recovery re-runs it
+ * and its answer says nothing about the orchestrator (the nemesis's look agrees).
  */
 
 /** The pre-fault rate is measured over at most this much time before the fault. */
@@ -42,7 +45,8 @@ export interface RecoveryFold {
 }
 
 /** Folds a cell's events in time order; holds the runs in flight and a run-id set per fault. */
-export function createRecoveryFold(): RecoveryFold {
+export function createRecoveryFold(plan: RunPlan): RecoveryFold {
+  const isApproval = (stepId: string) => plan.byId.get(stepId)?.spec.kind === 'approval';
   const inFlight = new Set<string>();
   /** Worker → its open attempts (run, step) and the pid running each, to know what a kill interrupted. */
   const openAttempts = new Map<string, Map<string, number | undefined>>();
@@ -82,6 +86,7 @@ export function createRecoveryFold(): RecoveryFold {
           inFlight.delete(event.runId);
           return;
         case 'attempt': {
+          if (isApproval(event.stepId)) return;
           const open = openAttempts.get(event.worker) ?? new Map<string, number | undefined>();
           open.set(stepKey(event.runId, event.stepId), event.pid);
           openAttempts.set(event.worker, open);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeHistory } from '../../analysis/analyze.js';
 import { preFaultRatePerSec, timeToThroughputRecoveryMs } from '../../analysis/metrics/recovery.js';
+import { loadScenario } from '../../scenarios/index.js';
+import { planRun } from '../../scenarios/plan.js';
 import { HistoryBuilder } from './history-builder.js';
 
 /**
@@ -145,6 +147,28 @@ describe('throughput windows', () => {
       affectedRuns: 1,
       stepsInFlight: 1,
       timeToFirstProgressMs: 3000 - 1000,
+    });
+  });
+
+  it('leaves out a killed worker’s approval waits: a human holds them, and their answer is no recovery', async () => {
+    const h = new HistoryBuilder(planRun(loadScenario('approval-decision')));
+    // w1 holds r1's approval (waiting for the human) and runs r2's reserve-budget when it dies.
+    h.submit('r1', { at: 0 }).attempt('r1', 'approve', { at: 10, worker: 'w1' });
+    h.submit('r2', { at: 20 }).attempt('r2', 'reserve-budget', { at: 990, worker: 'w1' });
+    h.faultStart('k1', { at: 1000, fault: 'kill', target: 'w1', killed: ['w1'] }).workerExit('w1', {
+      at: 1001,
+    });
+    // The human answers soon after the kill: the orchestrator has recovered nothing yet.
+    h.stepDone('r1', 'approve', { at: 1500, worker: 'w2' });
+    // The killed step runs again once its lock expired.
+    h.attempt('r2', 'reserve-budget', { at: 3990, worker: 'w2', attempt: 2 });
+    h.stepDone('r2', 'reserve-budget', { at: 4000, worker: 'w2' });
+    const [fault] = await faultsOf(h);
+    expect(fault).toMatchObject({
+      kind: 'kill',
+      affectedRuns: 1,
+      stepsInFlight: 1,
+      timeToFirstProgressMs: 4000 - 1000,
     });
   });
 
