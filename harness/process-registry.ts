@@ -45,7 +45,7 @@ export interface Reaped extends ChildLine {
 }
 
 /** Where the records live; FAULTLINE_PROCESS_REGISTRY overrides it (tests). */
-function registryDir(env: NodeJS.ProcessEnv = process.env): string {
+export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FAULTLINE_PROCESS_REGISTRY ?? join(tmpdir(), `faultline-${process.getuid?.() ?? 'user'}`);
 }
 

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { redisClientOptions, temporalConnectionOptions } from '../../core/credentials.js';
 import { InputError } from '../../core/errors.js';
 import { parseLdd } from '../../harness/services/containers/images.js';
-import { isLeftover, LABELS } from '../../harness/services/containers/labels.js';
+import { isLeftover, LABELS, ownerLabels } from '../../harness/services/containers/labels.js';
 import { externalEndpoint } from '../../harness/services/external.js';
 import { serviceDefinition } from '../../harness/services/kinds/index.js';
 
@@ -143,6 +143,26 @@ describe('containers', () => {
     expect(isLeftover(labels(100), alive, 'box')).toBe(false); // a run still going
     expect(isLeftover(labels(200, 'other-box'), alive, 'box')).toBe(false); // a shared engine
     expect(isLeftover({ [LABELS.host]: 'box', [LABELS.pid]: '200' }, alive, 'box')).toBe(false); // not ours
+  });
+
+  it('a leftover of another process registry is not this one’s to reap', () => {
+    const under = (registry: string) => ({ ...labels(200), [LABELS.registry]: registry });
+    expect(isLeftover(under('/tmp/reg-a'), alive, 'box', '/tmp/reg-a')).toBe(true);
+    // A side-by-side harness with a registry of its own (a test's) leaves it alone.
+    expect(isLeftover(under('/tmp/reg-b'), alive, 'box', '/tmp/reg-a')).toBe(false);
+    // Labelled before registries were: this registry's.
+    expect(isLeftover(labels(200), alive, 'box', '/tmp/reg-a')).toBe(true);
+    // What the provider writes names the registry in force, which the default check uses.
+    const previous = process.env.FAULTLINE_PROCESS_REGISTRY;
+    process.env.FAULTLINE_PROCESS_REGISTRY = '/tmp/reg-c';
+    try {
+      const written = ownerLabels('redis', '/tmp/run');
+      expect(written[LABELS.registry]).toBe('/tmp/reg-c');
+      expect(isLeftover({ ...written, [LABELS.pid]: '200', [LABELS.host]: 'box' }, alive, 'box')).toBe(true);
+    } finally {
+      if (previous === undefined) delete process.env.FAULTLINE_PROCESS_REGISTRY;
+      else process.env.FAULTLINE_PROCESS_REGISTRY = previous;
+    }
   });
 
   it('the libraries an image needs, from ldd, the loader included', () => {
